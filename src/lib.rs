@@ -1,0 +1,59 @@
+//! # prepaid-meter
+//!
+//! The portable core of a remote prepaid electricity metering system: the same code runs in
+//! meter firmware (`no_std`, no allocator, Cortex-M0 and up), in concentrators and in head-end
+//! servers (`std`), so that a head-end's shadow account reproduces a meter's balance bit for bit.
+//!
+//! ## Layers
+//!
+//! | layer | modules |
+//! |---|---|
+//! | domain core | [`metering`] (pulses to energy, power, demand), [`tariff`] (TOU calendar, tiers, rating), [`account`] (credit, alarms, overdraft, relay decisions) |
+//! | wire and security | [`wire::dlt645`] (DL/T 645-2007 frames), [`security`] (key derivation, sealed commands, anti-replay) |
+//! | foundations | [`units`] (energy, money, price, power), [`time`] (timestamps, civil calendar), [`bcd`], [`address`] |
+//! | adapters (features) | `hal` (embedded-hal 1.0 pulse input) |
+//!
+//! The core is sans-IO: nothing in it reads a clock, touches a pin or does I/O. Callers pass the
+//! current time, pulses and received bytes in and get decisions back.
+//!
+//! ## Numbers
+//!
+//! There are no floats anywhere in the crate. Energy is an integer count of watt-hours, money an
+//! integer count of 1/10 000 of the currency unit ([`units::Money`]), prices an integer count of
+//! 1/10 000 of the currency unit per kWh. Conversions that do not divide evenly return or carry
+//! their remainder. Physical estimates (instantaneous power, demand) use the `fixed` crate.
+//!
+//! ## Panic contract
+//!
+//! No function reachable from the public API panics, on any input. Every fallible operation
+//! returns a small `Copy` error enum, and an operation that returns an error leaves the state it
+//! was called on unchanged. The crate denies `unwrap`, `expect` and `panic!` through clippy, and
+//! its decoders are fuzzed (see `fuzz/`).
+//!
+//! ## Features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | *(none)* | the whole core: `no_std`, no allocator |
+//! | `alloc` | conveniences over `alloc` collections |
+//! | `std` | `std` conveniences (implies `alloc`) |
+//! | `serde` | `Serialize`/`Deserialize` for the value types; works without `std` |
+//! | `defmt` | `defmt::Format` for the value and error types |
+//! | `hal` | [`hal`]: an embedded-hal 1.0 pulse input that feeds [`metering::PulseCounter`] |
+//! | `io` | embedded-io adapters |
+//! | `storage` | embedded-storage adapters |
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+pub mod address;
+pub mod bcd;
+pub mod metering;
+pub mod time;
+pub mod units;
+
+#[cfg(feature = "hal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hal")))]
+pub mod hal;
