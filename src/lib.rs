@@ -48,11 +48,15 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod account;
 pub mod address;
 pub mod bcd;
 pub mod metering;
+pub mod security;
+pub mod tariff;
 pub mod time;
 pub mod units;
+pub mod wire;
 
 #[cfg(feature = "hal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hal")))]

@@ -1,0 +1,1 @@
+//! Wire formats: zero-copy frame views and representations, no state and no decisions.
