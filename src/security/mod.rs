@@ -1,1 +1,5 @@
-//! (in progress)
+//! Security: key derivation, sealed commands, sessions and anti-replay (work in progress).
+
+pub mod kdf;
+pub mod module;
+mod primitive;
