@@ -1,4 +1,5 @@
 //! Known-answer tests for the security layer.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 //!
 //! - Every row of `shared/vectors/aes-cmac-ctr.tsv` (RFC 4493 CMAC, SP 800-38A F.5.1 CTR) and
 //!   `shared/vectors/kbkdf-cmac-aes128.tsv` (NIST CAVP KBKDF counter mode, CMAC-AES128).
@@ -8,17 +9,23 @@
 
 use prepaid_meter::address::Address;
 use prepaid_meter::security::kdf::{
-    CounterLocation, KdfError, Kbkdf, KeyPurpose, kbkdf_cmac_aes128, kbkdf_cmac_aes128_k0,
+    CounterLocation, Kbkdf, KdfError, KeyPurpose, kbkdf_cmac_aes128, kbkdf_cmac_aes128_k0,
 };
 use prepaid_meter::security::module::{
     KeySet, MeterKeys, ModuleError, SecurityModule, SoftwareModule,
 };
+use prepaid_meter::security::{
+    Command, CommandCounter, CustomerNumber, HeadEnd, MeterSecurity, Purchase, SecurityConfig,
+    TagLength,
+};
+use prepaid_meter::time::Timestamp;
+use prepaid_meter::units::Money;
 
 const CMAC_CTR: &str = include_str!("../../shared/vectors/aes-cmac-ctr.tsv");
 const KBKDF: &str = include_str!("../../shared/vectors/kbkdf-cmac-aes128.tsv");
 
 fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length: {s}");
+    assert!(s.len().is_multiple_of(2), "odd hex length: {s}");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
@@ -118,7 +125,10 @@ fn meter_keys_match_python_cryptography() {
     let addr: Address = "201000000012".parse().unwrap();
     let expect = [
         (KeyPurpose::Encryption, "17f0fa1411c161d7af5ac118809c98e9"),
-        (KeyPurpose::Authentication, "9cf278d513792164ced8fe42cfcf18b9"),
+        (
+            KeyPurpose::Authentication,
+            "9cf278d513792164ced8fe42cfcf18b9",
+        ),
         (KeyPurpose::Identity, "091a127e96eafc2eaa606f006390ade7"),
     ];
     for (purpose, key) in expect {
@@ -156,4 +166,46 @@ fn k0_variant_matches_hand_composed_cmac() {
         kbkdf_cmac_aes128_k0(&ki, b"", 12, &mut [0u8; 16]),
         Err(KdfError::CounterWidth)
     );
+}
+
+/// A whole frame, built by the Python script from the layout documented in `seal.rs` alone.
+#[test]
+fn sealed_frame_matches_python_cryptography() {
+    let expect = hex(
+        "01002010000000120001020800000000000000016553f10000126c1ca04f06a84ccc743b903c83672cf22c\
+         cb36aeb7b7eab8163e",
+    );
+    let master = key16("000102030405060708090a0b0c0d0e0f");
+    let addr: Address = "201000000012".parse().unwrap();
+    let head_end = HeadEnd::new(&master, TagLength::DEFAULT);
+    let cmd = Command::Recharge(Purchase {
+        amount: Money::from_minor(1_000_000),
+        purchase_count: 1,
+        customer: CustomerNumber([0, 0, 0, 0, 0x12, 0x34]),
+    });
+    let mut counter = CommandCounter::new(1);
+    let mut out = [0u8; 64];
+    let sealed = head_end
+        .meter(addr, 1)
+        .seal(
+            &mut counter,
+            &cmd,
+            Timestamp::from_unix(1_700_000_000),
+            &mut out,
+        )
+        .unwrap();
+    assert_eq!(out[..sealed.len].to_vec(), expect);
+
+    // And a meter provisioned with the Python-derived keys opens it.
+    let mut keys = [0u8; 48];
+    keys[..16].copy_from_slice(&hex("17f0fa1411c161d7af5ac118809c98e9"));
+    keys[16..32].copy_from_slice(&hex("9cf278d513792164ced8fe42cfcf18b9"));
+    keys[32..].copy_from_slice(&hex("091a127e96eafc2eaa606f006390ade7"));
+    let module = SoftwareModule::new(1, &MeterKeys::from_bytes(&keys));
+    let mut meter = MeterSecurity::new(addr, module, SecurityConfig::DEFAULT).unwrap();
+    let mut frame = expect.clone();
+    let pending = meter
+        .open(&mut frame, Timestamp::from_unix(1_699_999_000))
+        .unwrap();
+    assert_eq!(pending.command(), &cmd);
 }

@@ -622,7 +622,9 @@ mod tests {
         // 100.00 = 1 000 000 minor units.
         assert_eq!(
             buf,
-            [0, 0, 0, 0, 0, 0x0F, 0x42, 0x40, 0, 0, 0, 7, 1, 2, 3, 4, 5, 6]
+            [
+                0, 0, 0, 0, 0, 0x0F, 0x42, 0x40, 0, 0, 0, 7, 1, 2, 3, 4, 5, 6
+            ]
         );
     }
 
@@ -690,7 +692,13 @@ mod tests {
         assert_eq!(Response::decode(&buf), Ok(r));
         assert_eq!(Response::decode(&buf[..1]), Err(PayloadError::Length));
         assert!(Status::OK.is_ok() && !r.status.is_ok());
-        let s = format!("{:?}", Command::KeyUpdate(KeyUpdate { new_version: 1, wrapped: [0xEE; 48] }));
+        let s = format!(
+            "{:?}",
+            Command::KeyUpdate(KeyUpdate {
+                new_version: 1,
+                wrapped: [0xEE; 48]
+            })
+        );
         assert!(!s.contains("238"), "{s}");
     }
 }

@@ -227,7 +227,10 @@ mod tests {
         r.record_failure(&p, t);
         assert_eq!(r.lockout(&p, t), Lockout::LockedToday);
         // 59 min 59 s later it is still the same local day...
-        assert_eq!(r.lockout(&p, t.checked_add_secs(3599).unwrap()), Lockout::LockedToday);
+        assert_eq!(
+            r.lockout(&p, t.checked_add_secs(3599).unwrap()),
+            Lockout::LockedToday
+        );
         // ...and at local midnight the meter opens again without touching the record.
         let midnight = t.checked_add_secs(3600).unwrap();
         let before = r;
@@ -257,8 +260,14 @@ mod tests {
         );
         r.clear_suspension();
         assert_eq!(r.lockout(&p, t), Lockout::Open);
-        assert_eq!(LockoutPolicy::new(0, 1, UtcOffset::UTC), Err(ConfigError::ZeroLimit));
-        assert_eq!(LockoutPolicy::new(1, 0, UtcOffset::UTC), Err(ConfigError::ZeroLimit));
+        assert_eq!(
+            LockoutPolicy::new(0, 1, UtcOffset::UTC),
+            Err(ConfigError::ZeroLimit)
+        );
+        assert_eq!(
+            LockoutPolicy::new(1, 0, UtcOffset::UTC),
+            Err(ConfigError::ZeroLimit)
+        );
     }
 
     #[test]
@@ -273,6 +282,9 @@ mod tests {
         // Days before 1970 floor correctly.
         let p = LockoutPolicy::DLT645;
         assert_eq!(p.day(Timestamp::from_unix(-1)), -1);
-        assert_eq!(p.day(Timestamp::from_unix(i64::MAX)), i64::MAX.div_euclid(SECS_PER_DAY));
+        assert_eq!(
+            p.day(Timestamp::from_unix(i64::MAX)),
+            i64::MAX.div_euclid(SECS_PER_DAY)
+        );
     }
 }

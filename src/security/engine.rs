@@ -219,9 +219,7 @@ impl<M: SecurityModule> MeterSecurity<M> {
 
     /// Whether sealed frames are accepted at `now`.
     pub fn lockout(&self, now: Timestamp) -> Lockout {
-        self.state
-            .failures
-            .lockout(&self.config.lockout, now)
+        self.state.failures.lockout(&self.config.lockout, now)
     }
 
     /// Clears a suspension. Only for a local, physically authorised action (a service tool on
@@ -276,7 +274,7 @@ impl<M: SecurityModule> MeterSecurity<M> {
         if req.proof_len != self.config.tag_len {
             return Err(OpenError::Frame(FrameError::TagLength));
         }
-        let tag_len = self.config.tag_len.len();
+        let tag_len = self.config.tag_len.as_usize();
         let out = out
             .get_mut(..AUTH_RESPONSE_BODY_LEN + tag_len)
             .ok_or(OpenError::Buffer)?;
@@ -306,13 +304,14 @@ impl<M: SecurityModule> MeterSecurity<M> {
             .split_at_mut_checked(AUTH_RESPONSE_BODY_LEN)
             .ok_or(OpenError::Buffer)?;
         self.module
-            .identity_proof(ProofKind::Response, &[&req.challenge, &resp_body], out_proof)
+            .identity_proof(
+                ProofKind::Response,
+                &[&req.challenge, &resp_body],
+                out_proof,
+            )
             .map_err(OpenError::Module)?;
         out_body.copy_from_slice(&resp_body);
-        if let Err(e) = self
-            .module
-            .start_session(&[&req.challenge, &resp_body])
-        {
+        if let Err(e) = self.module.start_session(&[&req.challenge, &resp_body]) {
             // The module may have dropped the old session keys: drop ours too.
             self.session = None;
             return Err(OpenError::Module(e));
@@ -323,7 +322,7 @@ impl<M: SecurityModule> MeterSecurity<M> {
             validity_secs: self.config.session_validity_secs,
             last_seq: 0,
         });
-        Ok(resp.len())
+        Ok(resp.encoded_len())
     }
 
     /// Checks, verifies and decrypts a sealed command in place. On success nothing has
@@ -469,10 +468,10 @@ impl<'s, 'f, M: SecurityModule> PendingCommand<'s, 'f, M> {
         };
         if let Some(sec) = sec.as_deref_mut() {
             sec.state = next;
-            if header.mode == Mode::Session {
-                if let Some(s) = sec.session.as_mut() {
-                    s.last_seq = header.counter;
-                }
+            if header.mode == Mode::Session
+                && let Some(s) = sec.session.as_mut()
+            {
+                s.last_seq = header.counter;
             }
             if header.command == CommandType::KeyUpdate {
                 sec.module.commit_key_update();
@@ -499,10 +498,10 @@ impl<'s, 'f, M: SecurityModule> PendingCommand<'s, 'f, M> {
 
 impl<M: SecurityModule> Drop for PendingCommand<'_, '_, M> {
     fn drop(&mut self) {
-        if let Some(sec) = self.sec.as_deref_mut() {
-            if self.header.command == CommandType::KeyUpdate {
-                sec.module.discard_key_update();
-            }
+        if let Some(sec) = self.sec.as_deref_mut()
+            && self.header.command == CommandType::KeyUpdate
+        {
+            sec.module.discard_key_update();
         }
     }
 }

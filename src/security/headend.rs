@@ -13,12 +13,14 @@ use rand_core::TryCryptoRng;
 use super::command::{Command, CommandType, KeyUpdate, PayloadError, Response};
 use super::counter::CommandCounter;
 use super::error::{OpenError, SealError};
-use super::kdf::{KeyPurpose, Kbkdf};
+use super::kdf::{Kbkdf, KeyPurpose};
 use super::module::{
     KeySet, MeterKeys, ModuleError, ProofKind, SecurityModule, SoftwareModule, key_update_xor,
 };
 use super::seal::{self, Direction, FrameError, Header, Mode, SealedFrame, TagLength};
-use super::session::{AUTH_REQUEST_BODY_LEN, AuthRequest, AuthResponse, CHALLENGE_LEN, SessionInfo};
+use super::session::{
+    AUTH_REQUEST_BODY_LEN, AuthRequest, AuthResponse, CHALLENGE_LEN, SessionInfo,
+};
 use crate::address::Address;
 use crate::time::Timestamp;
 
@@ -249,7 +251,7 @@ impl<M: SecurityModule> HeadEndMeter<M> {
             proof_len: self.tag_len,
             challenge,
         };
-        let out = out.get_mut(..req.len()).ok_or(SealError::Buffer)?;
+        let out = out.get_mut(..req.encoded_len()).ok_or(SealError::Buffer)?;
         let (body, proof) = out
             .split_at_mut_checked(AUTH_REQUEST_BODY_LEN)
             .ok_or(SealError::Buffer)?;
@@ -259,7 +261,7 @@ impl<M: SecurityModule> HeadEndMeter<M> {
         self.session = None;
         self.module.end_session();
         self.challenge = Some(challenge);
-        Ok(req.len())
+        Ok(req.encoded_len())
     }
 
     /// Checks the meter's answer to the last [`HeadEndMeter::auth_request`] and establishes

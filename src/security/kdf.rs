@@ -225,10 +225,16 @@ impl Kbkdf {
     ) -> Result<(), KdfError> {
         check_blocks(out.len(), counter_bits)?;
         let mut k0 = primitive::cmac(&self.prf, &[fixed_input]);
-        let r = derive_with(&self.prf, CounterLocation::Before, counter_bits, out, |mac| {
-            mac.update(fixed_input);
-            mac.update(&k0);
-        });
+        let r = derive_with(
+            &self.prf,
+            CounterLocation::Before,
+            counter_bits,
+            out,
+            |mac| {
+                mac.update(fixed_input);
+                mac.update(&k0);
+            },
+        );
         k0.zeroize();
         r
     }
@@ -431,10 +437,7 @@ mod tests {
             k.derive(b"x", CounterLocation::Before, 8, &mut big[..4080])
                 .is_ok()
         );
-        assert_eq!(
-            k.derive_k0(b"x", 24, &mut []),
-            Err(KdfError::EmptyOutput)
-        );
+        assert_eq!(k.derive_k0(b"x", 24, &mut []), Err(KdfError::EmptyOutput));
     }
 
     #[test]
@@ -443,8 +446,10 @@ mod tests {
         let k = Kbkdf::new(&[7; 16]);
         let mut long = [0u8; 40];
         let mut short = [0u8; 20];
-        k.derive(b"fixed", CounterLocation::After, 16, &mut long).unwrap();
-        k.derive(b"fixed", CounterLocation::After, 16, &mut short).unwrap();
+        k.derive(b"fixed", CounterLocation::After, 16, &mut long)
+            .unwrap();
+        k.derive(b"fixed", CounterLocation::After, 16, &mut short)
+            .unwrap();
         assert_eq!(&long[..20], &short[..]);
         // And the two blocks differ (the counter is in the input).
         assert_ne!(&long[..16], &long[16..32]);
@@ -457,7 +462,8 @@ mod tests {
         let mut b = [0u8; 32];
         k.derive_labelled(b"LBL", &[b"ab", b"cd"], &mut a).unwrap();
         let fixed = [b'L', b'B', b'L', 0, b'a', b'b', b'c', b'd', 0, 0, 1, 0];
-        k.derive(&fixed, CounterLocation::Before, 32, &mut b).unwrap();
+        k.derive(&fixed, CounterLocation::Before, 32, &mut b)
+            .unwrap();
         assert_eq!(a, b);
         k.derive_labelled(b"LBL", &[b"a", b"b", b"c", b"d", b""], &mut a)
             .unwrap();
@@ -489,7 +495,14 @@ mod tests {
     #[test]
     fn no_key_bytes_in_debug() {
         extern crate std;
-        let s = std::format!("{:?} {:?}", SecretKey::from_bytes([0xAB; 16]), Kbkdf::new(&[0xAB; 16]));
-        assert!(!s.contains("171") && !s.to_lowercase().contains("ab, "), "{s}");
+        let s = std::format!(
+            "{:?} {:?}",
+            SecretKey::from_bytes([0xAB; 16]),
+            Kbkdf::new(&[0xAB; 16])
+        );
+        assert!(
+            !s.contains("171") && !s.to_lowercase().contains("ab, "),
+            "{s}"
+        );
     }
 }

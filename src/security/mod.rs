@@ -78,7 +78,7 @@ pub use counter::{CommandCounter, ConfigError, FailureRecord, Lockout, LockoutPo
 pub use engine::{Committed, MeterSecurity, PendingCommand, SecurityConfig, SecurityState};
 pub use error::{OpenError, SealError};
 pub use headend::{HeadEnd, HeadEndMeter, Opened, Sealed};
-pub use kdf::{CounterLocation, KdfError, Kbkdf, KeyPurpose, SecretKey};
+pub use kdf::{CounterLocation, Kbkdf, KdfError, KeyPurpose, SecretKey};
 pub use module::{KeySet, MeterKeys, ModuleError, SecurityModule, SoftwareModule};
 pub use seal::{Direction, FrameError, Header, Mode, SealedFrame, TagLength};
 pub use session::SessionInfo;

@@ -36,7 +36,7 @@ use core::fmt;
 use rand_core::TryCryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::kdf::{KeyPurpose, Kbkdf, SecretKey};
+use super::kdf::{Kbkdf, KeyPurpose, SecretKey};
 use super::primitive::{self, Cipher};
 use crate::address::Address;
 
@@ -438,7 +438,9 @@ impl SecurityModule for SoftwareModule {
     ) -> Result<(), ModuleError> {
         check_tag_len(proof.len())?;
         let mut expect = [0u8; 16];
-        let expect = expect.get_mut(..proof.len()).ok_or(ModuleError::TagLength)?;
+        let expect = expect
+            .get_mut(..proof.len())
+            .ok_or(ModuleError::TagLength)?;
         self.identity_proof(kind, context, expect)?;
         let ok = subtle::ConstantTimeEq::ct_eq(&*expect, proof);
         expect.zeroize();
@@ -518,7 +520,8 @@ mod tests {
         let cb = [5u8; 16];
         let mut payload = *b"thirty-two bytes of command data";
         let mut tag = [0u8; 12];
-        m.seal(KeySet::Meter, &cb, b"hdr", &mut payload, &mut tag).unwrap();
+        m.seal(KeySet::Meter, &cb, b"hdr", &mut payload, &mut tag)
+            .unwrap();
         assert_ne!(&payload, b"thirty-two bytes of command data");
         let sealed = payload;
         // Wrong header: refused, payload untouched.
@@ -532,7 +535,8 @@ mod tests {
             m.open(KeySet::Session, &cb, b"hdr", &mut payload, &tag),
             Err(ModuleError::NoSession)
         );
-        m.open(KeySet::Meter, &cb, b"hdr", &mut payload, &tag).unwrap();
+        m.open(KeySet::Meter, &cb, b"hdr", &mut payload, &tag)
+            .unwrap();
         assert_eq!(&payload, b"thirty-two bytes of command data");
         assert_eq!(
             m.seal(KeySet::Meter, &cb, b"", &mut payload, &mut [0u8; 7]),
@@ -562,7 +566,10 @@ mod tests {
         );
         m.stage_key_update(addr, 5, &wrapped).unwrap();
         assert_eq!(m.key_version(), 4);
-        assert_eq!(m.staged_keys().map(|(v, k)| (v, k.clone())), Some((5, new.clone())));
+        assert_eq!(
+            m.staged_keys().map(|(v, k)| (v, k.clone())),
+            Some((5, new.clone()))
+        );
         m.commit_key_update();
         assert_eq!(m.key_version(), 5);
         assert!(m.staged_keys().is_none());
@@ -571,7 +578,9 @@ mod tests {
         let fresh = SoftwareModule::derive(&master, addr, 5);
         let mut p = [1u8; 20];
         let mut t = [0u8; 16];
-        fresh.seal(KeySet::Meter, &[0; 16], b"h", &mut p, &mut t).unwrap();
+        fresh
+            .seal(KeySet::Meter, &[0; 16], b"h", &mut p, &mut t)
+            .unwrap();
         m.open(KeySet::Meter, &[0; 16], b"h", &mut p, &t).unwrap();
         assert_eq!(p, [1u8; 20]);
     }
@@ -581,7 +590,8 @@ mod tests {
         let mut a = SoftwareModule::new(1, &keys(9));
         let mut b = SoftwareModule::new(1, &keys(9));
         let mut proof = [0u8; 8];
-        a.identity_proof(ProofKind::Request, &[b"ctx"], &mut proof).unwrap();
+        a.identity_proof(ProofKind::Request, &[b"ctx"], &mut proof)
+            .unwrap();
         b.verify_identity_proof(ProofKind::Request, &[b"c", b"tx"], &proof)
             .unwrap();
         assert_eq!(
@@ -592,7 +602,8 @@ mod tests {
         b.start_session(&[b"transcript"]).unwrap();
         let mut p = [7u8; 5];
         let mut t = [0u8; 8];
-        a.seal(KeySet::Session, &[1; 16], b"", &mut p, &mut t).unwrap();
+        a.seal(KeySet::Session, &[1; 16], b"", &mut p, &mut t)
+            .unwrap();
         b.open(KeySet::Session, &[1; 16], b"", &mut p, &t).unwrap();
         assert_eq!(p, [7u8; 5]);
         b.end_session();

@@ -55,10 +55,8 @@ pub(crate) fn cmac_verify_left(key: &Cipher, parts: &[&[u8]], tag: &[u8]) -> boo
 /// rule out by bounding the length).
 #[inline]
 pub(crate) fn ctr_apply(key: &Cipher, counter_block: &[u8; 16], buf: &mut [u8]) {
-    let core = ctr::CtrCore::<&Aes128Enc, ctr::flavors::Ctr32BE>::inner_iv_init(
-        key,
-        counter_block.into(),
-    );
+    let core =
+        ctr::CtrCore::<&Aes128Enc, ctr::flavors::Ctr32BE>::inner_iv_init(key, counter_block.into());
     ctr::Ctr32BE::from_core(core).apply_keystream(buf);
 }
 
@@ -97,8 +95,8 @@ mod tests {
         assert_eq!(
             buf,
             [
-                0x87, 0x4d, 0x61, 0x91, 0xb6, 0x20, 0xe3, 0x26, 0x1b, 0xef, 0x68, 0x64, 0x99,
-                0x0d, 0xb6, 0xce
+                0x87, 0x4d, 0x61, 0x91, 0xb6, 0x20, 0xe3, 0x26, 0x1b, 0xef, 0x68, 0x64, 0x99, 0x0d,
+                0xb6, 0xce
             ]
         );
     }

@@ -171,7 +171,7 @@ impl TagLength {
     }
 
     /// The length in bytes as `usize`.
-    pub const fn len(self) -> usize {
+    pub const fn as_usize(self) -> usize {
         self.0 as usize
     }
 }
@@ -375,13 +375,13 @@ impl Header {
 
     /// The length of the whole frame this header describes.
     pub const fn frame_len(&self) -> usize {
-        HEADER_LEN + self.payload_len as usize + self.tag_len.len()
+        HEADER_LEN + self.payload_len as usize + self.tag_len.as_usize()
     }
 }
 
 /// The length of a sealed frame with a payload of `payload_len` bytes.
 pub const fn frame_len(payload_len: usize, tag_len: TagLength) -> usize {
-    HEADER_LEN + payload_len + tag_len.len()
+    HEADER_LEN + payload_len + tag_len.as_usize()
 }
 
 /// A checked view of a sealed frame in a buffer (header, ciphertext, tag), smoltcp style.
@@ -519,14 +519,16 @@ mod tests {
         assert_eq!(
             b,
             [
-                0x01, 0x00, 0x20, 0x10, 0x00, 0x00, 0x00, 0x12, 0x01, 0x02, 0x02, 12, 0, 0, 0,
-                0, 0x0A, 0x0B, 0x0C, 0x0D, 0x65, 0x53, 0xF1, 0x00, 0x00, 18
+                0x01, 0x00, 0x20, 0x10, 0x00, 0x00, 0x00, 0x12, 0x01, 0x02, 0x02, 12, 0, 0, 0, 0,
+                0x0A, 0x0B, 0x0C, 0x0D, 0x65, 0x53, 0xF1, 0x00, 0x00, 18
             ]
         );
         assert_eq!(Header::parse(&b), Ok(h));
         assert_eq!(
             h.counter_block(),
-            [1, 0, 0, 0, 0, 0, 0x0A, 0x0B, 0x0C, 0x0D, 0x01, 0x02, 0, 0, 0, 0]
+            [
+                1, 0, 0, 0, 0, 0, 0x0A, 0x0B, 0x0C, 0x0D, 0x01, 0x02, 0, 0, 0, 0
+            ]
         );
         let r = Header {
             direction: Direction::Response,
@@ -538,7 +540,14 @@ mod tests {
         assert_eq!(rb[1], 0x81);
         assert_eq!(Header::parse(&rb), Ok(r));
         // Direction changes the counter block: a response never reuses a command's keystream.
-        assert_ne!(r.counter_block(), Header { direction: Direction::Command, ..r }.counter_block());
+        assert_ne!(
+            r.counter_block(),
+            Header {
+                direction: Direction::Command,
+                ..r
+            }
+            .counter_block()
+        );
         assert_eq!(h.frame_len(), 26 + 18 + 12);
         assert_eq!(h.valid_until(), Timestamp::from_unix(1_700_000_000));
     }

@@ -109,7 +109,7 @@ fn parse_common(
     }
     let address = Address::from_wire([a5, a4, a3, a2, a1, a0]).map_err(|_| FrameError::Address)?;
     let proof_len = TagLength::new(proof_len)?;
-    if bytes.len() != body_len + proof_len.len() {
+    if bytes.len() != body_len + proof_len.as_usize() {
         return Err(FrameError::Length);
     }
     Ok((address, u16::from_be_bytes([k0, k1]), proof_len))
@@ -174,8 +174,8 @@ impl AuthRequest {
     }
 
     /// Whole message length.
-    pub const fn len(&self) -> usize {
-        AUTH_REQUEST_BODY_LEN + self.proof_len.len()
+    pub const fn encoded_len(&self) -> usize {
+        AUTH_REQUEST_BODY_LEN + self.proof_len.as_usize()
     }
 }
 
@@ -190,8 +190,7 @@ impl AuthResponse {
         let rest = body.get(11..).ok_or(FrameError::Truncated)?;
         let (sid, rest) = rest.split_first_chunk::<4>().ok_or(FrameError::Truncated)?;
         let (validity, rest) = rest.split_first_chunk::<4>().ok_or(FrameError::Truncated)?;
-        let challenge =
-            <[u8; CHALLENGE_LEN]>::try_from(rest).map_err(|_| FrameError::Truncated)?;
+        let challenge = <[u8; CHALLENGE_LEN]>::try_from(rest).map_err(|_| FrameError::Truncated)?;
         let resp = AuthResponse {
             address,
             key_version,
@@ -224,8 +223,8 @@ impl AuthResponse {
     }
 
     /// Whole message length.
-    pub const fn len(&self) -> usize {
-        AUTH_RESPONSE_BODY_LEN + self.proof_len.len()
+    pub const fn encoded_len(&self) -> usize {
+        AUTH_RESPONSE_BODY_LEN + self.proof_len.as_usize()
     }
 }
 
@@ -273,7 +272,7 @@ mod tests {
         assert_eq!(parsed, req);
         assert_eq!(body, &msg[..27]);
         assert_eq!(proof, &[0xEE; 8]);
-        assert_eq!(req.len(), 35);
+        assert_eq!(req.encoded_len(), 35);
         assert_eq!(AuthRequest::parse(&msg[..34]), Err(FrameError::Length));
         assert_eq!(AuthRequest::parse(&msg[..5]), Err(FrameError::Truncated));
         assert_eq!(AuthResponse::parse(&msg), Err(FrameError::MessageType));
