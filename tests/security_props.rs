@@ -34,16 +34,12 @@ fn meter(master: &[u8; 16], a: Address, v: u16, tag: u8) -> MeterSecurity<Softwa
     MeterSecurity::new(a, SoftwareModule::new(v, &keys), cfg(tag)).unwrap()
 }
 
-fn seal(
-    master: &[u8; 16],
-    a: Address,
-    v: u16,
-    tag: u8,
-    last: u32,
-    cmd: &Command<'_>,
-) -> Vec<u8> {
+fn seal(master: &[u8; 16], a: Address, v: u16, tag: u8, last: u32, cmd: &Command<'_>) -> Vec<u8> {
     let he = HeadEnd::new(master, TagLength::new(tag).unwrap());
-    let mut counter = CommandCounter { key_version: v, last };
+    let mut counter = CommandCounter {
+        key_version: v,
+        last,
+    };
     let mut out = vec![0u8; 26 + cmd.encoded_len() + 16];
     let s = he
         .meter(a, v)
