@@ -60,6 +60,7 @@ impl core::error::Error for PayloadError {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum CommandType {
     /// Open an account (DL/T 645 070101FF).
     OpenAccount,
@@ -280,6 +281,7 @@ impl defmt::Format for KeyUpdate {
 /// A command, decoded from (or to be encoded into) a sealed frame's payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Command<'a> {
     /// Open the account with an initial purchase.
     OpenAccount(Purchase),
