@@ -737,3 +737,28 @@ fn config_is_validated_once() {
     );
     assert_eq!(m.state().failures.today, 0);
 }
+
+#[test]
+fn every_bit_flip_of_a_session_command_is_refused() {
+    let mut m = meter_with(config(u16::MAX, u32::MAX));
+    let mut hm = establish(&mut m, 21, now());
+    let mut out = [0u8; 128];
+    let s = hm
+        .seal_in_session(&recharge(1), later(60), now(), &mut out)
+        .unwrap();
+    let frame = out[..s.len].to_vec();
+    for bit in 0..frame.len() * 8 {
+        let mut bad = frame.clone();
+        bad[bit / 8] ^= 1 << (bit % 8);
+        assert!(m.open(&mut bad, now()).is_err(), "bit {bit}");
+    }
+    for len in 0..frame.len() {
+        assert!(
+            m.open(&mut frame[..len].to_vec(), now()).is_err(),
+            "len {len}"
+        );
+    }
+    assert_eq!(m.session().map(|s| s.last_seq), Some(0));
+    let mut resp = accept(&mut m, &frame, now());
+    assert!(hm.open_response(&mut resp, &s).is_ok());
+}

@@ -14,9 +14,9 @@
 //! ```
 //!
 //! `[i]_r` is `i` big-endian in `r / 8` bytes. `F` is opaque, exactly as in the NIST CAVP files
-//! (`KDFCTR_gen.rsp`), which is why the function takes it whole: the conventional layout
-//! `Label || 0x00 || Context || [L]_32` is built by [`fixed_input_len`]-sized callers or streamed
-//! by [`Kbkdf::derive_labelled`]. Each output block costs exactly one CMAC.
+//! (`KDFCTR_gen.rsp`), which is why the function takes it whole. The conventional layout
+//! `Label || 0x00 || Context || [L]_32` ([`fixed_input_len`] bytes) is streamed into the CMAC
+//! by [`Kbkdf::derive_labelled`] without a buffer. Each output block costs exactly one CMAC.
 //!
 //! The SP 800-108r1 variant ([`Kbkdf::derive_k0`]) first computes `K0 = CMAC(KI, F)` and then
 //! `K(i) = CMAC(KI, [i]_r || F || K0)`. It stops a party that knows `KI` from steering the
