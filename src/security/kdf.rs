@@ -113,9 +113,17 @@ pub const fn fixed_input_len(label_len: usize, context_len: usize) -> usize {
 /// A 128-bit secret key as bytes: zeroized on drop, never printed.
 ///
 /// This is the form in which keys are provisioned into a meter or a [`super::module`]; code
-/// that only uses keys never sees one.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+/// that only uses keys never sees one. Equality is decided in constant time.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct SecretKey([u8; 16]);
+
+impl PartialEq for SecretKey {
+    fn eq(&self, other: &SecretKey) -> bool {
+        bool::from(subtle::ConstantTimeEq::ct_eq(&self.0[..], &other.0[..]))
+    }
+}
+
+impl Eq for SecretKey {}
 
 impl SecretKey {
     /// A key from its 16 bytes.
