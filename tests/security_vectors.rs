@@ -1,8 +1,8 @@
 //! Known-answer tests for the security layer.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 //!
-//! - Every row of `shared/vectors/aes-cmac-ctr.tsv` (RFC 4493 CMAC, SP 800-38A F.5.1 CTR) and
-//!   `shared/vectors/kbkdf-cmac-aes128.tsv` (NIST CAVP KBKDF counter mode, CMAC-AES128).
+//! - Every row of `tests/vectors/aes-cmac-ctr.tsv` (RFC 4493 CMAC, SP 800-38A F.5.1 CTR) and
+//!   `tests/vectors/kbkdf-cmac-aes128.tsv` (NIST CAVP KBKDF counter mode, CMAC-AES128).
 //! - The crate's own recipes (per-meter keys, the SP 800-108r1 K0 variant, a whole sealed
 //!   frame) against values computed independently with Python `cryptography` 48.0 by
 //!   `tests/kat/security_kat.py`.
@@ -21,8 +21,8 @@ use prepaid_meter::security::{
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::Money;
 
-const CMAC_CTR: &str = include_str!("../../shared/vectors/aes-cmac-ctr.tsv");
-const KBKDF: &str = include_str!("../../shared/vectors/kbkdf-cmac-aes128.tsv");
+const CMAC_CTR: &str = include_str!("vectors/aes-cmac-ctr.tsv");
+const KBKDF: &str = include_str!("vectors/kbkdf-cmac-aes128.tsv");
 
 fn hex(s: &str) -> Vec<u8> {
     assert!(s.len().is_multiple_of(2), "odd hex length: {s}");
