@@ -51,6 +51,8 @@ extern crate alloc;
 pub mod account;
 pub mod address;
 pub mod bcd;
+pub mod freeze;
+pub mod log;
 pub mod metering;
 pub mod security;
 pub mod tariff;
