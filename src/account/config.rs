@@ -450,10 +450,12 @@ mod tests {
         }
     }
 
+    type Case<T> = (fn(&mut T), ConfigError);
+
     #[test]
     fn limits_rules() {
         assert_eq!(limits().validate(), Ok(()));
-        let cases: [(fn(&mut Limits<Money>), ConfigError); 7] = [
+        let cases: [Case<Limits<Money>>; 7] = [
             (|l| l.alarm2 = m(-1), ConfigError::NegativeAlarm),
             (|l| l.alarm2 = m(21), ConfigError::AlarmsOutOfOrder),
             (|l| l.overdraft = m(-1), ConfigError::NegativeOverdraftLimit),
@@ -481,7 +483,7 @@ mod tests {
         let ok: Config<Money, 2> = Config::local(limits());
         assert_eq!(ok.validate(), Ok(()));
         assert_eq!(Config::<Money, 2>::remote().validate(), Ok(()));
-        let cases: [(fn(&mut Config<Money, 2>), ConfigError); 7] = [
+        let cases: [Case<Config<Money, 2>>; 7] = [
             (
                 |c| {
                     c.emergency = Some(EmergencyCredit {

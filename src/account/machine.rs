@@ -330,14 +330,14 @@ impl<U: Credit> State<U> {
         fx: &mut Effects<U>,
     ) {
         self.note_balance(now);
-        if !credit::is_negative(self.balance) {
-            if let Some(ep) = self.overdraft.take() {
-                fx.overdraft = Some(OverdraftRecord {
-                    started: ep.started,
-                    ended: now,
-                    deepest: ep.deepest,
-                });
-            }
+        if !credit::is_negative(self.balance)
+            && let Some(ep) = self.overdraft.take()
+        {
+            fx.overdraft = Some(OverdraftRecord {
+                started: ep.started,
+                ended: now,
+                deepest: ep.deepest,
+            });
         }
 
         let local = cfg.cost_control == CostControl::Local;
@@ -369,15 +369,15 @@ impl<U: Credit> State<U> {
             }
         };
 
-        if let RemoteTrip::Until { at, then } = self.remote {
-            if now >= at {
-                self.remote = RemoteTrip::None;
-                if self.relay == RelayState::Open(TripReason::Remote) {
-                    self.relay = match then {
-                        ReconnectMode::Direct => RelayState::Closed,
-                        ReconnectMode::Button => RelayState::Ready(TripReason::Remote),
-                    };
-                }
+        if let RemoteTrip::Until { at, then } = self.remote
+            && now >= at
+        {
+            self.remote = RemoteTrip::None;
+            if self.relay == RelayState::Open(TripReason::Remote) {
+                self.relay = match then {
+                    ReconnectMode::Direct => RelayState::Closed,
+                    ReconnectMode::Button => RelayState::Ready(TripReason::Remote),
+                };
             }
         }
 
