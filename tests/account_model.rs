@@ -13,29 +13,43 @@ use proptest::prelude::*;
 
 fn params() -> impl Strategy<Value = Params> {
     (
-        (any::<i64>(), any::<i64>(), any::<i64>(), any::<i64>(), any::<i64>()),
-        (any::<i64>(), any::<i64>(), any::<i64>(), any::<u8>(), any::<i64>()),
+        (
+            any::<i64>(),
+            any::<i64>(),
+            any::<i64>(),
+            any::<i64>(),
+            any::<i64>(),
+        ),
+        (
+            any::<i64>(),
+            any::<i64>(),
+            any::<i64>(),
+            any::<u8>(),
+            any::<i64>(),
+        ),
         (any::<bool>(), any::<bool>(), any::<u32>()),
     )
-        .prop_map(|((a1, a2, od, h, rc), (ea, et, st, pct, cap), (lt, d, fh))| {
-            Params {
-                alarm1: a1,
-                alarm2: a2,
-                overdraft: od,
-                hoarding: h,
-                reconnect: rc,
-                ec_amount: ea,
-                ec_threshold: et,
-                standing: st,
-                debt_percent: pct,
-                debt_cap: cap,
-                low_credit_trip: lt,
-                direct: d,
-                // Mostly no friendly hours, sometimes some.
-                friendly_hours: if fh % 3 == 0 { fh } else { 0 },
-            }
-            .sanitize()
-        })
+        .prop_map(
+            |((a1, a2, od, h, rc), (ea, et, st, pct, cap), (lt, d, fh))| {
+                Params {
+                    alarm1: a1,
+                    alarm2: a2,
+                    overdraft: od,
+                    hoarding: h,
+                    reconnect: rc,
+                    ec_amount: ea,
+                    ec_threshold: et,
+                    standing: st,
+                    debt_percent: pct,
+                    debt_cap: cap,
+                    low_credit_trip: lt,
+                    direct: d,
+                    // Mostly no friendly hours, sometimes some.
+                    friendly_hours: if fh % 3 == 0 { fh } else { 0 },
+                }
+                .sanitize()
+            },
+        )
 }
 
 fn op() -> impl Strategy<Value = Op> {

@@ -8,8 +8,8 @@
 
 use prepaid_meter::account::{
     AccountError, AlarmFlags, CommandError, Config, Contacts, CustomerNumber, DebtRecovery,
-    EmergencyCredit, Effects, FriendlyCalendar, Limits, MoneyAccount, Purchase, RechargeError,
-    RecoveryPeriod, ReconnectMode, RelayCommand, RelayState,
+    Effects, EmergencyCredit, FriendlyCalendar, Limits, MoneyAccount, Purchase, RechargeError,
+    ReconnectMode, RecoveryPeriod, RelayCommand, RelayState,
 };
 use prepaid_meter::time::{Timestamp, UtcOffset};
 use prepaid_meter::units::Money;
@@ -95,8 +95,16 @@ impl Params {
 pub enum Op {
     Tick,
     Debit(i64),
-    Open { other: bool, count: u32, amount: i64 },
-    Recharge { other: bool, count_delta: i8, amount: i64 },
+    Open {
+        other: bool,
+        count: u32,
+        amount: i64,
+    },
+    Recharge {
+        other: bool,
+        count_delta: i8,
+        amount: i64,
+    },
     Emergency,
     SetDebt(i64),
     Command(u8, u16),
@@ -107,7 +115,9 @@ const OFFSET: i64 = 8 * 3600;
 const LAST_DAY: i64 = 2_932_896; // 9999-12-31
 
 fn day(t: Timestamp) -> i64 {
-    (t.unix().saturating_add(OFFSET)).div_euclid(86_400).clamp(0, LAST_DAY)
+    (t.unix().saturating_add(OFFSET))
+        .div_euclid(86_400)
+        .clamp(0, LAST_DAY)
 }
 
 fn week(t: Timestamp) -> i64 {
@@ -353,7 +363,14 @@ fn predict(model: &mut Model, before: &MoneyAccount, now: Timestamp, op: Op) -> 
             if model.customer.is_some() {
                 return Outcome::Recharge(RechargeError::AlreadyOpen);
             }
-            purchase(model, now, if other { THEM } else { ME }, count, amount, true)
+            purchase(
+                model,
+                now,
+                if other { THEM } else { ME },
+                count,
+                amount,
+                true,
+            )
         }
         Op::Recharge {
             other,
@@ -426,7 +443,12 @@ fn purchase(
     Outcome::Ok
 }
 
-fn check_effects(model: &mut Model, before: &MoneyAccount, after: &MoneyAccount, fx: &Effects<Money>) {
+fn check_effects(
+    model: &mut Model,
+    before: &MoneyAccount,
+    after: &MoneyAccount,
+    fx: &Effects<Money>,
+) {
     // The drive pulse moves the contacts exactly when the relay's contacts changed.
     if let Some(c) = fx.drive {
         assert_ne!(c, model.contacts, "a pulse that moves nothing");
@@ -481,8 +503,14 @@ fn check_state(model: &Model, a: &MoneyAccount, now: Timestamp, fresh: bool) {
     }
     // Alarm flags follow the thresholds.
     let f = a.alarms();
-    assert_eq!(f.contains(AlarmFlags::LOW_CREDIT_1), b <= i128::from(p.alarm1));
-    assert_eq!(f.contains(AlarmFlags::LOW_CREDIT_2), b <= i128::from(p.alarm2));
+    assert_eq!(
+        f.contains(AlarmFlags::LOW_CREDIT_1),
+        b <= i128::from(p.alarm1)
+    );
+    assert_eq!(
+        f.contains(AlarmFlags::LOW_CREDIT_2),
+        b <= i128::from(p.alarm2)
+    );
     assert_eq!(f.contains(AlarmFlags::OVERDRAFT), b < 0);
     if b <= -i128::from(p.overdraft) {
         assert!(f.contains(AlarmFlags::EXHAUSTED));
@@ -497,9 +525,16 @@ fn check_state(model: &Model, a: &MoneyAccount, now: Timestamp, fresh: bool) {
     // A trip demanded outside a friendly period leaves the relay open.
     let remote = a.remote_trip() != prepaid_meter::account::RemoteTrip::None;
     if !a.keep_power() && (remote || (f.contains(AlarmFlags::EXHAUSTED) && !a.is_friendly(now))) {
-        assert_ne!(a.relay(), RelayState::Closed, "a demanded trip was not executed");
+        assert_ne!(
+            a.relay(),
+            RelayState::Closed,
+            "a demanded trip was not executed"
+        );
     }
     if a.keep_power() {
-        assert!(!matches!(a.relay(), RelayState::Open(_)), "keep-power left the relay open");
+        assert!(
+            !matches!(a.relay(), RelayState::Open(_)),
+            "keep-power left the relay open"
+        );
     }
 }
