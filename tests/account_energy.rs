@@ -1,4 +1,5 @@
 //! Credit in energy (kWh credit) and the tariff change that re-expresses it at a new price.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 mod account_support;
 

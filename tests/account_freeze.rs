@@ -1,5 +1,6 @@
 //! Freeze scheduling against a brute-force oracle built on chrono, frozen-record rings read back
 //! as "last n", and the account logs fed from a day of operation.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 mod account_support;
 

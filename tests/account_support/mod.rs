@@ -1,5 +1,6 @@
 //! Helpers shared by the account tests (not a test target itself).
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 pub mod model;
 

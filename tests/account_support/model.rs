@@ -5,6 +5,7 @@
 //! Shared by the property test (`tests/account_model.rs`) and the fuzz target
 //! (`fuzz/fuzz_targets/account_ops.rs`), which includes this file by path.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 use prepaid_meter::account::{
     AccountError, AlarmFlags, CommandError, Config, Contacts, CustomerNumber, DebtRecovery,
@@ -197,7 +198,7 @@ fn command(code: u8, delay: u16) -> RelayCommand {
         2 => RelayCommand::DirectClose,
         3 => RelayCommand::TripRestore {
             delay_secs: u32::from(delay % 4000),
-            then: if delay % 2 == 0 {
+            then: if delay.is_multiple_of(2) {
                 ReconnectMode::Button
             } else {
                 ReconnectMode::Direct
