@@ -1007,6 +1007,18 @@ mod tests {
         );
     }
 
+    /// Snapshots: the account, its logs and frozen records are plain serialisable data.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn snapshot_types_are_serde() {
+        fn check<T: serde::Serialize + serde::de::DeserializeOwned>() {}
+        check::<Account<Money>>();
+        check::<Account<Energy, 4>>();
+        check::<crate::account::Logs<Money>>();
+        check::<crate::freeze::Freezes<Money>>();
+        check::<crate::account::Effects<Energy>>();
+    }
+
     #[test]
     fn totals_overflow_is_none() {
         let mut t = account().totals();
