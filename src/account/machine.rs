@@ -105,12 +105,11 @@ impl<U: Credit> Totals<U> {
 
 /// A tariff change applied to energy credit: see [`Account::change_price`].
 ///
-/// With `E` the remaining energy in Wh and prices in minor units per kWh, values are in
-/// thousandths of a minor unit (Wh x minor/kWh) and, exactly:
+/// Energy is in Wh and prices in minor units per kWh, so a value `energy x price` is in
+/// thousandths of a minor unit. With balance `b`, emergency credit outstanding `e` and debt `d`,
+/// each before (`bb`, `eb`, `db`) and after (`ba`, `ea`, `da`), exactly:
 ///
 /// `residue == (ba*new - bb*old) - (ea*new - eb*old) - (da*new - db*old)`
-///
-/// for balance `b`, emergency credit outstanding `e` and debt `d`, before and after.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
