@@ -8,7 +8,7 @@
 //!
 //! | layer | modules |
 //! |---|---|
-//! | domain core | [`metering`] (pulses to energy, power, demand), [`tariff`] (TOU calendar, tiers, rating), [`account`] (credit, alarms, overdraft, relay decisions) |
+//! | domain core | [`metering`] (pulses to energy, power, demand), [`tariff`] (TOU calendar, tiers, rating), [`account`] (credit, alarms, overdraft, relay decisions, recharge rules), [`freeze`] (hourly, daily and settlement-day frozen records), [`log`] (record rings read back as "last n") |
 //! | wire and security | [`wire::dlt645`] (DL/T 645-2007 frames), [`security`] (key derivation, sealed commands, anti-replay) |
 //! | foundations | [`units`] (energy, money, price, power), [`time`] (timestamps, civil calendar), [`bcd`], [`address`] |
 //! | adapters (features) | `hal` (embedded-hal 1.0 pulse input), `storage` (NOR flash record store) |
@@ -51,6 +51,8 @@ extern crate alloc;
 pub mod account;
 pub mod address;
 pub mod bcd;
+pub mod freeze;
+pub mod log;
 pub mod metering;
 pub mod security;
 pub mod tariff;

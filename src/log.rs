@@ -1,0 +1,224 @@
+//! Fixed-capacity record rings, read back the way DL/T 645 addresses records: "last 1" is the
+//! most recent, "last 2" the one before it, and so on.
+//!
+//! A [`Ring`] keeps the `N` most recent records; pushing into a full ring overwrites the oldest.
+//! It also counts every record ever pushed ([`Ring::pushed`]), because DL/T 645 reports event
+//! totals (trip count `1D000001`, purchase count) beside the last few records.
+//!
+//! ```
+//! use prepaid_meter::log::Ring;
+//! let mut ring: Ring<u32, 3> = Ring::new();
+//! for n in 1..=5 {
+//!     ring.push(n);
+//! }
+//! assert_eq!(ring.last(1), Some(&5)); // "last 1": the most recent
+//! assert_eq!(ring.last(3), Some(&3));
+//! assert_eq!(ring.last(4), None); // overwritten
+//! assert_eq!(ring.last(0), None); // DL/T 645 counts from 1
+//! assert_eq!(ring.pushed(), 5);
+//! assert_eq!(ring.iter().copied().collect::<Vec<_>>(), [5, 4, 3]);
+//! ```
+
+use heapless::Vec;
+
+/// The `N` most recent records of type `T`, newest addressed as "last 1".
+///
+/// Plain data: `Clone`, comparable, and serialisable behind the `serde` feature, so it can be
+/// snapshotted and restored with the rest of a meter's state. A ring of capacity 0 keeps no
+/// records but still counts them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Ring<T, const N: usize> {
+    items: Vec<T, N>,
+    /// Index in `items` of the oldest record once the ring is full (the next to overwrite).
+    oldest: usize,
+    pushed: u32,
+}
+
+impl<T, const N: usize> Default for Ring<T, N> {
+    fn default() -> Self {
+        Ring::new()
+    }
+}
+
+impl<T, const N: usize> Ring<T, N> {
+    /// An empty ring.
+    pub const fn new() -> Self {
+        Ring {
+            items: Vec::new(),
+            oldest: 0,
+            pushed: 0,
+        }
+    }
+
+    /// Adds `item` as the most recent record; returns the record it overwrote, if the ring was
+    /// full (with capacity 0, `item` itself comes back).
+    pub fn push(&mut self, item: T) -> Option<T> {
+        self.pushed = self.pushed.saturating_add(1);
+        let item = match self.items.push(item) {
+            Ok(()) => return None,
+            Err(item) => item,
+        };
+        let Some(slot) = self.items.get_mut(self.oldest) else {
+            return Some(item);
+        };
+        let evicted = core::mem::replace(slot, item);
+        self.oldest = if self.oldest + 1 >= N {
+            0
+        } else {
+            self.oldest + 1
+        };
+        Some(evicted)
+    }
+
+    /// The `n`-th most recent record: `last(1)` is the newest. `None` for `n == 0` or when fewer
+    /// than `n` records are held.
+    pub fn last(&self, n: usize) -> Option<&T> {
+        let len = self.items.len();
+        if n == 0 || n > len {
+            return None;
+        }
+        // Records are in push order starting at `oldest` (which is 0 until the ring is full).
+        let newest = (self.oldest + len - 1) % len;
+        let index = (newest + len - (n - 1)) % len;
+        self.items.get(index)
+    }
+
+    /// The records held, newest first (`last(1)`, `last(2)`, ...).
+    pub fn iter(&self) -> Iter<'_, T, N> {
+        Iter {
+            ring: self,
+            front: 1,
+            back: self.items.len(),
+        }
+    }
+
+    /// How many records are held (at most `N`).
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// `true` if no record is held.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The capacity `N`.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// How many records were ever pushed, including overwritten ones (saturates at `u32::MAX`).
+    pub fn pushed(&self) -> u32 {
+        self.pushed
+    }
+
+    /// Forgets every record and resets the count.
+    pub fn clear(&mut self) {
+        self.items.clear();
+        self.oldest = 0;
+        self.pushed = 0;
+    }
+}
+
+/// Iterator over a [`Ring`], newest first; see [`Ring::iter`].
+#[derive(Clone, Debug)]
+pub struct Iter<'a, T, const N: usize> {
+    ring: &'a Ring<T, N>,
+    /// Next "last n" to yield from the front; the range `front..=back` is still to come.
+    front: usize,
+    back: usize,
+}
+
+impl<'a, T, const N: usize> Iterator for Iter<'a, T, N> {
+    type Item = &'a T;
+
+    fn next(&mut self) -> Option<&'a T> {
+        if self.front > self.back {
+            return None;
+        }
+        let item = self.ring.last(self.front);
+        self.front += 1;
+        item
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = (self.back + 1).saturating_sub(self.front);
+        (n, Some(n))
+    }
+}
+
+impl<T, const N: usize> DoubleEndedIterator for Iter<'_, T, N> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        if self.front > self.back {
+            return None;
+        }
+        let item = self.ring.last(self.back);
+        self.back -= 1;
+        item
+    }
+}
+
+impl<T, const N: usize> ExactSizeIterator for Iter<'_, T, N> {}
+
+impl<'a, T, const N: usize> IntoIterator for &'a Ring<T, N> {
+    type Item = &'a T;
+    type IntoIter = Iter<'a, T, N>;
+    fn into_iter(self) -> Iter<'a, T, N> {
+        self.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_addresses_newest_first_across_wraps() {
+        let mut r: Ring<u32, 4> = Ring::new();
+        assert_eq!(r.last(1), None);
+        for n in 1..=11u32 {
+            let evicted = r.push(n);
+            assert_eq!(evicted, n.checked_sub(4).filter(|v| *v > 0));
+            for k in 1..=4usize {
+                let expect = (n as usize).checked_sub(k - 1).filter(|v| *v >= 1);
+                let expect = expect.filter(|_| k <= n as usize);
+                assert_eq!(r.last(k).copied(), expect.map(|v| v as u32), "n={n} k={k}");
+            }
+            assert_eq!(r.last(5), None);
+            let all: std::vec::Vec<u32> = r.iter().copied().collect();
+            let want: std::vec::Vec<u32> = (n.saturating_sub(3).max(1)..=n).rev().collect();
+            assert_eq!(all, want);
+            assert_eq!(r.iter().len(), want.len());
+            let oldest_first: std::vec::Vec<u32> = r.iter().rev().copied().collect();
+            let mut want_rev = want.clone();
+            want_rev.reverse();
+            assert_eq!(oldest_first, want_rev);
+        }
+        assert_eq!(r.pushed(), 11);
+        assert_eq!(r.len(), 4);
+        r.clear();
+        assert!(r.is_empty());
+        assert_eq!(r.pushed(), 0);
+    }
+
+    #[test]
+    fn zero_capacity_counts_but_keeps_nothing() {
+        let mut r: Ring<u8, 0> = Ring::new();
+        assert_eq!(r.push(7), Some(7));
+        assert_eq!(r.pushed(), 1);
+        assert_eq!(r.last(1), None);
+        assert_eq!(r.iter().count(), 0);
+        assert_eq!(r.capacity(), 0);
+    }
+
+    #[test]
+    fn capacity_one() {
+        let mut r: Ring<u8, 1> = Ring::new();
+        assert_eq!(r.push(1), None);
+        assert_eq!(r.push(2), Some(1));
+        assert_eq!(r.last(1), Some(&2));
+        assert_eq!(r.last(2), None);
+    }
+}
