@@ -78,3 +78,38 @@ fn invalid_snapshots_are_refused() {
     assert_eq!(serde_json::to_string(&a).unwrap(), r#""AAAA12345678""#);
     assert!(serde_json::from_str::<Address>(r#""00000000016B""#).is_err());
 }
+
+#[test]
+fn account_snapshot_round_trips_and_validates_its_config() {
+    use prepaid_meter::account::{Config, CustomerNumber, Limits, MoneyAccount, Purchase};
+    let yuan = |y| Money::from_units(y).unwrap();
+    let limits = Limits {
+        alarm1: yuan(20),
+        alarm2: yuan(10),
+        overdraft: yuan(5),
+        hoarding: yuan(5000),
+        reconnect: yuan(1),
+    };
+    let mut account: MoneyAccount = MoneyAccount::new(Config::local(limits), yuan(0)).unwrap();
+    let t = Timestamp::from_unix(1_735_689_600);
+    let customer = CustomerNumber::new([0, 0, 0, 0, 0x12, 0x34]);
+    account
+        .open(
+            t,
+            Purchase {
+                customer,
+                count: 1,
+                amount: yuan(30),
+            },
+        )
+        .unwrap();
+    account.debit(t, yuan(12)).unwrap();
+    let json = serde_json::to_string(&account).unwrap();
+    let back: MoneyAccount = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, account);
+    assert_eq!(back.balance(), yuan(18));
+    // A snapshot whose alarm 2 lies above alarm 1 is refused, as Account::new refuses it.
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    value["config"]["limits"]["alarm2"] = serde_json::json!(300_000);
+    assert!(serde_json::from_value::<MoneyAccount>(value).is_err());
+}

@@ -495,11 +495,40 @@ impl<U: Credit> State<U> {
 /// `U` is the unit of credit ([`Money`](crate::units::Money) or [`Energy`]); `H` the capacity of
 /// the friendly-period holiday list. Plain data: `Clone`, comparable, serialisable behind the
 /// `serde` feature, so a snapshot is a copy and a restore is an assignment.
+///
+/// Deserializing a snapshot validates its configuration as [`Account::new`] does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        try_from = "AccountFields<U, H>",
+        bound(deserialize = "U: Credit + serde::Deserialize<'de>")
+    )
+)]
 pub struct Account<U, const H: usize = DEFAULT_HOLIDAYS> {
     config: Config<U, H>,
     state: State<U>,
+}
+
+/// An account snapshot as stored, before its configuration is validated.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct AccountFields<U, const H: usize> {
+    config: Config<U, H>,
+    state: State<U>,
+}
+
+#[cfg(feature = "serde")]
+impl<U: Credit, const H: usize> TryFrom<AccountFields<U, H>> for Account<U, H> {
+    type Error = ConfigError;
+    fn try_from(f: AccountFields<U, H>) -> Result<Self, ConfigError> {
+        f.config.validate()?;
+        Ok(Account {
+            config: f.config,
+            state: f.state,
+        })
+    }
 }
 
 impl<U: Credit, const H: usize> Account<U, H> {
