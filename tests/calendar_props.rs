@@ -17,7 +17,11 @@ fn check(secs: i64, offset_secs: i32) {
     let theirs = chrono::DateTime::from_timestamp(secs + i64::from(offset_secs), 0)
         .unwrap()
         .naive_utc();
-    assert_eq!(i32::from(ours.date.year()), theirs.year(), "{secs} {offset_secs}");
+    assert_eq!(
+        i32::from(ours.date.year()),
+        theirs.year(),
+        "{secs} {offset_secs}"
+    );
     assert_eq!(u32::from(ours.date.month()), theirs.month());
     assert_eq!(u32::from(ours.date.day()), theirs.day());
     assert_eq!(u32::from(ours.time.hour()), theirs.hour());
@@ -35,7 +39,9 @@ fn every_day_of_the_century_matches_chrono() {
     let mut count = 0;
     while day <= last {
         let ours = Date::new(day.year() as u16, day.month() as u8, day.day() as u8).unwrap();
-        let epoch_days = day.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days();
+        let epoch_days = day
+            .signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).unwrap())
+            .num_days();
         assert_eq!(ours.days_since_epoch(), epoch_days);
         assert_eq!(Date::from_days_since_epoch(epoch_days), Ok(ours));
         assert_eq!(ours.weekday(), weekday_of(day.weekday()));
@@ -58,7 +64,9 @@ fn invalid_dates_match_chrono() {
         for month in 0..=13u8 {
             for day in 0..=32u8 {
                 let ours = Date::new(year, month, day).is_ok();
-                let theirs = NaiveDate::from_ymd_opt(i32::from(year), u32::from(month), u32::from(day)).is_some();
+                let theirs =
+                    NaiveDate::from_ymd_opt(i32::from(year), u32::from(month), u32::from(day))
+                        .is_some();
                 assert_eq!(ours, theirs, "{year}-{month}-{day}");
             }
         }

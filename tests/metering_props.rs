@@ -1,6 +1,8 @@
 //! Property tests for exact pulse-to-energy conversion and register rollover.
 
-use prepaid_meter::metering::{Direction, EnergyAccumulator, EnergyRegisters, MeterConstant, ROLLOVER};
+use prepaid_meter::metering::{
+    Direction, EnergyAccumulator, EnergyRegisters, MeterConstant, ROLLOVER,
+};
 use prepaid_meter::units::Energy;
 use proptest::prelude::*;
 
@@ -79,7 +81,8 @@ proptest! {
 #[test]
 fn rollover_at_999999_99_kwh() {
     let mut regs: EnergyRegisters<4> = EnergyRegisters::new();
-    regs.add(Direction::Import, 3, Energy::from_wh(999_999_990)).unwrap();
+    regs.add(Direction::Import, 3, Energy::from_wh(999_999_990))
+        .unwrap();
     assert_eq!(regs.total_centi_kwh(Direction::Import), 99_999_999); // 999999.99 kWh
     regs.add(Direction::Import, 3, Energy::from_wh(9)).unwrap();
     assert_eq!(regs.total_centi_kwh(Direction::Import), 99_999_999);

@@ -54,7 +54,12 @@ pub struct PulseInput<P> {
 impl<P: InputPin> PulseInput<P> {
     /// A pulse input on `pin`. The first poll only learns the line's level.
     pub const fn new(pin: P, active: ActiveLevel, filter: GlitchFilter) -> Self {
-        PulseInput { pin, active, filter, was_active: None }
+        PulseInput {
+            pin,
+            active,
+            filter,
+            was_active: None,
+        }
     }
 
     /// Samples the pin at `now`; on a transition into the active level, records a pulse in

@@ -25,14 +25,20 @@ pub struct EnergyAccumulator {
 impl EnergyAccumulator {
     /// An accumulator with no remainder.
     pub const fn new(constant: MeterConstant) -> EnergyAccumulator {
-        EnergyAccumulator { constant, remainder: 0 }
+        EnergyAccumulator {
+            constant,
+            remainder: 0,
+        }
     }
 
     /// An accumulator restored from a saved [`remainder`](Self::remainder); a remainder that is
     /// not below `C` is reduced modulo `C` and its whole watt-hours are returned with it.
     pub const fn restore(constant: MeterConstant, remainder: u32) -> (EnergyAccumulator, Energy) {
         let c = constant.imp_per_kwh();
-        let acc = EnergyAccumulator { constant, remainder: remainder % c };
+        let acc = EnergyAccumulator {
+            constant,
+            remainder: remainder % c,
+        };
         (acc, Energy::from_wh((remainder / c) as i64))
     }
 

@@ -96,7 +96,11 @@ impl<const N: usize> DemandMeter<N> {
                 let steps = index.saturating_sub(cur);
                 let bounded = steps.min(N as i64 + 1);
                 for step in 0..bounded {
-                    let end_index = if step + 1 == bounded { index } else { cur + step + 1 };
+                    let end_index = if step + 1 == bounded {
+                        index
+                    } else {
+                        cur + step + 1
+                    };
                     reading = self.close_subperiod(end_index).or(reading);
                 }
                 self.current = Some(index);
@@ -119,7 +123,9 @@ impl<const N: usize> DemandMeter<N> {
         let pulses = self.ring.iter().fold(0u64, |a, &p| a.saturating_add(p));
         let span_us = u64::from(self.subperiod_secs) * N as u64 * 1_000_000;
         let reading = DemandReading {
-            window_end: Timestamp::from_unix(end_index.saturating_mul(i64::from(self.subperiod_secs))),
+            window_end: Timestamp::from_unix(
+                end_index.saturating_mul(i64::from(self.subperiod_secs)),
+            ),
             demand: power_from_pulses(self.constant, pulses, span_us),
         };
         if self.max.is_none_or(|m| reading.demand > m.demand) {
@@ -180,8 +186,17 @@ mod tests {
 
     #[test]
     fn invalid_periods() {
-        assert_eq!(DemandMeter::<0>::new(c1000(), 60), Err(MeteringError::InvalidDemandPeriod));
-        assert_eq!(DemandMeter::<1>::new(c1000(), 0), Err(MeteringError::InvalidDemandPeriod));
-        assert_eq!(DemandMeter::<1>::new(c1000(), 7), Err(MeteringError::InvalidDemandPeriod));
+        assert_eq!(
+            DemandMeter::<0>::new(c1000(), 60),
+            Err(MeteringError::InvalidDemandPeriod)
+        );
+        assert_eq!(
+            DemandMeter::<1>::new(c1000(), 0),
+            Err(MeteringError::InvalidDemandPeriod)
+        );
+        assert_eq!(
+            DemandMeter::<1>::new(c1000(), 7),
+            Err(MeteringError::InvalidDemandPeriod)
+        );
     }
 }

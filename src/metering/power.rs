@@ -59,7 +59,11 @@ pub struct PowerEstimator {
 impl PowerEstimator {
     /// An estimator that has seen no pulse.
     pub const fn new(constant: MeterConstant) -> PowerEstimator {
-        PowerEstimator { constant, last_pulse: None, last_interval: None }
+        PowerEstimator {
+            constant,
+            last_pulse: None,
+            last_interval: None,
+        }
     }
 
     /// Takes the pulse timing from a drained batch.

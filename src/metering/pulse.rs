@@ -153,7 +153,11 @@ impl PulseCounter {
         critical_section::with(|cs| {
             let cell = self.state.borrow(cs);
             let s = cell.get();
-            cell.set(State { accepted: 0, rejected: 0, ..s });
+            cell.set(State {
+                accepted: 0,
+                rejected: 0,
+                ..s
+            });
             PulseBatch {
                 accepted: s.accepted,
                 rejected: s.rejected,
@@ -200,7 +204,10 @@ mod tests {
         );
         let c = MeterConstant::new(1).unwrap();
         // 1 imp/kWh at 1 W: one pulse per 1000 h, far beyond any glitch interval.
-        assert_eq!(GlitchFilter::from_max_power(c, 1), Err(MeteringError::MaxPowerOutOfRange));
+        assert_eq!(
+            GlitchFilter::from_max_power(c, 1),
+            Err(MeteringError::MaxPowerOutOfRange)
+        );
         let fast = MeterConstant::new(MeterConstant::MAX).unwrap();
         assert_eq!(
             GlitchFilter::from_max_power(fast, u32::MAX),

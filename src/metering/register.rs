@@ -69,8 +69,14 @@ const fn wrap_add(value: u32, add: u32) -> u32 {
 impl<const T: usize> EnergyRegisters<T> {
     /// All registers at zero.
     pub const fn new() -> Self {
-        let zero = Set { total: 0, tariff: [0; T] };
-        EnergyRegisters { import: zero, export: zero }
+        let zero = Set {
+            total: 0,
+            tariff: [0; T],
+        };
+        EnergyRegisters {
+            import: zero,
+            export: zero,
+        }
     }
 
     /// Registers restored from saved readings (each reduced modulo [`ROLLOVER`]); the totals
@@ -136,7 +142,9 @@ impl<const T: usize> EnergyRegisters<T> {
 
     /// All tariff registers of `dir`, tariff 1 first.
     pub fn tariffs(&self, dir: Direction) -> [Energy; T] {
-        self.set(dir).tariff.map(|wh| Energy::from_wh(i64::from(wh)))
+        self.set(dir)
+            .tariff
+            .map(|wh| Energy::from_wh(i64::from(wh)))
     }
 
     /// The total of `dir` as DL/T 645 shows it: whole 0.01 kWh, `0..=99_999_999`.
@@ -181,8 +189,9 @@ mod serde_impl {
                 fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Readings<T>, A::Error> {
                     let mut out = [Energy::ZERO; T];
                     for (i, slot) in out.iter_mut().enumerate() {
-                        let wh: i64 =
-                            seq.next_element()?.ok_or_else(|| A::Error::invalid_length(i, &self))?;
+                        let wh: i64 = seq
+                            .next_element()?
+                            .ok_or_else(|| A::Error::invalid_length(i, &self))?;
                         *slot = Energy::from_wh(wh);
                     }
                     Ok(Readings(out))
@@ -215,7 +224,9 @@ mod serde_impl {
                         match key {
                             "import" => import = Some(map.next_value::<Readings<T>>()?),
                             "export" => export = Some(map.next_value::<Readings<T>>()?),
-                            other => return Err(A::Error::unknown_field(other, &["import", "export"])),
+                            other => {
+                                return Err(A::Error::unknown_field(other, &["import", "export"]));
+                            }
                         }
                     }
                     let import = import.ok_or_else(|| A::Error::missing_field("import"))?;
@@ -223,10 +234,12 @@ mod serde_impl {
                     Ok(EnergyRegisters::from_tariff_readings(import.0, export.0))
                 }
                 fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                    let import: Readings<T> =
-                        seq.next_element()?.ok_or_else(|| A::Error::invalid_length(0, &self))?;
-                    let export: Readings<T> =
-                        seq.next_element()?.ok_or_else(|| A::Error::invalid_length(1, &self))?;
+                    let import: Readings<T> = seq
+                        .next_element()?
+                        .ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                    let export: Readings<T> = seq
+                        .next_element()?
+                        .ok_or_else(|| A::Error::invalid_length(1, &self))?;
                     Ok(EnergyRegisters::from_tariff_readings(import.0, export.0))
                 }
             }
@@ -244,12 +257,24 @@ mod tests {
         let mut r: EnergyRegisters<4> = EnergyRegisters::new();
         r.add(Direction::Export, 3, Energy::from_wh(7)).unwrap();
         let before = r;
-        assert_eq!(r.add(Direction::Import, 0, Energy::from_wh(1)), Err(MeteringError::TariffOutOfRange));
-        assert_eq!(r.add(Direction::Import, 5, Energy::from_wh(1)), Err(MeteringError::TariffOutOfRange));
-        assert_eq!(r.add(Direction::Import, 1, Energy::from_wh(-1)), Err(MeteringError::NegativeEnergy));
+        assert_eq!(
+            r.add(Direction::Import, 0, Energy::from_wh(1)),
+            Err(MeteringError::TariffOutOfRange)
+        );
+        assert_eq!(
+            r.add(Direction::Import, 5, Energy::from_wh(1)),
+            Err(MeteringError::TariffOutOfRange)
+        );
+        assert_eq!(
+            r.add(Direction::Import, 1, Energy::from_wh(-1)),
+            Err(MeteringError::NegativeEnergy)
+        );
         assert_eq!(r, before);
         assert_eq!(r.tariff(Direction::Export, 3), Ok(Energy::from_wh(7)));
-        assert_eq!(r.tariff(Direction::Export, 9), Err(MeteringError::TariffOutOfRange));
+        assert_eq!(
+            r.tariff(Direction::Export, 9),
+            Err(MeteringError::TariffOutOfRange)
+        );
     }
 
     #[test]
@@ -258,7 +283,8 @@ mod tests {
         r.add(Direction::Import, 2, Energy::MAX).unwrap();
         let expected = i64::MAX % 1_000_000_000;
         assert_eq!(r.total(Direction::Import).wh(), expected);
-        let restored = EnergyRegisters::from_tariff_readings(r.tariffs(Direction::Import), [Energy::ZERO; 2]);
+        let restored =
+            EnergyRegisters::from_tariff_readings(r.tariffs(Direction::Import), [Energy::ZERO; 2]);
         assert_eq!(restored, r);
     }
 }
