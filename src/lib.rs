@@ -8,6 +8,7 @@
 //!
 //! | layer | modules |
 //! |---|---|
+//! | application | [`dlt645`] (meter-side server, master-side client) |
 //! | domain core | [`metering`] (pulses to energy, power, demand), [`tariff`] (TOU calendar, tiers, rating), [`account`] (credit, alarms, overdraft, relay decisions) |
 //! | wire and security | [`wire::dlt645`] (DL/T 645-2007 frames), [`security`] (key derivation, sealed commands, anti-replay) |
 //! | foundations | [`units`] (energy, money, price, power), [`time`] (timestamps, civil calendar), [`bcd`], [`address`] |
@@ -51,6 +52,7 @@ extern crate alloc;
 pub mod account;
 pub mod address;
 pub mod bcd;
+pub mod dlt645;
 pub mod metering;
 pub mod security;
 pub mod tariff;

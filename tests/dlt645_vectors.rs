@@ -1,5 +1,12 @@
 //! Every frame of `shared/vectors/dlt645-frames.tsv`, decoded to the meaning given there;
 //! negative rows rejected (E16, bad checksum) or refused (E15, unknown identifier).
+#![allow(
+    clippy::unwrap_used,
+    clippy::unwrap_in_result,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test helpers outside #[test] functions
 
 use prepaid_meter::address::Address;
 use prepaid_meter::wire::dlt645::registry::{self, Value};
