@@ -21,7 +21,9 @@ const LOAD_W: [u64; 24] = [
 ];
 
 /// The tariff (1 sharp, 2 peak, 3 flat, 4 valley) of each hour: a fixed day plan for this demo.
-const TARIFF: [u8; 24] = [4, 4, 4, 4, 4, 4, 4, 3, 2, 2, 2, 3, 3, 3, 3, 3, 3, 2, 2, 1, 1, 2, 2, 4];
+const TARIFF: [u8; 24] = [
+    4, 4, 4, 4, 4, 4, 4, 3, 2, 2, 2, 3, 3, 3, 3, 3, 3, 2, 2, 1, 1, 2, 2, 4,
+];
 const TARIFF_NAMES: [&str; 4] = ["sharp", "peak", "flat", "valley"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -37,7 +39,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut power = PowerEstimator::new(c);
     let mut demand: DemandMeter<1> = DemandMeter::new(c, 900)?;
 
-    println!("One day on a {} imp/kWh meter, {} (UTC+8)", c.imp_per_kwh(), day.date);
+    println!(
+        "One day on a {} imp/kWh meter, {} (UTC+8)",
+        c.imp_per_kwh(),
+        day.date
+    );
     println!(
         "glitch filter: pulses closer than {} ms are rejected\n",
         filter.min_interval().micros() / 1000
@@ -100,11 +106,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         c.imp_per_kwh()
     );
     for (i, name) in TARIFF_NAMES.iter().enumerate() {
-        println!("  {name:<6} {}", regs.tariff(Direction::Import, i as u8 + 1)?);
+        println!(
+            "  {name:<6} {}",
+            regs.tariff(Direction::Import, i as u8 + 1)?
+        );
     }
     if let Some(max) = demand.max_demand() {
         let at = max.window_end.to_datetime(offset)?;
-        println!("maximum 15-minute demand: {} W, window ending {}", max.demand.whole_watts(), at);
+        println!(
+            "maximum 15-minute demand: {} W, window ending {}",
+            max.demand.whole_watts(),
+            at
+        );
     }
     println!(
         "DL/T 645 register 00010000 reads {:06}.{:02} kWh",
