@@ -107,19 +107,26 @@ impl<const N: usize> StreamDecoder<N> {
     /// Moves bytes from the front of `input` into the buffer and returns the next frame, if one
     /// is complete. Call it until it returns `None`; `input` is then empty.
     ///
-    /// The frame borrows the decoder's buffer and is removed at the next call.
+    /// The frame borrows the decoder's buffer and is removed at the next call. The same as
+    /// [`StreamDecoder::push`] followed by [`StreamDecoder::frame`].
     pub fn decode(&mut self, input: &mut &[u8]) -> Option<Frame<&[u8]>> {
+        if self.push(input) { self.frame() } else { None }
+    }
+
+    /// Moves bytes from the front of `input` into the buffer until a frame is complete; returns
+    /// `true` if one is ([`StreamDecoder::frame`] gives it until the next `push`). When it
+    /// returns `false`, `input` is empty.
+    pub fn push(&mut self, input: &mut &[u8]) -> bool {
         self.consume_pending();
         loop {
             match self.scan() {
                 Scan::Frame(n) => {
                     self.pending = n;
-                    let bytes = self.buf.get(..n)?;
-                    return Some(Frame::new_unchecked(bytes));
+                    return true;
                 }
                 Scan::NeedMore => {
                     if input.is_empty() {
-                        return None;
+                        return false;
                     }
                     let room = N - self.len;
                     if room == 0 {
@@ -137,6 +144,14 @@ impl<const N: usize> StreamDecoder<N> {
                 }
             }
         }
+    }
+
+    /// The frame the last [`StreamDecoder::push`] completed, without preamble, if any.
+    pub fn frame(&self) -> Option<Frame<&[u8]>> {
+        if self.pending == 0 {
+            return None;
+        }
+        self.buf.get(..self.pending).map(Frame::new_unchecked)
     }
 
     fn consume_pending(&mut self) {
