@@ -15,7 +15,8 @@ fn main() {
 
 fn setup() -> (MeterConstant, GlitchFilter) {
     let c = MeterConstant::new(1600).unwrap_or_else(|e| unreachable!("{e}"));
-    let f = GlitchFilter::from_min_interval(Duration::from_millis(100)).unwrap_or_else(|e| unreachable!("{e}"));
+    let f = GlitchFilter::from_min_interval(Duration::from_millis(100))
+        .unwrap_or_else(|e| unreachable!("{e}"));
     (c, f)
 }
 

@@ -26,16 +26,19 @@ pub struct Di(pub u32);
 
 impl Di {
     /// From the four bytes in logical order.
+    #[inline]
     pub const fn new(di3: u8, di2: u8, di1: u8, di0: u8) -> Di {
         Di(u32::from_be_bytes([di3, di2, di1, di0]))
     }
 
     /// From the four plain wire bytes (after -33H), `DI0` first.
+    #[inline]
     pub const fn from_wire(bytes: [u8; 4]) -> Di {
         Di(u32::from_le_bytes(bytes))
     }
 
     /// The four plain wire bytes, `DI0` first.
+    #[inline]
     pub const fn to_wire(self) -> [u8; 4] {
         self.0.to_le_bytes()
     }
@@ -96,11 +99,13 @@ pub struct Di97(pub u16);
 
 impl Di97 {
     /// From the two plain wire bytes (after -33H), `DI0` first.
+    #[inline]
     pub const fn from_wire(bytes: [u8; 2]) -> Di97 {
         Di97(u16::from_le_bytes(bytes))
     }
 
     /// The two plain wire bytes, `DI0` first.
+    #[inline]
     pub const fn to_wire(self) -> [u8; 2] {
         self.0.to_le_bytes()
     }

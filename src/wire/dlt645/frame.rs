@@ -40,14 +40,25 @@ mod field {
 /// assert_eq!(skip_preamble(&[0xFE, 0xFE, 0x68, 0x01]), &[0x68, 0x01]);
 /// assert_eq!(skip_preamble(&[0xFE]), &[] as &[u8]);
 /// ```
+#[inline]
 pub fn skip_preamble(bytes: &[u8]) -> &[u8] {
     let n = bytes.iter().take_while(|&&b| b == PREAMBLE).count();
     bytes.get(n..).unwrap_or_default()
 }
 
 /// The DL/T 645 checksum: the sum modulo 256 of `bytes`.
+#[inline]
 pub fn checksum(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0u8, |acc, &b| acc.wrapping_add(b))
+}
+
+/// The sum modulo 256 of the eight bytes of `x`.
+#[inline]
+const fn sum_bytes(x: u64) -> u8 {
+    // Pairwise sums in 16-bit lanes (no lane overflows: 8 x 255 < 65 536), then a horizontal
+    // add by multiplication; the top 16 bits hold the total.
+    let pairs = (x & 0x00FF_00FF_00FF_00FF) + ((x >> 8) & 0x00FF_00FF_00FF_00FF);
+    (pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48) as u8
 }
 
 /// Who sent the frame (control bit D7).
@@ -81,6 +92,7 @@ macro_rules! function_codes {
 
         impl Function {
             /// The function for a 5-bit code (the upper three bits of `code` are ignored).
+            #[inline]
             pub const fn from_code(code: u8) -> Function {
                 match code & 0x1F {
                     $( $code => Function::$name, )*
@@ -89,6 +101,7 @@ macro_rules! function_codes {
             }
 
             /// The 5-bit code.
+            #[inline]
             pub const fn code(self) -> u8 {
                 match self {
                     $( Function::$name => $code, )*
@@ -190,6 +203,7 @@ pub struct Control {
 
 impl Control {
     /// Decodes a control byte; every byte has a meaning.
+    #[inline]
     pub const fn from_byte(b: u8) -> Control {
         Control {
             direction: if b & 0x80 != 0 {
@@ -204,6 +218,7 @@ impl Control {
     }
 
     /// Encodes the control byte.
+    #[inline]
     pub const fn to_byte(self) -> u8 {
         let mut b = self.function.code();
         if matches!(self.direction, Direction::Response) {
@@ -295,6 +310,7 @@ impl<'a> Data<'a> {
     };
 
     /// Bytes as they are on the wire (each one +33H).
+    #[inline]
     pub const fn wire(bytes: &'a [u8]) -> Data<'a> {
         Data {
             bytes,
@@ -303,32 +319,38 @@ impl<'a> Data<'a> {
     }
 
     /// Plain bytes (the offset is applied when the data is emitted).
+    #[inline]
     pub const fn plain(bytes: &'a [u8]) -> Data<'a> {
         Data { bytes, offset: 0 }
     }
 
     /// Number of bytes.
+    #[inline]
     pub const fn len(&self) -> usize {
         self.bytes.len()
     }
 
     /// `true` if there are no bytes.
+    #[inline]
     pub const fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
 
     /// The plain byte at `index`.
+    #[inline]
     pub fn get(&self, index: usize) -> Option<u8> {
         self.bytes.get(index).map(|b| b.wrapping_sub(self.offset))
     }
 
     /// The plain bytes, one by one.
+    #[inline]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = u8> + 'a {
         let offset = self.offset;
         self.bytes.iter().map(move |b| b.wrapping_sub(offset))
     }
 
     /// The underlying bytes: on-the-wire bytes for a [`Data::wire`], plain bytes otherwise.
+    #[inline]
     pub const fn raw(&self) -> &'a [u8] {
         self.bytes
     }
@@ -340,6 +362,7 @@ impl<'a> Data<'a> {
 
     /// Copies the plain bytes to the start of `out` and returns that part of `out`, or `None`
     /// if `out` is too short.
+    #[inline]
     pub fn copy_to<'o>(&self, out: &'o mut [u8]) -> Option<&'o [u8]> {
         let dst = out.get_mut(..self.bytes.len())?;
         for (d, s) in dst.iter_mut().zip(self.bytes) {
@@ -349,6 +372,7 @@ impl<'a> Data<'a> {
     }
 
     /// The first `N` plain bytes as an array, or `None` if there are fewer.
+    #[inline]
     pub fn array<const N: usize>(&self) -> Option<[u8; N]> {
         let src = self.bytes.get(..N)?;
         let mut out = [0u8; N];
@@ -359,6 +383,7 @@ impl<'a> Data<'a> {
     }
 
     /// Splits into the first `mid` bytes and the rest, or `None` if `mid > len`.
+    #[inline]
     pub fn split_at(&self, mid: usize) -> Option<(Data<'a>, Data<'a>)> {
         let (a, b) = self.bytes.split_at_checked(mid)?;
         Some((
@@ -487,6 +512,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 
     /// The checksum byte.
+    #[inline]
     pub fn checksum(&self) -> u8 {
         self.byte(field::DATA + usize::from(self.data_len()))
     }
@@ -607,11 +633,13 @@ impl<'b> DataWriter<'b> {
     }
 
     /// Bytes written so far.
+    #[inline]
     pub fn len(&self) -> usize {
         self.pos
     }
 
     /// `true` if nothing was written.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.pos == 0
     }
@@ -627,6 +655,7 @@ impl<'b> DataWriter<'b> {
     }
 
     /// Reserves the next `n` bytes and returns them for the caller to fill with plain bytes.
+    #[inline]
     pub fn slot(&mut self, n: usize) -> Result<&mut [u8]> {
         if n > self.remaining() {
             return Err(if self.pos + n > MAX_DATA_LEN {
@@ -643,21 +672,28 @@ impl<'b> DataWriter<'b> {
     }
 
     /// Appends plain bytes.
+    #[inline]
     pub fn put(&mut self, bytes: &[u8]) -> Result<()> {
         self.slot(bytes.len())?.copy_from_slice(bytes);
         Ok(())
     }
 
     /// Appends one plain byte.
+    #[inline]
     pub fn put_u8(&mut self, b: u8) -> Result<()> {
         self.put(&[b])
     }
 
     /// Appends data (its plain bytes).
+    #[inline]
     pub fn put_data(&mut self, data: Data<'_>) -> Result<()> {
         let slot = self.slot(data.len())?;
-        for (d, s) in slot.iter_mut().zip(data.iter()) {
-            *d = s;
+        if data.is_wire() {
+            for (d, s) in slot.iter_mut().zip(data.iter()) {
+                *d = s;
+            }
+        } else {
+            slot.copy_from_slice(data.raw());
         }
         Ok(())
     }
@@ -678,6 +714,7 @@ impl<'b> DataWriter<'b> {
 ///                    |_| Ok(())).unwrap();
 /// assert_eq!(&buf[..n], &[0x68, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0x68, 0x13, 0x00, 0xDF, 0x16]);
 /// ```
+#[inline]
 pub fn emit_frame(
     buf: &mut [u8],
     preamble: usize,
@@ -747,12 +784,38 @@ pub struct FrameRepr<'a> {
 
 impl<'a> FrameRepr<'a> {
     /// Parses a frame: length, start bytes, end byte, checksum and address are all checked.
+    #[inline]
     pub fn parse<T: AsRef<[u8]> + ?Sized>(frame: &Frame<&'a T>) -> Result<FrameRepr<'a>> {
-        frame.check_framing()?;
+        // The same checks as `Frame::check_framing`, fused into one pass over the bytes.
+        let buffer: &'a T = frame.buffer;
+        let buf: &'a [u8] = buffer.as_ref();
+        let [s1, a0, a1, a2, a3, a4, a5, s2, c, l, rest @ ..] = buf else {
+            return Err(Error::Truncated);
+        };
+        let (data, tail) = rest
+            .split_at_checked(usize::from(*l))
+            .ok_or(Error::Truncated)?;
+        let [cs, end, ..] = tail else {
+            return Err(Error::Truncated);
+        };
+        if *s1 != START || *s2 != START {
+            return Err(Error::StartByte);
+        }
+        if *end != END {
+            return Err(Error::EndByte);
+        }
+        let address = [*a0, *a1, *a2, *a3, *a4, *a5];
+        let header = u64::from_le_bytes([*a0, *a1, *a2, *a3, *a4, *a5, *c, *l]);
+        let sum = checksum(data)
+            .wrapping_add(2 * START)
+            .wrapping_add(sum_bytes(header));
+        if sum != *cs && !cfg!(fuzzing) {
+            return Err(Error::Checksum);
+        }
         Ok(FrameRepr {
-            address: frame.address()?,
-            control: frame.control(),
-            data: frame.data(),
+            address: Address::from_wire(address).map_err(|_| Error::Address)?,
+            control: Control::from_byte(*c),
+            data: Data::wire(data),
         })
     }
 
@@ -870,6 +933,13 @@ mod tests {
         let f = Frame::new_unchecked(&b[..]);
         assert_eq!(f.check_framing(), Ok(()));
         assert_eq!(FrameRepr::parse(&f), Err(Error::Address));
+    }
+
+    #[test]
+    fn sum_bytes_is_the_checksum() {
+        for x in [0u64, u64::MAX, 0x0102_0304_0506_0708, 0xFF00_FF00_1234_5678] {
+            assert_eq!(sum_bytes(x), checksum(&x.to_le_bytes()));
+        }
     }
 
     #[test]

@@ -34,6 +34,7 @@ impl Password {
     pub const LEVEL_MAC: u8 = 0x99;
 
     /// From the four plain wire bytes.
+    #[inline]
     pub const fn from_wire(b: [u8; 4]) -> Password {
         Password {
             level: b[0],
@@ -42,6 +43,7 @@ impl Password {
     }
 
     /// The four plain wire bytes.
+    #[inline]
     pub const fn to_wire(self) -> [u8; 4] {
         [self.level, self.code[0], self.code[1], self.code[2]]
     }
@@ -114,6 +116,7 @@ impl FreezeTime {
         self.minute == 99 && self.hour == 99 && self.day == 99 && self.month == 99
     }
 
+    #[inline]
     fn from_wire(b: [u8; 4]) -> Result<FreezeTime> {
         let [m, h, d, mo] = b;
         let t = FreezeTime {
@@ -130,6 +133,7 @@ impl FreezeTime {
         }
     }
 
+    #[inline]
     fn to_wire(self) -> Result<[u8; 4]> {
         Ok([
             bcd::encode_byte(self.minute)?,
@@ -491,12 +495,14 @@ pub enum Request<'a> {
     },
 }
 
+#[inline]
 fn take<const N: usize>(data: Data<'_>) -> Result<([u8; N], Data<'_>)> {
     let (head, rest) = data.split_at(N).ok_or(Error::Length)?;
     let arr = head.array::<N>().ok_or(Error::Length)?;
     Ok((arr, rest))
 }
 
+#[inline]
 fn exact<const N: usize>(data: Data<'_>) -> Result<[u8; N]> {
     if data.len() != N {
         return Err(Error::Length);
@@ -504,11 +510,13 @@ fn exact<const N: usize>(data: Data<'_>) -> Result<[u8; N]> {
     data.array::<N>().ok_or(Error::Length)
 }
 
+#[inline]
 fn take_di(data: Data<'_>) -> Result<(Di, Data<'_>)> {
     let (b, rest) = take::<4>(data)?;
     Ok((Di::from_wire(b), rest))
 }
 
+#[inline]
 fn take_auth(data: Data<'_>) -> Result<(Password, OperatorCode, Data<'_>)> {
     let (p, rest) = take::<4>(data)?;
     let (c, rest) = take::<4>(rest)?;
@@ -523,6 +531,7 @@ impl<'a> Request<'a> {
     /// The typed request in a frame. Fails with [`Error::Direction`] for a response, and with
     /// [`Error::Length`] or [`Error::Value`] when the data does not fit the function code.
     /// Unknown function codes give [`Request::Other`].
+    #[inline]
     pub fn parse(repr: &FrameRepr<'a>) -> Result<Request<'a>> {
         if repr.control.direction != Direction::Request {
             return Err(Error::Direction);
@@ -647,6 +656,7 @@ impl<'a> Request<'a> {
     }
 
     /// The function code.
+    #[inline]
     pub const fn function(&self) -> Function {
         match self {
             Request::Read { .. } => Function::Read,
@@ -701,6 +711,7 @@ impl<'a> Request<'a> {
     }
 
     /// Writes the request's data (plain bytes).
+    #[inline]
     pub fn write_data(&self, w: &mut DataWriter<'_>) -> Result<()> {
         match *self {
             Request::Read { di, form } => {
@@ -800,6 +811,7 @@ impl<'a> Request<'a> {
     }
 
     /// Emits the request to `address` after `preamble` bytes `FE`; returns the bytes written.
+    #[inline]
     pub fn emit(&self, address: Address, buf: &mut [u8], preamble: usize) -> Result<usize> {
         emit_frame(
             buf,
@@ -902,6 +914,7 @@ pub enum Response<'a> {
 impl<'a> Response<'a> {
     /// The typed answer in a frame. Fails with [`Error::Direction`] for a request, and with
     /// [`Error::Length`] when the data does not fit the function code.
+    #[inline]
     pub fn parse(repr: &FrameRepr<'a>) -> Result<Response<'a>> {
         let c = repr.control;
         if c.direction != Direction::Response {
@@ -979,6 +992,7 @@ impl<'a> Response<'a> {
     }
 
     /// The control byte of the answer.
+    #[inline]
     pub fn control(&self) -> Control {
         match *self {
             Response::Read { more, .. } => Control::response(Function::Read, more),
@@ -1018,6 +1032,7 @@ impl<'a> Response<'a> {
     }
 
     /// Writes the answer's data (plain bytes).
+    #[inline]
     pub fn write_data(&self, w: &mut DataWriter<'_>) -> Result<()> {
         match *self {
             Response::Read { di, data, .. } => {
@@ -1049,6 +1064,7 @@ impl<'a> Response<'a> {
     }
 
     /// Emits the answer from `address` after `preamble` bytes `FE`; returns the bytes written.
+    #[inline]
     pub fn emit(&self, address: Address, buf: &mut [u8], preamble: usize) -> Result<usize> {
         emit_frame(buf, preamble, address, self.control(), |w| {
             self.write_data(w)
