@@ -64,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             while next_pulse_us < minute_end {
                 counter.on_pulse(Instant::from_micros(next_pulse_us), filter);
                 // Every 97th pulse bounces: a second edge 2 ms later, which the filter rejects.
-                if (next_pulse_us / interval) % 97 == 0 {
+                if (next_pulse_us / interval).is_multiple_of(97) {
                     counter.on_pulse(Instant::from_micros(next_pulse_us + 2_000), filter);
                 }
                 next_pulse_us += interval;

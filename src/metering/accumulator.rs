@@ -16,10 +16,34 @@ use crate::units::Energy;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "AccumulatorFields"))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct EnergyAccumulator {
     constant: MeterConstant,
     remainder: u32,
+}
+
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct AccumulatorFields {
+    constant: MeterConstant,
+    remainder: u32,
+}
+
+/// A snapshot whose remainder is not below the meter constant cannot have been saved by an
+/// accumulator.
+#[cfg(feature = "serde")]
+impl TryFrom<AccumulatorFields> for EnergyAccumulator {
+    type Error = &'static str;
+    fn try_from(f: AccumulatorFields) -> Result<Self, &'static str> {
+        if f.remainder >= f.constant.imp_per_kwh() {
+            return Err("accumulator remainder not below the meter constant");
+        }
+        Ok(EnergyAccumulator {
+            constant: f.constant,
+            remainder: f.remainder,
+        })
+    }
 }
 
 impl EnergyAccumulator {

@@ -5,6 +5,7 @@ use super::MeteringError;
 /// The meter constant `C`: pulses per kWh (1200, 1600, 3200, 6400 imp/kWh, ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "u32", into = "u32"))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct MeterConstant(NonZeroU32);
 
@@ -32,5 +33,18 @@ impl MeterConstant {
     /// Pulses per kWh.
     pub const fn imp_per_kwh(self) -> u32 {
         self.0.get()
+    }
+}
+
+impl TryFrom<u32> for MeterConstant {
+    type Error = MeteringError;
+    fn try_from(imp_per_kwh: u32) -> Result<Self, MeteringError> {
+        MeterConstant::new(imp_per_kwh)
+    }
+}
+
+impl From<MeterConstant> for u32 {
+    fn from(c: MeterConstant) -> u32 {
+        c.imp_per_kwh()
     }
 }

@@ -11,6 +11,7 @@ use crate::time::{Duration, Instant};
 /// directly ([`GlitchFilter::from_min_interval`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "GlitchFilterFields"))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct GlitchFilter {
     min_interval: Duration,
@@ -62,6 +63,20 @@ impl GlitchFilter {
     /// The shortest accepted interval between pulses.
     pub const fn min_interval(self) -> Duration {
         self.min_interval
+    }
+}
+
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct GlitchFilterFields {
+    min_interval: Duration,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<GlitchFilterFields> for GlitchFilter {
+    type Error = MeteringError;
+    fn try_from(f: GlitchFilterFields) -> Result<Self, MeteringError> {
+        GlitchFilter::from_min_interval(f.min_interval)
     }
 }
 
