@@ -194,7 +194,7 @@ fn request(s: &Spec) -> Request<'_> {
             payload: data,
         },
         _ => {
-            if s.byte % 2 == 0 {
+            if s.byte.is_multiple_of(2) {
                 Request::Read1997 { di: Di97(s.word) }
             } else {
                 Request::Other {
@@ -310,11 +310,11 @@ proptest! {
 
     #[test]
     fn parsing_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-        if let Ok(frame) = Frame::new_checked(skip_preamble(&bytes)) {
-            if let Ok(repr) = FrameRepr::parse(&frame) {
-                let _ = Request::parse(&repr);
-                let _ = Response::parse(&repr);
-            }
+        if let Ok(frame) = Frame::new_checked(skip_preamble(&bytes))
+            && let Ok(repr) = FrameRepr::parse(&frame)
+        {
+            let _ = Request::parse(&repr);
+            let _ = Response::parse(&repr);
         }
     }
 

@@ -106,7 +106,6 @@ pub enum TableKind {
 
 /// One field of a [`Format::Record`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Field {
     /// Field name (JSON key).
     pub name: &'static str,
@@ -114,6 +113,14 @@ pub struct Field {
     pub format: Format,
     /// Field unit.
     pub unit: Unit,
+}
+
+// Written by hand: a derived impl would recurse through `Format::Record`.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Field {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "Field({=str})", self.name)
+    }
 }
 
 /// The format of a value.
