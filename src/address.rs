@@ -57,14 +57,19 @@ impl Address {
     pub const WILDCARD: Address = Address([0xAA; 6]);
 
     /// An address from its six wire bytes (low byte first); every nibble must be 0-9 or `A`.
+    #[inline]
     pub const fn from_wire(bytes: [u8; 6]) -> Result<Address, AddressError> {
-        let mut i = 0;
-        while i < 6 {
-            let b = bytes[i];
-            if !nibble_ok(b >> 4) || !nibble_ok(b & 0x0F) {
-                return Err(AddressError::InvalidDigit);
-            }
-            i += 1;
+        // Every nibble must be at most 0xA (a digit or the wildcard), checked for all twelve at
+        // once: a byte lane holding 0..=0xF gets bit 7 set by adding 0x75 exactly when it is
+        // above 0xA, without carrying into the next lane.
+        let [b0, b1, b2, b3, b4, b5] = bytes;
+        let x = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, 0, 0]);
+        let lanes = 0x0000_0F0F_0F0F_0F0F_u64;
+        let lo = x & lanes;
+        let hi = (x >> 4) & lanes;
+        let k = 0x0000_7575_7575_7575_u64;
+        if ((lo + k) | (hi + k)) & 0x0000_8080_8080_8080 != 0 {
+            return Err(AddressError::InvalidDigit);
         }
         Ok(Address(bytes))
     }
@@ -88,6 +93,7 @@ impl Address {
     }
 
     /// The six wire bytes, low byte first.
+    #[inline]
     pub const fn to_wire(self) -> [u8; 6] {
         self.0
     }
@@ -141,6 +147,7 @@ impl Address {
     /// `true` if this (possibly wildcarded) address selects the concrete address `meter`:
     /// every nibble is equal or a wildcard. The broadcast address is not a pattern; test it with
     /// [`Address::is_broadcast`].
+    #[inline]
     pub const fn matches(self, meter: Address) -> bool {
         let mut i = 0;
         while i < 6 {
@@ -154,10 +161,6 @@ impl Address {
         }
         true
     }
-}
-
-const fn nibble_ok(n: u8) -> bool {
-    n <= 9 || n == WILDCARD_NIBBLE
 }
 
 /// Shown as 12 digits in logical order, wildcards as `A`.
@@ -256,6 +259,15 @@ mod tests {
             Address::from_wire([0x0F, 0, 0, 0, 0, 0]),
             Err(AddressError::InvalidDigit)
         );
+        // Every byte value in every position: valid exactly when both nibbles are 0..=0xA.
+        for pos in 0..6 {
+            for b in 0..=255u8 {
+                let mut w = [0x12u8; 6];
+                w[pos] = b;
+                let ok = b >> 4 <= 0xA && b & 0x0F <= 0xA;
+                assert_eq!(Address::from_wire(w).is_ok(), ok, "{pos} {b:02X}");
+            }
+        }
     }
 
     #[test]

@@ -8,10 +8,11 @@
 //!
 //! | layer | modules |
 //! |---|---|
+//! | application | [`dlt645`] (meter-side server, master-side client) |
 //! | domain core | [`metering`] (pulses to energy, power, demand), [`tariff`] (TOU calendar, tiers, rating), [`account`] (credit, alarms, overdraft, relay decisions, recharge rules), [`freeze`] (hourly, daily and settlement-day frozen records), [`log`] (record rings read back as "last n") |
 //! | wire and security | [`wire::dlt645`] (DL/T 645-2007 frames), [`security`] (key derivation, sealed commands, anti-replay) |
 //! | foundations | [`units`] (energy, money, price, power), [`time`] (timestamps, civil calendar), [`bcd`], [`address`] |
-//! | adapters (features) | `hal` (embedded-hal 1.0 pulse input), `storage` (NOR flash record store) |
+//! | adapters (features) | `hal` (embedded-hal 1.0 pulse input), `io` (DL/T 645 frames over embedded-io), `storage` (NOR flash record store) |
 //!
 //! The core is sans-IO: nothing in it reads a clock, touches a pin or does I/O. Callers pass the
 //! current time, pulses and received bytes in and get decisions back.
@@ -40,7 +41,7 @@
 //! | `serde` | `Serialize`/`Deserialize` for the value types; works without `std` |
 //! | `defmt` | `defmt::Format` for the value and error types |
 //! | `hal` | [`hal`]: an embedded-hal 1.0 pulse input that feeds [`metering::PulseCounter`] |
-//! | `io` | embedded-io adapters |
+//! | `io` | [`io`]: DL/T 645 frame reader and writer over embedded-io 0.7 |
 //! | `storage` | [`storage`]: a power-fail-safe record store on embedded-storage NOR flash |
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -51,6 +52,7 @@ extern crate alloc;
 pub mod account;
 pub mod address;
 pub mod bcd;
+pub mod dlt645;
 pub mod freeze;
 pub mod log;
 pub mod metering;
@@ -63,6 +65,11 @@ pub mod wire;
 #[cfg(feature = "hal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hal")))]
 pub mod hal;
+
+#[cfg(feature = "io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "io")))]
+pub mod io;
+
 #[cfg(feature = "storage")]
 #[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
 pub mod storage;

@@ -1,0 +1,40 @@
+//! DL/T 645-2007 endpoints: the meter-side [`Server`] and the master-side [`Client`].
+//!
+//! The wire layer ([`crate::wire::dlt645`]) holds no state and makes no decisions; this module
+//! does. The server answers request frames against a meter's registers and account, reached
+//! through the [`MeterData`] trait (so it is testable without a full meter); the client builds
+//! requests and reads answers. Both are sans-IO: bytes and the current time in, bytes out.
+//!
+//! ```
+//! use prepaid_meter::address::Address;
+//! use prepaid_meter::dlt645::{Client, MeterData, Server, ServerConfig};
+//! use prepaid_meter::time::Timestamp;
+//! use prepaid_meter::units::Money;
+//! use prepaid_meter::wire::dlt645::Di;
+//!
+//! struct Meter;
+//! impl MeterData for Meter {
+//!     fn address(&self) -> Address { Address::from_number(201_000_000_012).unwrap() }
+//!     fn balance(&self) -> Option<Money> { Money::from_cents(19_856) }
+//! }
+//!
+//! let mut server = Server::new(Meter, ServerConfig::default()).unwrap();
+//! let client = Client::new(Address::from_number(201_000_000_012).unwrap());
+//! let (mut req, mut resp) = ([0u8; 64], [0u8; 64]);
+//! let n = client.read(Di(0x0090_0200), &mut req).unwrap();
+//! let m = server.handle(&req[..n], Timestamp::from_unix(1_700_000_000), &mut resp).unwrap();
+//! let answer = client.parse_answer(&resp[..m]).unwrap();
+//! assert_eq!(client::money(&answer, Di(0x0090_0200)), Ok(Money::from_cents(19_856).unwrap()));
+//! # use prepaid_meter::dlt645::client;
+//! ```
+
+pub mod client;
+mod meter;
+pub mod server;
+
+pub use client::Client;
+pub use meter::{
+    Measurement, MeterData, PriceNow, PurchaseRecord, Refusal, RelayEvent, RelayEventRecord,
+    TableEntry,
+};
+pub use server::{ConfigError, Passwords, Server, ServerConfig};
