@@ -10,7 +10,7 @@
 #[path = "../examples/dlt645/json.rs"]
 mod json;
 
-const VECTORS: &str = include_str!("../../shared/vectors/dlt645-frames.tsv");
+const VECTORS: &str = include_str!("vectors/dlt645-frames.tsv");
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())

@@ -1,4 +1,4 @@
-//! Every frame of `shared/vectors/dlt645-frames.tsv`, decoded to the meaning given there;
+//! Every frame of `tests/vectors/dlt645-frames.tsv` (a verbatim copy of the shared vectors), decoded to the meaning given there;
 //! negative rows rejected (E16, bad checksum) or refused (E15, unknown identifier).
 #![allow(
     clippy::unwrap_used,
@@ -15,7 +15,7 @@ use prepaid_meter::wire::dlt645::{
     ReadForm, RelayCommand, RelayOrder, Request, Response, StreamDecoder, skip_preamble,
 };
 
-const VECTORS: &str = include_str!("../../shared/vectors/dlt645-frames.tsv");
+const VECTORS: &str = include_str!("vectors/dlt645-frames.tsv");
 
 struct Row {
     id: String,
