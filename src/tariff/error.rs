@@ -115,6 +115,9 @@ pub enum RateError {
     OutOfOrder,
     /// A batch has more readings than its plan covers.
     TooManyReadings,
+    /// A batch plan would cover more than [`super::MAX_PLAN_SLOTS`] intervals, or change
+    /// tier period more than 65 535 times.
+    PlanTooLong,
 }
 
 impl fmt::Display for RateError {
@@ -127,6 +130,7 @@ impl fmt::Display for RateError {
             RateError::MoneyOverflow => "charge does not fit the money type",
             RateError::OutOfOrder => "batch does not start after the last rated instant",
             RateError::TooManyReadings => "more readings than the plan covers",
+            RateError::PlanTooLong => "batch plan too long",
         })
     }
 }

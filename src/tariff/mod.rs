@@ -88,12 +88,16 @@
 //! # Ok::<(), Box<dyn core::error::Error>>(())
 //! ```
 
+#[cfg(feature = "alloc")]
+mod batch;
 mod calendar;
 mod error;
 mod rater;
 mod set;
 mod tiers;
 
+#[cfg(feature = "alloc")]
+pub use batch::{BatchPlan, IntervalLength, MAX_PLAN_SLOTS};
 pub use calendar::{
     Calendar, DayTable, MonthDay, Season, SpecialDate, SpecialDay, SwitchPoint, WeekRule,
 };

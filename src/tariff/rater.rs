@@ -155,7 +155,7 @@ impl Rater {
     /// The part before an instant `x` is `floor(energy × (x - from) / (to - from))` Wh, so the
     /// parts add up to `energy` exactly; each part is rated as by [`Rater::rate`] at its first
     /// second. Afterwards [`Rater::latest`] is `to - 1`. This is the reference the batch path
-    /// ([`super::BatchPlan`]) reproduces bit for bit.
+    /// (`BatchPlan`, feature `alloc`) reproduces bit for bit.
     ///
     /// Errors (state unchanged): those of [`Rater::rate`], [`RateError::EmptyInterval`] if
     /// `to <= from`, [`RateError::MoneyOverflow`].
