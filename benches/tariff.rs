@@ -69,37 +69,74 @@ fn realistic_tariff() -> Tariff {
     ])
     .unwrap();
     let rest = DayTable::new(&[sp(0, 0, 3), sp(8, 0, 2), sp(22, 0, 3)]).unwrap();
-    let weekend = [prepaid_meter::time::Weekday::Saturday, prepaid_meter::time::Weekday::Sunday];
+    let weekend = [
+        prepaid_meter::time::Weekday::Saturday,
+        prepaid_meter::time::Weekday::Sunday,
+    ];
     let season = |m, d, t| Season {
         start: MonthDay::new(m, d),
         week: WeekRule::with_rest_days(t, 3, &weekend),
     };
     let cal = Calendar::new(
-        &[season(1, 1, 1), season(4, 1, 2), season(7, 1, 0), season(10, 1, 2), season(12, 1, 1)],
+        &[
+            season(1, 1, 1),
+            season(4, 1, 2),
+            season(7, 1, 0),
+            season(10, 1, 2),
+            season(12, 1, 1),
+        ],
         &[summer, winter, shoulder, rest],
     )
     .unwrap();
     let kwh = Energy::from_kwh;
     let tiers = Tiers::new(
         &[kwh(180), kwh(280), kwh(400), kwh(600), kwh(800), kwh(1000)],
-        &[p(0), p(500), p(1_000), p(3_000), p(5_000), p(7_000), p(9_000)],
+        &[
+            p(0),
+            p(500),
+            p(1_000),
+            p(3_000),
+            p(5_000),
+            p(7_000),
+            p(9_000),
+        ],
         Settlement::Monthly { day: 1, hour: 0 },
     )
     .unwrap();
     let set = TariffSet::new(cal, &[p(11_000), p(8_500), p(5_500), p(2_800)], tiers).unwrap();
-    let holidays: Vec<SpecialDay> = [(1, 1), (1, 28), (1, 29), (1, 30), (4, 4), (5, 1), (5, 2), (5, 5), (5, 31), (10, 1), (10, 2), (10, 3), (10, 6)]
-        .iter()
-        .map(|&(m, d)| SpecialDay {
-            date: SpecialDate::every_year(m, d),
-            day_table: 3,
-        })
-        .collect();
+    let holidays: Vec<SpecialDay> = [
+        (1, 1),
+        (1, 28),
+        (1, 29),
+        (1, 30),
+        (4, 4),
+        (5, 1),
+        (5, 2),
+        (5, 5),
+        (5, 31),
+        (10, 1),
+        (10, 2),
+        (10, 3),
+        (10, 6),
+    ]
+    .iter()
+    .map(|&(m, d)| SpecialDay {
+        date: SpecialDate::every_year(m, d),
+        day_table: 3,
+    })
+    .collect();
     Tariff::new(UtcOffset::CHINA, &holidays, set).unwrap()
 }
 
 static TARIFF: LazyLock<Tariff> = LazyLock::new(realistic_tariff);
 static PLAN: LazyLock<BatchPlan> = LazyLock::new(|| {
-    BatchPlan::new(&TARIFF, ts(2025, 1, 1, 0), IntervalLength::FifteenMinutes, SLOTS).unwrap()
+    BatchPlan::new(
+        &TARIFF,
+        ts(2025, 1, 1, 0),
+        IntervalLength::FifteenMinutes,
+        SLOTS,
+    )
+    .unwrap()
 });
 /// 1,000 meters × 35,040 readings, meter-major (each meter's year is contiguous).
 static READINGS: LazyLock<Vec<u32>> = LazyLock::new(|| {
@@ -118,24 +155,28 @@ static READINGS: LazyLock<Vec<u32>> = LazyLock::new(|| {
 fn batch_year_1000_meters(bencher: Bencher) {
     let plan = &*PLAN;
     let readings = &*READINGS;
-    bencher
-        .counter(ItemsCount::new(METERS * SLOTS))
-        .bench(|| {
-            let mut money = 0i64;
-            for meter in readings.chunks_exact(SLOTS) {
-                let mut rater = Rater::new();
-                let totals = plan.rate(&mut rater, divan::black_box(meter)).unwrap();
-                money = money.wrapping_add(totals.money.minor());
-            }
-            money
-        });
+    bencher.counter(ItemsCount::new(METERS * SLOTS)).bench(|| {
+        let mut money = 0i64;
+        for meter in readings.chunks_exact(SLOTS) {
+            let mut rater = Rater::new();
+            let totals = plan.rate(&mut rater, divan::black_box(meter)).unwrap();
+            money = money.wrapping_add(totals.money.minor());
+        }
+        money
+    });
 }
 
 #[divan::bench(sample_count = 10)]
 fn plan_build_year(bencher: Bencher) {
     let tariff = &*TARIFF;
     bencher.counter(ItemsCount::new(SLOTS)).bench(|| {
-        BatchPlan::new(tariff, ts(2025, 1, 1, 0), IntervalLength::FifteenMinutes, SLOTS).unwrap()
+        BatchPlan::new(
+            tariff,
+            ts(2025, 1, 1, 0),
+            IntervalLength::FifteenMinutes,
+            SLOTS,
+        )
+        .unwrap()
     });
 }
 
@@ -147,7 +188,11 @@ fn incremental_rate(bencher: Bencher) {
     bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
         t += 5;
         rater
-            .rate(tariff, divan::black_box(Energy::from_wh(3)), Timestamp::from_unix(t))
+            .rate(
+                tariff,
+                divan::black_box(Energy::from_wh(3)),
+                Timestamp::from_unix(t),
+            )
             .unwrap()
     });
 }

@@ -32,7 +32,9 @@ fn start_rater(rng: &mut Xs, start: Timestamp) -> Rater {
     let latest = match rng.below(3) {
         0 => None,
         1 => Some(Timestamp::from_unix(start.unix() - 1)),
-        _ => Some(Timestamp::from_unix(start.unix() - 1 - rng.below(90 * 86_400) as i64)),
+        _ => Some(Timestamp::from_unix(
+            start.unix() - 1 - rng.below(90 * 86_400) as i64,
+        )),
     };
     Rater::from_parts(
         rng.below(1000) as u16,

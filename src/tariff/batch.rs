@@ -256,7 +256,11 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
     fn build_patterns(&mut self) {
         let n = self.interval.per_day();
         let mut blocks = Vec::with_capacity(self.codes.len() / n);
-        for (codes, segs) in self.codes.chunks_exact(n).zip(self.slot_segment.chunks_exact(n)) {
+        for (codes, segs) in self
+            .codes
+            .chunks_exact(n)
+            .zip(self.slot_segment.chunks_exact(n))
+        {
             let regular = !codes.contains(&MIXED) && segs.iter().all(|&s| Some(&s) == segs.first());
             let id = if !regular {
                 IRREGULAR

@@ -56,8 +56,34 @@
 //! # Encoding
 //!
 //! [`Tariff::encode`] / [`Tariff::decode`]: a compact, versioned binary form with a CRC-32,
-//! for storage and for sending tariffs to meters (see the `encoding` module docs for the
-//! layout). With `serde`, every type serializes, and deserializing validates like construction.
+//! for storage and for sending tariffs to meters; errors [`EncodeError`], [`DecodeError`].
+//! With `serde`, every type serializes, and deserializing validates like construction.
+//!
+//! ## Binary layout (version 1)
+//!
+//! All integers are little-endian. Counts are bytes unless noted.
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 2 | magic `"TF"` |
+//! | 1 | version, `1` |
+//! | 2 | total length in bytes, CRC included (`u16`) |
+//! | 1 | flags: bit 0 = a passive set follows the active one; other bits zero |
+//! | 4 | UTC offset, seconds east (`i32`) |
+//! | 2 | special-day count (`u16`), then per day: month, day, year (`u16`, 0 = every year), day table |
+//! | … | the active set |
+//! | 8 | if passive: switch instant, Unix seconds (`i64`), then the passive set |
+//! | 4 | CRC-32/ISO-HDLC of every byte before it (`u32`) |
+//!
+//! A set is: price count, prices (`u32` minor units per kWh each); day-table count, and per
+//! table a switch-point count and per point hour, minute, tariff index; season count, and per
+//! season month, day and the seven day tables Monday first; tier-threshold count, thresholds
+//! (`i64` Wh each), tier prices (`u32`, one more than thresholds); settlement kind (0 =
+//! monthly, then day and hour; 1 = yearly, then a count and per date month, day, hour).
+//!
+//! Decoding checks the magic, version, length and CRC, then builds the tariff through the same
+//! constructors as code does, so a decoded tariff is validated exactly like a constructed one.
+//! The encoding is canonical: whatever decodes, encodes back to the same bytes.
 //!
 //! # Example
 //!
@@ -91,6 +117,7 @@
 #[cfg(feature = "alloc")]
 mod batch;
 mod calendar;
+mod encoding;
 mod error;
 mod rater;
 mod set;
@@ -101,6 +128,7 @@ pub use batch::{BatchPlan, IntervalLength, MAX_PLAN_SLOTS};
 pub use calendar::{
     Calendar, DayTable, MonthDay, Season, SpecialDate, SpecialDay, SwitchPoint, WeekRule,
 };
+pub use encoding::{DecodeError, EncodeError};
 pub use error::{RateError, TariffError};
 pub use rater::{Rated, Rater, Totals};
 pub use set::{Passive, SetId, Slot, Tariff, TariffSet};

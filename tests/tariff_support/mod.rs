@@ -59,7 +59,13 @@ fn day_table(rng: &mut Xs, n_prices: u8) -> DayTable {
     minutes.dedup();
     let points: Vec<SwitchPoint> = minutes
         .iter()
-        .map(|&m| SwitchPoint::new((m / 60) as u8, (m % 60) as u8, rng.below(n_prices as u64) as u8))
+        .map(|&m| {
+            SwitchPoint::new(
+                (m / 60) as u8,
+                (m % 60) as u8,
+                rng.below(n_prices as u64) as u8,
+            )
+        })
         .collect();
     DayTable::new(&points).unwrap()
 }
@@ -116,7 +122,9 @@ pub fn tariff_set(rng: &mut Xs, n_tables: u8) -> TariffSet {
         })
         .collect();
     let cal = Calendar::new(&seasons, &tables).unwrap();
-    let prices: Vec<Price> = (0..n_prices).map(|_| price(rng.below(100_000) as u32)).collect();
+    let prices: Vec<Price> = (0..n_prices)
+        .map(|_| price(rng.below(100_000) as u32))
+        .collect();
     TariffSet::new(cal, &prices, tiers(rng)).unwrap()
 }
 
