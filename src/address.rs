@@ -42,8 +42,9 @@ impl fmt::Display for AddressError {
 impl core::error::Error for AddressError {}
 
 /// A 12-digit meter address, kept in wire order (low byte first).
+///
+/// Under `serde` an address is its 12-character string (`"000000000161"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Address([u8; 6]);
 
@@ -196,6 +197,36 @@ fn parse_nibble(c: Option<u8>) -> Result<u8, AddressError> {
         Some(c @ b'0'..=b'9') => Ok(c - b'0'),
         Some(b'A' | b'a') => Ok(WILDCARD_NIBBLE),
         _ => Err(AddressError::InvalidDigit),
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Address {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut digits = [0u8; 12];
+        for (pair, b) in digits.chunks_exact_mut(2).zip(self.0.iter().rev()) {
+            for (d, n) in pair.iter_mut().zip([b >> 4, b & 0x0F]) {
+                *d = if n == WILDCARD_NIBBLE { b'A' } else { b'0' + n };
+            }
+        }
+        s.serialize_str(core::str::from_utf8(&digits).map_err(serde::ser::Error::custom)?)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Address {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Address;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a 12-digit meter address")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Address, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 

@@ -151,10 +151,10 @@ pub fn encode_i64(value: i64, out: &mut [u8]) -> Result<(), BcdError> {
         return Err(BcdError::Overflow);
     }
     encode_u64(magnitude, out)?;
-    if value < 0 {
-        if let Some(top) = out.get_mut(last_index) {
-            *top |= 0x80;
-        }
+    if let Some(top) = out.get_mut(last_index)
+        && value < 0
+    {
+        *top |= 0x80;
     }
     Ok(())
 }

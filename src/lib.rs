@@ -11,7 +11,7 @@
 //! | domain core | [`metering`] (pulses to energy, power, demand), [`tariff`] (TOU calendar, tiers, rating), [`account`] (credit, alarms, overdraft, relay decisions) |
 //! | wire and security | [`wire::dlt645`] (DL/T 645-2007 frames), [`security`] (key derivation, sealed commands, anti-replay) |
 //! | foundations | [`units`] (energy, money, price, power), [`time`] (timestamps, civil calendar), [`bcd`], [`address`] |
-//! | adapters (features) | `hal` (embedded-hal 1.0 pulse input) |
+//! | adapters (features) | `hal` (embedded-hal 1.0 pulse input), `storage` (NOR flash record store) |
 //!
 //! The core is sans-IO: nothing in it reads a clock, touches a pin or does I/O. Callers pass the
 //! current time, pulses and received bytes in and get decisions back.
@@ -41,7 +41,7 @@
 //! | `defmt` | `defmt::Format` for the value and error types |
 //! | `hal` | [`hal`]: an embedded-hal 1.0 pulse input that feeds [`metering::PulseCounter`] |
 //! | `io` | embedded-io adapters |
-//! | `storage` | embedded-storage adapters |
+//! | `storage` | [`storage`]: a power-fail-safe record store on embedded-storage NOR flash |
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -61,3 +61,6 @@ pub mod wire;
 #[cfg(feature = "hal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hal")))]
 pub mod hal;
+#[cfg(feature = "storage")]
+#[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
+pub mod storage;

@@ -101,6 +101,7 @@ impl Timestamp {
 /// A fixed offset from UTC, in seconds (UTC+8 is `UtcOffset::from_hours(8)`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "i32", into = "i32"))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct UtcOffset(i32);
 
@@ -179,6 +180,7 @@ impl Weekday {
 /// A calendar date in the proleptic Gregorian calendar, 1970-01-01 to 9999-12-31.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "serde_fields::Date"))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Date {
     year: u16,
@@ -188,7 +190,7 @@ pub struct Date {
 
 /// `true` for Gregorian leap years.
 pub const fn is_leap_year(year: u16) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 /// Days in `month` (1..=12) of `year`; 0 for an invalid month.
@@ -312,6 +314,7 @@ impl fmt::Display for Date {
 /// A time of day, 00:00:00 to 23:59:59.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "serde_fields::Time"))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Time {
     hour: u8,
@@ -497,6 +500,51 @@ impl Duration {
     /// The duration in microseconds.
     pub const fn micros(self) -> u64 {
         self.0
+    }
+}
+
+/// Unvalidated field sets that serde deserializes before the validating constructors run.
+#[cfg(feature = "serde")]
+mod serde_fields {
+    #[derive(serde::Deserialize)]
+    pub struct Date {
+        year: u16,
+        month: u8,
+        day: u8,
+    }
+
+    impl TryFrom<Date> for super::Date {
+        type Error = super::TimeError;
+        fn try_from(d: Date) -> Result<Self, Self::Error> {
+            super::Date::new(d.year, d.month, d.day)
+        }
+    }
+
+    #[derive(serde::Deserialize)]
+    pub struct Time {
+        hour: u8,
+        minute: u8,
+        second: u8,
+    }
+
+    impl TryFrom<Time> for super::Time {
+        type Error = super::TimeError;
+        fn try_from(t: Time) -> Result<Self, Self::Error> {
+            super::Time::new(t.hour, t.minute, t.second)
+        }
+    }
+}
+
+impl TryFrom<i32> for UtcOffset {
+    type Error = TimeError;
+    fn try_from(secs: i32) -> Result<Self, TimeError> {
+        UtcOffset::from_seconds(secs)
+    }
+}
+
+impl From<UtcOffset> for i32 {
+    fn from(o: UtcOffset) -> i32 {
+        o.0
     }
 }
 

@@ -10,7 +10,7 @@ use core::fmt;
 /// let m = Money::from_cents(19856).unwrap();
 /// assert_eq!(m.minor(), 1_985_600);
 /// assert_eq!(m.to_string(), "198.5600");
-/// assert_eq!(Money::from_minor(-12_345).to_cents(), (-1, Money::from_minor(-2_345)));
+/// assert_eq!(Money::from_minor(-12_345).to_cents(), (-123, Money::from_minor(-45)));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -39,7 +39,7 @@ impl Power {
 
     /// Whole watts, rounded toward negative infinity.
     pub fn whole_watts(self) -> i64 {
-        i64::from(self.0.to_bits() >> 32)
+        self.0.to_bits() >> 32
     }
 
     /// Thousandths of a watt, rounded toward negative infinity (DL/T 645 `XX.XXXX` kW is
