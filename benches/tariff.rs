@@ -7,6 +7,7 @@
 //! - `incremental_rate`: one `Rater::rate` call (a meter's few-second increment).
 //!
 //! Run: `cargo bench --bench tariff --features std`
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use std::sync::LazyLock;
 

@@ -1,4 +1,5 @@
 //! Property tests: exactness under any split, and batch == incremental.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 mod tariff_support;
 

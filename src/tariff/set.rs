@@ -333,10 +333,11 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
         let mut valid_until = at
             .checked_add_secs(i64::from(next - secs))
             .ok_or(RateError::TimeOutOfRange)?;
-        if let Some(p) = &self.passive {
-            if at < p.switch_at && p.switch_at < valid_until {
-                valid_until = p.switch_at;
-            }
+        if let Some(p) = &self.passive
+            && at < p.switch_at
+            && p.switch_at < valid_until
+        {
+            valid_until = p.switch_at;
         }
         Ok(Slot {
             set: set_id,
@@ -357,10 +358,10 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
         };
         match &self.passive {
             Some(p) if after < p.switch_at => {
-                if let Some(s) = next_by(&self.active, after) {
-                    if s < p.switch_at {
-                        return Some(s);
-                    }
+                if let Some(s) = next_by(&self.active, after)
+                    && s < p.switch_at
+                {
+                    return Some(s);
                 }
                 // The passive rule's first settlement at or after the switch.
                 next_by(&p.set, p.switch_at.checked_add_secs(-1)?)
@@ -380,10 +381,10 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
                 .checked_add(i64::from(self.offset.seconds()))
                 .map(|l| l.div_euclid(3600))
         };
-        if let (Some(a), Some(b)) = (hour(after), hour(upto)) {
-            if a == b {
-                return false;
-            }
+        if let (Some(a), Some(b)) = (hour(after), hour(upto))
+            && a == b
+        {
+            return false;
         }
         self.next_settlement_after(after).is_some_and(|s| s <= upto)
     }

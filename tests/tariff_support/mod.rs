@@ -1,5 +1,5 @@
 //! Shared helpers for the tariff tests: a deterministic generator of random valid tariffs.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use prepaid_meter::tariff::*;
 use prepaid_meter::time::{Date, DateTime, Time, Timestamp, UtcOffset};
