@@ -20,19 +20,28 @@ const NUMBER_FORMATS: [NumberFormat; 10] = [
 
 fuzz_target!(|data: &[u8]| {
     for fmt in NUMBER_FORMATS {
-        let Some(bytes) = data.get(..usize::from(fmt.len)) else { continue };
+        let Some(bytes) = data.get(..usize::from(fmt.len)) else {
+            continue;
+        };
         if let Ok(d) = fmt.decode(bytes) {
             let mut out = [0u8; 4];
             let out = &mut out[..usize::from(fmt.len)];
-            fmt.encode(d.mantissa, out).expect("a decoded value encodes");
+            fmt.encode(d.mantissa, out)
+                .expect("a decoded value encodes");
             // A signed zero ("-0") decodes to 0 and encodes without the sign bit.
             if d.mantissa != 0 {
                 assert_eq!(out, bytes);
             }
         }
     }
-    for fmt in [DateTimeFormat::YYMMDDhhmm, DateTimeFormat::YYMMDDhhmmss, DateTimeFormat::MMDDhhmm] {
-        let Some(bytes) = data.get(..fmt.len()) else { continue };
+    for fmt in [
+        DateTimeFormat::YYMMDDhhmm,
+        DateTimeFormat::YYMMDDhhmmss,
+        DateTimeFormat::MMDDhhmm,
+    ] {
+        let Some(bytes) = data.get(..fmt.len()) else {
+            continue;
+        };
         if let Ok(dt) = fmt.decode(bytes, 2024) {
             let mut out = [0u8; 6];
             let out = &mut out[..fmt.len()];
