@@ -473,6 +473,7 @@ fn a_holiday() {
 /// - 22-23 and 23-24: 2 kWh × (3 000 + 1 000) = 8 000 each
 /// - 00-01, after the settlement: 1 kWh × 3 000 + 1 kWh × 4 000 = 7 000
 /// - 01-02: 2 kWh × 4 000 = 8 000
+///
 /// Total 31 000; tier energy afterwards 4 kWh.
 #[test]
 fn the_year_boundary() {
