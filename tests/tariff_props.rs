@@ -9,6 +9,7 @@ use prepaid_meter::units::{Energy, Money};
 use proptest::prelude::*;
 use tariff_support::*;
 
+#[cfg(feature = "alloc")]
 const INTERVALS: [IntervalLength; 4] = [
     IntervalLength::FiveMinutes,
     IntervalLength::FifteenMinutes,
@@ -16,6 +17,7 @@ const INTERVALS: [IntervalLength; 4] = [
     IntervalLength::Hour,
 ];
 
+#[cfg(feature = "alloc")]
 /// Readings: mostly small, some zero, a few huge.
 fn readings(rng: &mut Xs, n: usize) -> Vec<u32> {
     let kind = rng.below(4);
@@ -45,6 +47,7 @@ fn start_rater(rng: &mut Xs, start: Timestamp) -> Rater {
     .unwrap()
 }
 
+#[cfg(feature = "alloc")]
 fn check_batch_equals_incremental(seed: u64) {
     let mut rng = Xs::new(seed);
     // Start anywhere in 2024-2025, on the grid or off it.
@@ -86,6 +89,7 @@ fn check_batch_equals_incremental(seed: u64) {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
+    #[cfg(feature = "alloc")]
     #[test]
     fn batch_equals_incremental(seed in any::<u64>()) {
         check_batch_equals_incremental(seed);
@@ -174,6 +178,7 @@ proptest! {
     }
 }
 
+#[cfg(feature = "alloc")]
 #[test]
 fn batch_equals_incremental_fixed_seeds() {
     for seed in 0..200 {

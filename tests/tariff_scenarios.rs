@@ -168,15 +168,18 @@ fn a_day_across_every_switch_point() {
             .unwrap();
     }
     assert_eq!(money, Money::from_minor(126_000));
-    let plan = BatchPlan::new(
-        &tariff,
-        cst(2024, 3, 4, 0, 0, 0),
-        IntervalLength::FifteenMinutes,
-        96,
-    )
-    .unwrap();
-    let batch = plan.rate(&mut Rater::new(), &[250; 96]).unwrap();
-    assert_eq!(batch, totals);
+    #[cfg(feature = "alloc")]
+    {
+        let plan = BatchPlan::new(
+            &tariff,
+            cst(2024, 3, 4, 0, 0, 0),
+            IntervalLength::FifteenMinutes,
+            96,
+        )
+        .unwrap();
+        let batch = plan.rate(&mut Rater::new(), &[250; 96]).unwrap();
+        assert_eq!(batch, totals);
+    }
 }
 
 /// A switch point off the hour splits an hourly interval pro rata.
@@ -396,15 +399,18 @@ fn passive_to_active_switch_at_midday() {
         )
         .unwrap();
     assert_eq!(t.money, Money::from_minor(4_800));
-    let plan = BatchPlan::new(
-        &tariff,
-        cst(2024, 6, 15, 12, 0, 0),
-        IntervalLength::FifteenMinutes,
-        2,
-    )
-    .unwrap();
-    let b = plan.rate(&mut Rater::new(), &[450, 450]).unwrap();
-    assert_eq!(b.money, Money::from_minor(4_800));
+    #[cfg(feature = "alloc")]
+    {
+        let plan = BatchPlan::new(
+            &tariff,
+            cst(2024, 6, 15, 12, 0, 0),
+            IntervalLength::FifteenMinutes,
+            2,
+        )
+        .unwrap();
+        let b = plan.rate(&mut Rater::new(), &[450, 450]).unwrap();
+        assert_eq!(b.money, Money::from_minor(4_800));
+    }
 }
 
 /// National Day, Tuesday 2024-10-01, is a holiday every year on day table 1: valley 00-08 and
@@ -588,15 +594,18 @@ fn a_leap_day() {
         Some(cst(2024, 3, 28, 0, 0, 0))
     );
 
-    let plan = BatchPlan::new(
-        &tariff,
-        cst(2024, 2, 28, 0, 0, 0),
-        IntervalLength::FifteenMinutes,
-        3 * 96,
-    )
-    .unwrap();
-    let b = plan.rate(&mut Rater::new(), &[250; 3 * 96]).unwrap();
-    assert_eq!(b.money, Money::from_minor(326_000));
+    #[cfg(feature = "alloc")]
+    {
+        let plan = BatchPlan::new(
+            &tariff,
+            cst(2024, 2, 28, 0, 0, 0),
+            IntervalLength::FifteenMinutes,
+            3 * 96,
+        )
+        .unwrap();
+        let b = plan.rate(&mut Rater::new(), &[250; 3 * 96]).unwrap();
+        assert_eq!(b.money, Money::from_minor(326_000));
+    }
 }
 
 /// Monthly settlement on the 15th at 12:00 (DL/T 645 `DDhh` = 1512); threshold 100 kWh with

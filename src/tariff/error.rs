@@ -115,7 +115,7 @@ pub enum RateError {
     OutOfOrder,
     /// A batch has more readings than its plan covers.
     TooManyReadings,
-    /// A batch plan would cover more than [`super::MAX_PLAN_SLOTS`] intervals, or change
+    /// A batch plan would cover more than `MAX_PLAN_SLOTS` intervals, or change
     /// tier period more than 65 535 times.
     PlanTooLong,
 }
