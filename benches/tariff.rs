@@ -3,6 +3,7 @@
 //! - `batch_year_1000_meters`: one year (2025) of 15-minute readings for 1,000 meters rated
 //!   against a realistic tariff (4 TOU rates, 8 switch points a day, 4 seasons, weekend and
 //!   holiday tables, 6 tier thresholds with monthly settlement); the counter is intervals.
+//! - `batch_year_one_meter_in_cache`: one meter's year again and again (compute-bound).
 //! - `plan_build_year`: building the shared plan for that year.
 //! - `incremental_rate`: one `Rater::rate` call (a meter's few-second increment).
 //!
@@ -164,6 +165,18 @@ fn batch_year_1000_meters(bencher: Bencher) {
             money = money.wrapping_add(totals.money.minor());
         }
         money
+    });
+}
+
+/// One meter's year, rated again and again: the data stays in cache, so this is the
+/// compute-bound rate of the hot loop.
+#[divan::bench(sample_count = 50)]
+fn batch_year_one_meter_in_cache(bencher: Bencher) {
+    let plan = &*PLAN;
+    let meter = &READINGS[..SLOTS];
+    bencher.counter(ItemsCount::new(SLOTS)).bench(|| {
+        let mut rater = Rater::new();
+        plan.rate(&mut rater, divan::black_box(meter)).unwrap()
     });
 }
 
