@@ -226,3 +226,38 @@ mod serde_tests {
         );
     }
 }
+
+#[cfg(feature = "alloc")]
+#[test]
+fn refused_batches_change_nothing() {
+    let mut rng = Xs::new(11);
+    let start = Timestamp::from_unix(1_704_067_200);
+    let t = tariff(&mut rng, start, Timestamp::from_unix(start.unix() + 86_400));
+    let plan = BatchPlan::new(&t, start, IntervalLength::Hour, 24).unwrap();
+    assert_eq!(plan.len(), 24);
+    let mut rater = Rater::from_parts(5, Energy::from_wh(7), Some(start)).unwrap();
+    let before = rater;
+    assert_eq!(plan.rate(&mut rater, &[1; 24]), Err(RateError::OutOfOrder));
+    let mut fresh = Rater::new();
+    assert_eq!(
+        plan.rate(&mut fresh, &[1; 25]),
+        Err(RateError::TooManyReadings)
+    );
+    assert_eq!((rater, fresh), (before, Rater::new()));
+    assert_eq!(plan.rate(&mut fresh, &[]), Ok(Totals::new()));
+    assert_eq!(fresh, Rater::new());
+    assert_eq!(
+        BatchPlan::new(&t, start, IntervalLength::Hour, MAX_PLAN_SLOTS + 1).map(|_| ()),
+        Err(RateError::PlanTooLong)
+    );
+    assert_eq!(
+        BatchPlan::new(
+            &t,
+            Timestamp::from_unix(253_402_200_000),
+            IntervalLength::Hour,
+            48
+        )
+        .map(|_| ()),
+        Err(RateError::TimeOutOfRange)
+    );
+}

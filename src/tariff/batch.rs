@@ -68,6 +68,9 @@ impl IntervalLength {
 const MIXED: u8 = 0xFF;
 /// A block that is not rated through a pattern.
 const IRREGULAR: u32 = u32::MAX;
+/// The most day patterns a plan keeps (a block seen after that is rated interval by interval).
+/// Real tariffs have a handful; the cap bounds the work and memory of a pathological one.
+const MAX_PATTERNS: usize = 512;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Segment {
@@ -266,6 +269,8 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
                 IRREGULAR
             } else if let Some(p) = self.patterns.chunks_exact(n).position(|p| p == codes) {
                 p as u32
+            } else if self.patterns.len() / n >= MAX_PATTERNS {
+                IRREGULAR
             } else {
                 self.patterns.extend_from_slice(codes);
                 (self.patterns.len() / n - 1) as u32
