@@ -10,6 +10,20 @@ use crate::units::{Energy, Money, Price};
 /// Plain data: clone it to snapshot, store it, restore it. It holds nothing derived from the
 /// tariff, so the tariff may be replaced (a new passive set, an activation) between calls.
 ///
+/// # Instant or interval
+///
+/// - [`Rater::rate`] rates energy *at an instant*: everything given is priced by the set,
+///   tariff index and tier period in effect then. The returned [`Slot::valid_until`] says when
+///   that stops holding. A meter that flushes its measured energy every few seconds can call
+///   `rate` with each flush's instant and schedule one flush exactly at `valid_until`, so no
+///   flush straddles a switch point, the passive switch or a settlement.
+/// - [`Rater::rate_interval`] rates energy *over an interval* `[from, to)` and splits it pro
+///   rata at every such instant inside: use it when a flush does straddle one (a meter that
+///   missed the boundary, a server with interval data). The batch path reproduces it.
+///
+/// Tier thresholds need no care from the caller: an increment that crosses one is split at
+/// the threshold exactly, in both.
+///
 /// # Exactness
 ///
 /// Every call charges `floor((carry + Σ energy_Wh × price) / 1000)` minor units and keeps the
