@@ -1,7 +1,7 @@
 //! The calendar lookup, the settlement instants and the tier split against independent,
 //! deliberately naive re-implementations (chrono for the civil calendar, linear scans,
 //! watt-hour by watt-hour pricing).
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+#![allow(clippy::unwrap_used, clippy::unwrap_in_result)] // test helpers outside #[test] functions
 
 mod tariff_support;
 
@@ -71,8 +71,8 @@ fn naive_slot(tariff: &Tariff, at: Timestamp) -> (SetId, u8, u8) {
 /// then says "settle", by stepping hour by hour (at most two years).
 fn naive_next_settlement(tariff: &Tariff, after: Timestamp) -> Option<Timestamp> {
     let off = i64::from(tariff.offset().seconds());
-    let mut hour = (after.unix() + off).div_euclid(3600) + 1;
-    for _ in 0..2 * 366 * 24 {
+    let first = (after.unix() + off).div_euclid(3600) + 1;
+    for hour in first..first + 2 * 366 * 24 {
         let t = Timestamp::from_unix(hour * 3600 - off);
         let set = match tariff.passive() {
             Some(p) if t >= p.switch_at => &p.set,
@@ -91,7 +91,6 @@ fn naive_next_settlement(tariff: &Tariff, after: Timestamp) -> Option<Timestamp>
         if settles {
             return Some(t);
         }
-        hour += 1;
     }
     None
 }
