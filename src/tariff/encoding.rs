@@ -518,6 +518,13 @@ mod tests {
             Err(DecodeError::InvalidField)
         );
         let mut b = buf;
+        b[6..10].copy_from_slice(&86_400i32.to_le_bytes()); // offset of a whole day
+        reseal(&mut b[..n]);
+        assert_eq!(
+            Tariff::<14, 8, 14, 4, 254>::decode(&b[..n]),
+            Err(DecodeError::Invalid(TariffError::InvalidOffset))
+        );
+        let mut b = buf;
         b[12] = 13; // special day month 13
         reseal(&mut b[..n]);
         assert_eq!(

@@ -55,7 +55,7 @@ pub enum TariffError {
     /// The highest TOU price plus the highest tier price exceeds
     /// [`super::MAX_EFFECTIVE_PRICE`], so a year of consumption could overflow the money type.
     PriceOverflow,
-    /// The UTC offset is not strictly between -24 h and +24 h.
+    /// The UTC offset is not strictly between -24 h and +24 h (in encoded bytes).
     InvalidOffset,
 }
 

@@ -187,16 +187,14 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
 {
     /// A validated tariff with only an active set.
     ///
-    /// Errors: [`TariffError::InvalidOffset`], [`TariffError::CapacityExceeded`],
-    /// [`TariffError::InvalidDate`], [`TariffError::UnsortedSpecialDays`],
-    /// [`TariffError::DuplicateSpecialDay`], [`TariffError::DayTableOutOfRange`].
+    /// Errors: [`TariffError::CapacityExceeded`], [`TariffError::InvalidDate`],
+    /// [`TariffError::UnsortedSpecialDays`], [`TariffError::DuplicateSpecialDay`],
+    /// [`TariffError::DayTableOutOfRange`].
     pub fn new(
         offset: UtcOffset,
         special_days: &[SpecialDay],
         active: TariffSet<S, D, P, T>,
     ) -> Result<Self, TariffError> {
-        // `UtcOffset` can be deserialized without its range check: check again.
-        UtcOffset::from_seconds(offset.seconds()).map_err(|_| TariffError::InvalidOffset)?;
         let special_days: Vec<SpecialDay, H> =
             Vec::from_slice(special_days).map_err(|_| TariffError::CapacityExceeded)?;
         let mut prev: Option<SpecialDate> = None;
