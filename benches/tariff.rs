@@ -34,58 +34,58 @@ fn p(minor: u32) -> Price {
     Price::from_minor_per_kwh(minor)
 }
 
-/// 4 rates (0 sharp, 1 peak, 2 flat, 3 valley), 8 switch points a day.
+/// 4 rates (1 sharp, 2 peak, 3 flat, 4 valley), 8 switch points a day.
 fn realistic_tariff() -> Tariff {
     let sp = SwitchPoint::new;
     let summer = DayTable::new(&[
-        sp(0, 0, 3),
-        sp(8, 0, 2),
-        sp(10, 0, 1),
-        sp(11, 0, 0),
-        sp(13, 0, 1),
-        sp(17, 0, 2),
-        sp(19, 0, 0),
-        sp(21, 0, 1),
+        sp(0, 0, 4),
+        sp(8, 0, 3),
+        sp(10, 0, 2),
+        sp(11, 0, 1),
+        sp(13, 0, 2),
+        sp(17, 0, 3),
+        sp(19, 0, 1),
+        sp(21, 0, 2),
     ])
     .unwrap();
     let winter = DayTable::new(&[
-        sp(0, 0, 3),
-        sp(7, 0, 2),
-        sp(9, 0, 1),
-        sp(11, 30, 2),
-        sp(16, 0, 1),
-        sp(18, 0, 0),
-        sp(20, 0, 1),
-        sp(22, 0, 3),
+        sp(0, 0, 4),
+        sp(7, 0, 3),
+        sp(9, 0, 2),
+        sp(11, 30, 3),
+        sp(16, 0, 2),
+        sp(18, 0, 1),
+        sp(20, 0, 2),
+        sp(22, 0, 4),
     ])
     .unwrap();
     let shoulder = DayTable::new(&[
-        sp(0, 0, 3),
-        sp(8, 0, 2),
-        sp(9, 0, 1),
-        sp(12, 0, 2),
-        sp(17, 0, 1),
-        sp(19, 0, 0),
-        sp(21, 0, 2),
-        sp(23, 0, 3),
+        sp(0, 0, 4),
+        sp(8, 0, 3),
+        sp(9, 0, 2),
+        sp(12, 0, 3),
+        sp(17, 0, 2),
+        sp(19, 0, 1),
+        sp(21, 0, 3),
+        sp(23, 0, 4),
     ])
     .unwrap();
-    let rest = DayTable::new(&[sp(0, 0, 3), sp(8, 0, 2), sp(22, 0, 3)]).unwrap();
+    let rest = DayTable::new(&[sp(0, 0, 4), sp(8, 0, 3), sp(22, 0, 4)]).unwrap();
     let weekend = [
         prepaid_meter::time::Weekday::Saturday,
         prepaid_meter::time::Weekday::Sunday,
     ];
     let season = |m, d, t| Season {
         start: MonthDay::new(m, d),
-        week: WeekRule::with_rest_days(t, 3, &weekend),
+        week: WeekRule::with_rest_days(t, 4, &weekend),
     };
     let cal = Calendar::new(
         &[
-            season(1, 1, 1),
-            season(4, 1, 2),
-            season(7, 1, 0),
-            season(10, 1, 2),
-            season(12, 1, 1),
+            season(1, 1, 2),
+            season(4, 1, 3),
+            season(7, 1, 1),
+            season(10, 1, 3),
+            season(12, 1, 2),
         ],
         &[summer, winter, shoulder, rest],
     )
@@ -124,7 +124,7 @@ fn realistic_tariff() -> Tariff {
     .iter()
     .map(|&(m, d)| SpecialDay {
         date: SpecialDate::every_year(m, d),
-        day_table: 3,
+        day_table: 4,
     })
     .collect();
     Tariff::new(UtcOffset::CHINA, &holidays, set).unwrap()

@@ -13,19 +13,19 @@ use prepaid_meter::units::{Energy, Price};
 
 fn tariff() -> Result<Tariff, TariffError> {
     let sp = SwitchPoint::new;
-    // Indices: 0 sharp, 1 peak, 2 flat, 3 valley.
+    // Tariffs: 1 sharp, 2 peak, 3 flat, 4 valley.
     let workday = DayTable::new(&[
-        sp(0, 0, 3),
-        sp(8, 0, 2),
-        sp(10, 0, 1),
-        sp(11, 0, 0),
-        sp(13, 0, 1),
-        sp(17, 0, 2),
-        sp(19, 0, 0),
-        sp(21, 0, 1),
+        sp(0, 0, 4),
+        sp(8, 0, 3),
+        sp(10, 0, 2),
+        sp(11, 0, 1),
+        sp(13, 0, 2),
+        sp(17, 0, 3),
+        sp(19, 0, 1),
+        sp(21, 0, 2),
     ])?;
-    let rest = DayTable::new(&[sp(0, 0, 3), sp(8, 0, 2), sp(22, 0, 3)])?;
-    let week = WeekRule::with_rest_days(0, 1, &[Weekday::Saturday, Weekday::Sunday]);
+    let rest = DayTable::new(&[sp(0, 0, 4), sp(8, 0, 3), sp(22, 0, 4)])?;
+    let week = WeekRule::with_rest_days(1, 2, &[Weekday::Saturday, Weekday::Sunday]);
     let calendar = Calendar::new(
         &[Season {
             start: MonthDay::new(1, 1),
@@ -42,7 +42,7 @@ fn tariff() -> Result<Tariff, TariffError> {
     let set = TariffSet::new(calendar, &[p(11_000), p(8_500), p(5_500), p(2_800)], tiers)?;
     let new_year = SpecialDay {
         date: SpecialDate::every_year(1, 1),
-        day_table: 1,
+        day_table: 2,
     };
     Tariff::new(UtcOffset::CHINA, &[new_year], set)
 }

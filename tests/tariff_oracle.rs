@@ -33,7 +33,7 @@ fn local(tariff: &Tariff, at: Timestamp) -> Local {
     }
 }
 
-/// (set, day table, tariff index) by linear scans.
+/// (set, day-table number, tariff number) by linear scans.
 fn naive_slot(tariff: &Tariff, at: Timestamp) -> (SetId, u8, u8) {
     let l = local(tariff, at);
     let (set_id, set) = match tariff.passive() {
@@ -58,7 +58,7 @@ fn naive_slot(tariff: &Tariff, at: Timestamp) -> (SetId, u8, u8) {
                 .unwrap_or(seasons.last().unwrap());
             season.week.0[l.weekday_from_monday]
         });
-    let points = set.calendar().day_tables()[usize::from(table)].points();
+    let points = set.calendar().day_tables()[usize::from(table) - 1].points();
     let point = points
         .iter()
         .rev()
@@ -108,7 +108,7 @@ proptest! {
             let at = Timestamp::from_unix(lo.unix() + off);
             let slot = tariff.slot_at(at).unwrap();
             prop_assert_eq!((slot.set, slot.day_table, slot.tariff), naive_slot(&tariff, at));
-            prop_assert_eq!(slot.price, tariff.set(slot.set).prices()[usize::from(slot.tariff)]);
+            prop_assert_eq!(slot.price, tariff.set(slot.set).prices()[usize::from(slot.tariff) - 1]);
             // Nothing changes before valid_until.
             prop_assert!(slot.valid_until > at);
             let last = Timestamp::from_unix(slot.valid_until.unix() - 1);

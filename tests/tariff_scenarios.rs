@@ -2,17 +2,17 @@
 //!
 //! The reference tariff (local time UTC+8), prices in minor units (1/10 000 yuan) per kWh:
 //!
-//! | index | name | price |
+//! | tariff | name | price |
 //! |---|---|---|
-//! | 0 | sharp 尖 | 10 000 (1.0000) |
-//! | 1 | peak 峰 | 8 000 (0.8000) |
-//! | 2 | flat 平 | 5 000 (0.5000) |
-//! | 3 | valley 谷 | 3 000 (0.3000) |
+//! | 1 | sharp 尖 | 10 000 (1.0000) |
+//! | 2 | peak 峰 | 8 000 (0.8000) |
+//! | 3 | flat 平 | 5 000 (0.5000) |
+//! | 4 | valley 谷 | 3 000 (0.3000) |
 //!
-//! Day table 0 (workday), 9 switch points: 00:00 valley, 08:00 flat, 10:00 peak, 11:00 sharp,
+//! Day table 1 (workday), 9 switch points: 00:00 valley, 08:00 flat, 10:00 peak, 11:00 sharp,
 //! 12:00 flat, 17:00 peak, 19:00 sharp, 21:00 flat, 23:00 valley.
-//! Day table 1 (rest day): 00:00 valley, 08:00 flat, 22:00 valley.
-//! Day table 2 (winter workday): 00:00 valley, 06:00 flat, 18:00 peak, 22:00 valley.
+//! Day table 2 (rest day): 00:00 valley, 08:00 flat, 22:00 valley.
+//! Day table 3 (winter workday): 00:00 valley, 06:00 flat, 18:00 peak, 22:00 valley.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 mod tariff_support;
@@ -22,10 +22,10 @@ use prepaid_meter::time::{Date, Timestamp, UtcOffset, Weekday};
 use prepaid_meter::units::{Energy, Money};
 use tariff_support::{cst, price, wh};
 
-const SHARP: u8 = 0;
-const PEAK: u8 = 1;
-const FLAT: u8 = 2;
-const VALLEY: u8 = 3;
+const SHARP: u8 = 1;
+const PEAK: u8 = 2;
+const FLAT: u8 = 3;
+const VALLEY: u8 = 4;
 const PRICES: [u32; 4] = [10_000, 8_000, 5_000, 3_000];
 
 fn workday() -> DayTable {
@@ -65,7 +65,7 @@ const WEEKEND: [Weekday; 2] = [Weekday::Saturday, Weekday::Sunday];
 fn season(month: u8, day: u8, workday_table: u8) -> Season {
     Season {
         start: MonthDay::new(month, day),
-        week: WeekRule::with_rest_days(workday_table, 1, &WEEKEND),
+        week: WeekRule::with_rest_days(workday_table, 2, &WEEKEND),
     }
 }
 
@@ -73,9 +73,9 @@ fn prices() -> [prepaid_meter::units::Price; 4] {
     PRICES.map(price)
 }
 
-/// One season, workdays on table 0, weekends on table 1, no tiers.
+/// One season, workdays on table 1, weekends on table 2, no tiers.
 fn simple_set() -> TariffSet {
-    let cal = Calendar::new(&[season(1, 1, 0)], &[workday(), rest_day(), winter_day()]).unwrap();
+    let cal = Calendar::new(&[season(1, 1, 1)], &[workday(), rest_day(), winter_day()]).unwrap();
     TariffSet::new(cal, &prices(), Tiers::none()).unwrap()
 }
 
@@ -134,9 +134,9 @@ fn a_day_across_every_switch_point() {
         let slot = tariff.slot_at(t).unwrap();
         assert_eq!(
             (slot.set, slot.day_table, slot.tariff),
-            (SetId::Active, 0, index)
+            (SetId::Active, 1, index)
         );
-        assert_eq!(slot.price, price(PRICES[usize::from(index)]));
+        assert_eq!(slot.price, price(PRICES[usize::from(index) - 1]));
         // One second before the switch the old index still holds.
         let before = Timestamp::from_unix(slot.valid_until.unix() - 1);
         assert_eq!(tariff.slot_at(before).unwrap().tariff, index);
@@ -194,7 +194,7 @@ fn a_switch_point_inside_an_interval_splits_it() {
         SwitchPoint::new(7, 20, FLAT),
     ])
     .unwrap();
-    let cal = Calendar::new(&[season(1, 1, 0)], &[table.clone(), table]).unwrap();
+    let cal = Calendar::new(&[season(1, 1, 1)], &[table.clone(), table]).unwrap();
     let set = TariffSet::new(cal, &prices(), Tiers::none()).unwrap();
     let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
     let mut rater = Rater::new();
@@ -215,7 +215,7 @@ fn a_switch_point_inside_an_interval_splits_it() {
 /// flat TOU price 5 000 all day; monthly settlement on the 1st at 00:00.
 fn tiered_tariff() -> Tariff {
     let flat = DayTable::new(&[SwitchPoint::new(0, 0, FLAT)]).unwrap();
-    let cal = Calendar::new(&[season(1, 1, 0)], &[flat.clone(), flat]).unwrap();
+    let cal = Calendar::new(&[season(1, 1, 1)], &[flat.clone(), flat]).unwrap();
     let tiers = Tiers::new(
         &[kwh(50), kwh(100), kwh(150), kwh(200), kwh(250), kwh(300)],
         &[0, 100, 200, 300, 400, 500, 600].map(price),
@@ -305,7 +305,7 @@ fn a_month_crossing_every_tier() {
 /// Active: flat 0.5000 all day. Passive: flat 0.6000 all day (same calendar, one more price).
 fn switching_tariff(switch_at: Timestamp) -> Tariff {
     let flat = DayTable::new(&[SwitchPoint::new(0, 0, FLAT)]).unwrap();
-    let cal = Calendar::new(&[season(1, 1, 0)], &[flat.clone(), flat]).unwrap();
+    let cal = Calendar::new(&[season(1, 1, 1)], &[flat.clone(), flat]).unwrap();
     let active = TariffSet::new(cal.clone(), &prices(), Tiers::none()).unwrap();
     let passive = TariffSet::new(
         cal,
@@ -353,7 +353,7 @@ fn passive_to_active_switch_at_midnight() {
         )
         .unwrap();
     assert_eq!(t.money, Money::from_minor(11_000));
-    assert_eq!(t.energy_by_tariff[usize::from(FLAT)], wh(2_000));
+    assert_eq!(t.energy_by_tariff[usize::from(FLAT) - 1], wh(2_000));
 
     // The meter promotes the passive set at the switch; rating from then on is unchanged.
     assert!(!tariff.activate_due(Timestamp::from_unix(switch.unix() - 1)));
@@ -413,25 +413,25 @@ fn passive_to_active_switch_at_midday() {
     }
 }
 
-/// National Day, Tuesday 2024-10-01, is a holiday every year on day table 1: valley 00-08 and
+/// National Day, Tuesday 2024-10-01, is a holiday every year on day table 2: valley 00-08 and
 /// 22-24 (10 h), flat 08-22 (14 h). At 1 kWh an hour: 10 × 3 000 + 14 × 5 000 = 100 000
 /// (the workday table would give 126 000).
 ///
-/// 2024-10-12 (a Saturday) is a one-date working day (调休) on table 0, overriding the weekend.
+/// 2024-10-12 (a Saturday) is a one-date working day (调休) on table 1, overriding the weekend.
 #[test]
 fn a_holiday() {
     let special = [
         SpecialDay {
             date: SpecialDate::every_year(10, 1),
-            day_table: 1,
+            day_table: 2,
         },
         SpecialDay {
             date: SpecialDate::every_year(10, 12),
-            day_table: 1,
+            day_table: 2,
         },
         SpecialDay {
             date: SpecialDate::once(Date::new(2024, 10, 12).unwrap()),
-            day_table: 0,
+            day_table: 1,
         },
     ];
     let tariff = simple_tariff(&special);
@@ -452,25 +452,25 @@ fn a_holiday() {
             .slot_at(cst(2024, 10, 12, 10, 0, 0))
             .unwrap()
             .day_table,
-        0
+        1
     );
     assert_eq!(
         tariff
             .slot_at(cst(2025, 10, 12, 10, 0, 0))
             .unwrap()
             .day_table,
-        1
+        2
     );
     assert_eq!(
         tariff
             .slot_at(cst(2024, 10, 13, 10, 0, 0))
             .unwrap()
             .day_table,
-        1
+        2
     );
 }
 
-/// Seasons 03-01 (workday table 0) and 11-15 (winter, table 2); New Year's Day is still winter
+/// Seasons 03-01 (workday table 1) and 11-15 (winter, table 3); New Year's Day is still winter
 /// (seasons wrap). Yearly settlement on 01-01 00:00 and 07-01 00:00; one threshold at 1 kWh,
 /// tier prices 0 and 1 000.
 ///
@@ -495,7 +495,7 @@ fn the_year_boundary() {
     )
     .unwrap();
     let cal = Calendar::new(
-        &[season(3, 1, 0), season(11, 15, 2)],
+        &[season(3, 1, 1), season(11, 15, 3)],
         &[workday(), rest_day(), winter_day()],
     )
     .unwrap();
@@ -508,11 +508,11 @@ fn the_year_boundary() {
 
     assert_eq!(
         tariff.slot_at(cst(2025, 1, 1, 10, 0, 0)).unwrap().day_table,
-        2
+        3
     );
     assert_eq!(
         tariff.slot_at(cst(2025, 3, 3, 10, 0, 0)).unwrap().day_table,
-        0
+        1
     );
     assert_eq!(
         tariff.next_settlement_after(cst(2024, 12, 31, 22, 0, 0)),
@@ -538,9 +538,9 @@ fn the_year_boundary() {
     assert_eq!(rater.tier_energy(), kwh(4));
 }
 
-/// A leap day. A season starting on 02-29 (table 1) begins on Feb 29 in leap years and on
-/// Mar 1 in common years. At 1 kWh an hour, Thursday 2024-02-29 uses table 1: 100 000 (see
-/// `a_holiday`), Wednesday 2024-02-28 table 0: 126 000. Monthly settlement on the 28th at
+/// A leap day. A season starting on 02-29 (table 2) begins on Feb 29 in leap years and on
+/// Mar 1 in common years. At 1 kWh an hour, Thursday 2024-02-29 uses table 2: 100 000 (see
+/// `a_holiday`), Wednesday 2024-02-28 table 1: 126 000. Monthly settlement on the 28th at
 /// 00:00: the leap day belongs to the period that started on Feb 28; the next starts Mar 28.
 /// A leap day has 96 quarter hours like any other day: the batch over Feb 28 - Mar 1 2024
 /// (3 × 96 intervals of 250 Wh) gives 126 000 + 100 000 + 100 000 = 326 000.
@@ -550,11 +550,11 @@ fn a_leap_day() {
         &[
             Season {
                 start: MonthDay::new(1, 1),
-                week: WeekRule::uniform(0),
+                week: WeekRule::uniform(1),
             },
             Season {
                 start: MonthDay::new(2, 29),
-                week: WeekRule::uniform(1),
+                week: WeekRule::uniform(2),
             },
         ],
         &[workday(), rest_day()],
@@ -575,9 +575,9 @@ fn a_leap_day() {
     let table = |y, m, d| tariff.slot_at(cst(y, m, d, 12, 0, 0)).unwrap().day_table;
     assert_eq!(
         (table(2024, 2, 28), table(2024, 2, 29), table(2024, 3, 1)),
-        (0, 1, 1)
+        (1, 2, 2)
     );
-    assert_eq!((table(2025, 2, 28), table(2025, 3, 1)), (0, 1));
+    assert_eq!((table(2025, 2, 28), table(2025, 3, 1)), (1, 2));
 
     let mut rater = Rater::new();
     assert_eq!(
@@ -619,7 +619,7 @@ fn a_leap_day() {
 #[test]
 fn settlement_on_the_configured_day() {
     let flat = DayTable::new(&[SwitchPoint::new(0, 0, FLAT)]).unwrap();
-    let cal = Calendar::new(&[season(1, 1, 0)], &[flat.clone(), flat]).unwrap();
+    let cal = Calendar::new(&[season(1, 1, 1)], &[flat.clone(), flat]).unwrap();
     let tiers = Tiers::new(
         &[kwh(100)],
         &[price(0), price(1_000)],
@@ -686,8 +686,8 @@ fn settlement_on_the_configured_day() {
 /// carried.
 #[test]
 fn remainders_are_carried() {
-    let flat = DayTable::new(&[SwitchPoint::new(0, 0, 0)]).unwrap();
-    let cal = Calendar::new(&[season(1, 1, 0)], &[flat.clone(), flat]).unwrap();
+    let flat = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+    let cal = Calendar::new(&[season(1, 1, 1)], &[flat.clone(), flat]).unwrap();
     let tariff: Tariff = Tariff::new(
         UtcOffset::CHINA,
         &[],

@@ -18,7 +18,7 @@ fn cal(tables: &[DayTable]) -> Calendar {
     Calendar::new(
         &[Season {
             start: MonthDay::new(1, 1),
-            week: WeekRule::uniform(0),
+            week: WeekRule::uniform(1),
         }],
         tables,
     )
@@ -29,23 +29,27 @@ fn cal(tables: &[DayTable]) -> Calendar {
 fn tariff_set_errors() {
     let p = price(1_000);
     assert_eq!(
-        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(0)]), &[], Tiers::none()),
+        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(1)]), &[], Tiers::none()),
         Err(TariffError::NoPrices)
     );
     assert_eq!(
-        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(0)]), &[p; 5], Tiers::none()),
+        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(1)]), &[p; 5], Tiers::none()),
         Err(TariffError::CapacityExceeded)
     );
     assert_eq!(
-        TariffSet::<14, 8, 14, 64>::new(cal(&[one_table(0)]), &[p; 64], Tiers::none()),
+        TariffSet::<14, 8, 14, 64>::new(cal(&[one_table(1)]), &[p; 64], Tiers::none()),
         Err(TariffError::TooManyTariffs)
     );
     assert!(
-        TariffSet::<14, 8, 14, 63>::new(cal(&[one_table(62)]), &[p; 63], Tiers::none()).is_ok()
+        TariffSet::<14, 8, 14, 63>::new(cal(&[one_table(63)]), &[p; 63], Tiers::none()).is_ok()
     );
     assert_eq!(
-        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(0), one_table(2)]), &[p; 2], Tiers::none()),
-        Err(TariffError::TariffIndexOutOfRange)
+        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(1), one_table(3)]), &[p; 2], Tiers::none()),
+        Err(TariffError::TariffNumberOutOfRange)
+    );
+    assert_eq!(
+        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(0)]), &[p; 2], Tiers::none()),
+        Err(TariffError::TariffNumberOutOfRange)
     );
     // TOU price plus tier price above MAX_EFFECTIVE_PRICE: a year could overflow the money.
     let max = MAX_EFFECTIVE_PRICE.minor_per_kwh();
@@ -56,15 +60,15 @@ fn tariff_set_errors() {
     )
     .unwrap();
     assert!(
-        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(0)]), &[price(max - 1)], tiers.clone())
+        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(1)]), &[price(max - 1)], tiers.clone())
             .is_ok()
     );
     assert_eq!(
-        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(0)]), &[price(max)], tiers.clone()),
+        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(1)]), &[price(max)], tiers.clone()),
         Err(TariffError::PriceOverflow)
     );
     assert_eq!(
-        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(0)]), &[price(u32::MAX)], tiers),
+        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(1)]), &[price(u32::MAX)], tiers),
         Err(TariffError::PriceOverflow)
     );
 }
@@ -73,7 +77,7 @@ fn tariff_set_errors() {
 fn special_day_errors_and_unchanged_tariff() {
     let set = || {
         TariffSet::new(
-            cal(&[one_table(0), one_table(0)]),
+            cal(&[one_table(1), one_table(1)]),
             &[price(1)],
             Tiers::none(),
         )
@@ -87,14 +91,14 @@ fn special_day_errors_and_unchanged_tariff() {
         Tariff::<14, 8, 14, 4, 254>::new(UtcOffset::CHINA, days, set()).map(|_| ())
     };
     assert_eq!(
-        t(&[day(5, 1, 0), day(1, 1, 0)]),
+        t(&[day(5, 1, 1), day(1, 1, 1)]),
         Err(TariffError::UnsortedSpecialDays)
     );
     assert_eq!(
-        t(&[day(5, 1, 0), day(5, 1, 1)]),
+        t(&[day(5, 1, 1), day(5, 1, 2)]),
         Err(TariffError::DuplicateSpecialDay)
     );
-    assert_eq!(t(&[day(4, 31, 0)]), Err(TariffError::InvalidDate));
+    assert_eq!(t(&[day(4, 31, 1)]), Err(TariffError::InvalidDate));
     assert_eq!(
         t(&[SpecialDay {
             date: SpecialDate {
@@ -102,26 +106,27 @@ fn special_day_errors_and_unchanged_tariff() {
                 day: 29,
                 year: Some(2023)
             },
-            day_table: 0
+            day_table: 1
         }]),
         Err(TariffError::InvalidDate)
     );
-    assert_eq!(t(&[day(5, 1, 2)]), Err(TariffError::DayTableOutOfRange));
-    let many: Vec<SpecialDay> = (0..3).map(|i| day(1, 1 + i, 0)).collect();
+    assert_eq!(t(&[day(5, 1, 3)]), Err(TariffError::DayTableOutOfRange));
+    assert_eq!(t(&[day(5, 1, 0)]), Err(TariffError::DayTableOutOfRange));
+    let many: Vec<SpecialDay> = (0..3).map(|i| day(1, 1 + i, 1)).collect();
     assert_eq!(
         Tariff::<14, 8, 14, 4, 2>::new(UtcOffset::CHINA, &many, set()).map(|_| ()),
         Err(TariffError::CapacityExceeded)
     );
     assert_eq!(
-        Tariff::<14, 8, 14, 4, 254>::new(UtcOffset::from_hours(5).unwrap(), &[day(5, 1, 1)], set())
+        Tariff::<14, 8, 14, 4, 254>::new(UtcOffset::from_hours(5).unwrap(), &[day(5, 1, 2)], set())
             .map(|_| ()),
         Ok(())
     );
 
     // A passive set without the day table a special day needs is refused; nothing changes.
-    let mut tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[day(5, 1, 1)], set()).unwrap();
+    let mut tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[day(5, 1, 2)], set()).unwrap();
     let before = tariff.clone();
-    let small = TariffSet::new(cal(&[one_table(0)]), &[price(2)], Tiers::none()).unwrap();
+    let small = TariffSet::new(cal(&[one_table(1)]), &[price(2)], Tiers::none()).unwrap();
     assert_eq!(
         tariff.set_passive(small, Timestamp::from_unix(1_800_000_000)),
         Err(TariffError::DayTableOutOfRange)
@@ -141,7 +146,7 @@ fn a_validated_tariff_rates_every_instant_of_its_calendar() {
         Settlement::Monthly { day: 28, hour: 23 },
     )
     .unwrap();
-    let set = TariffSet::new(cal(&[one_table(0)]), &[price(max - max / 2)], tiers).unwrap();
+    let set = TariffSet::new(cal(&[one_table(1)]), &[price(max - max / 2)], tiers).unwrap();
     let tariff: Tariff = Tariff::new(UtcOffset::from_seconds(86_399).unwrap(), &[], set).unwrap();
     let first = Timestamp::from_unix(-86_399);
     let last = Timestamp::from_unix(Date::MAX.days_since_epoch() * 86_400 + 86_399 - 86_399);

@@ -5,7 +5,7 @@
 //!
 //! A [`BatchPlan`] is built once per tariff, start instant, interval length and number of
 //! intervals, and shared by every meter with readings on that grid. It holds, per interval,
-//! the *code* (set and tariff index) in effect for the whole interval, or a list of pro-rata
+//! the *code* (set and tariff number) in effect for the whole interval, or a list of pro-rata
 //! pieces for the rare interval with a change inside (a switch point off the grid, the passive
 //! switch, a settlement); and the tier periods (segments between settlements and the switch).
 //!
@@ -64,7 +64,7 @@ impl IntervalLength {
     }
 }
 
-/// A code: bit 6 is the set (1 = passive), bits 0..=5 the tariff index.
+/// A code: bit 6 is the set (1 = passive), bits 0..=5 the tariff number minus one.
 const MIXED: u8 = 0xFF;
 /// A block that is not rated through a pattern.
 const IRREGULAR: u32 = u32::MAX;
@@ -99,7 +99,7 @@ fn code_of(slot: &Slot) -> u8 {
         SetId::Active => 0,
         SetId::Passive => 0x40,
     };
-    set | (slot.tariff & 0x3F)
+    set | (slot.tariff.wrapping_sub(1) & 0x3F)
 }
 
 /// A tariff precomputed for one grid of intervals: the batch path.
@@ -112,8 +112,8 @@ fn code_of(slot: &Slot) -> u8 {
 /// use prepaid_meter::tariff::*;
 /// use prepaid_meter::time::{Timestamp, UtcOffset};
 /// use prepaid_meter::units::{Energy, Price};
-/// let day: DayTable = DayTable::new(&[SwitchPoint::new(8, 0, 0), SwitchPoint::new(22, 0, 1)]).unwrap();
-/// let cal = Calendar::new(&[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(0) }], &[day]).unwrap();
+/// let day: DayTable = DayTable::new(&[SwitchPoint::new(8, 0, 1), SwitchPoint::new(22, 0, 2)]).unwrap();
+/// let cal = Calendar::new(&[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) }], &[day]).unwrap();
 /// let prices = [Price::from_minor_per_kwh(6_000), Price::from_minor_per_kwh(3_000)];
 /// let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], TariffSet::new(cal, &prices, Tiers::none()).unwrap()).unwrap();
 /// let start = Timestamp::from_unix(1_704_038_400); // 2024-01-01 00:00 UTC+8

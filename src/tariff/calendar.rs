@@ -5,12 +5,12 @@ use heapless::Vec;
 use super::TariffError;
 use crate::time::{Date, Weekday};
 
-/// A switch point of a day table: from `hour:minute` (local time) on, tariff index `tariff`
+/// A switch point of a day table: from `hour:minute` (local time) on, tariff number `tariff`
 /// applies, until the next switch point.
 ///
-/// This is one `hhmmNN` entry of a DL/T 645 day-period table (0401000x), with the tariff
-/// number `NN` given here as a zero-based index (`NN - 1`), and one `start_time` / action of a
-/// DLMS day profile. Resolution is one minute. Validated when a [`DayTable`] is built.
+/// This is one `hhmmNN` entry of a DL/T 645 day-period table (0401000x) and one `start_time` /
+/// action of a DLMS day profile. Resolution is one minute. Validated when a [`DayTable`] is
+/// built (the time) and when a [`super::TariffSet`] is built (the tariff number).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -19,13 +19,13 @@ pub struct SwitchPoint {
     pub hour: u8,
     /// Minute, 0..=59.
     pub minute: u8,
-    /// Zero-based tariff index (DL/T 645 tariff number minus one: 0 = 尖 sharp, 1 = 峰 peak,
-    /// 2 = 平 flat, 3 = 谷 valley in the usual four-rate scheme).
+    /// The tariff number, from 1 as in DL/T 645 and [`crate::metering::EnergyRegisters`]
+    /// (1 = 尖 sharp, 2 = 峰 peak, 3 = 平 flat, 4 = 谷 valley in the usual four-rate scheme).
     pub tariff: u8,
 }
 
 impl SwitchPoint {
-    /// A switch point at `hour:minute` selecting tariff index `tariff`.
+    /// A switch point at `hour:minute` selecting tariff number `tariff`.
     pub const fn new(hour: u8, minute: u8, tariff: u8) -> SwitchPoint {
         SwitchPoint {
             hour,
@@ -48,9 +48,9 @@ impl SwitchPoint {
 ///
 /// ```
 /// use prepaid_meter::tariff::{DayTable, SwitchPoint};
-/// let t: DayTable = DayTable::new(&[SwitchPoint::new(8, 0, 1), SwitchPoint::new(22, 0, 3)]).unwrap();
-/// assert_eq!(t.tariff_at_minute(7 * 60 + 59), 3); // wraps from 22:00 the day before
-/// assert_eq!(t.tariff_at_minute(8 * 60), 1);
+/// let t: DayTable = DayTable::new(&[SwitchPoint::new(8, 0, 2), SwitchPoint::new(22, 0, 4)]).unwrap();
+/// assert_eq!(t.tariff_at_minute(7 * 60 + 59), 4); // wraps from 22:00 the day before
+/// assert_eq!(t.tariff_at_minute(8 * 60), 2);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -96,13 +96,13 @@ impl<const P: usize> DayTable<P> {
         &self.points
     }
 
-    /// The tariff index in effect `minute` minutes after local midnight (`0..1440`; larger values
+    /// The tariff number in effect `minute` minutes after local midnight (`0..1440`; larger values
     /// behave as the last minute of the day).
     pub fn tariff_at_minute(&self, minute: u16) -> u8 {
         self.lookup(u32::from(minute.min(1439)) * 60).0
     }
 
-    /// The tariff index at `secs` seconds after midnight and the next second of the day at
+    /// The tariff number at `secs` seconds after midnight and the next second of the day at
     /// which a switch point starts (`86_400` if none is left today).
     pub(crate) fn lookup(&self, secs: u32) -> (u8, u32) {
         let minute = (secs / 60) as u16;
@@ -120,8 +120,11 @@ impl<const P: usize> DayTable<P> {
         (tariff, next)
     }
 
-    pub(crate) fn max_tariff(&self) -> u8 {
-        self.points.iter().map(|p| p.tariff).max().unwrap_or(0)
+    /// `true` if every switch point selects a tariff number in `1..=tariffs`.
+    pub(crate) fn tariffs_within(&self, tariffs: usize) -> bool {
+        self.points
+            .iter()
+            .all(|p| p.tariff >= 1 && usize::from(p.tariff) <= tariffs)
     }
 }
 
@@ -159,7 +162,8 @@ impl MonthDay {
     }
 }
 
-/// Which day table each day of the week uses (a DLMS week profile), Monday first.
+/// Which day table each day of the week uses (a DLMS week profile), Monday first, by day-table
+/// number (from 1, as the `NN` of DL/T 645 `MMDDNN` zone entries).
 ///
 /// DL/T 645 meters express this as a weekend status word plus a weekend day table: see
 /// [`WeekRule::with_rest_days`].
@@ -169,7 +173,7 @@ impl MonthDay {
 pub struct WeekRule(pub [u8; 7]);
 
 impl WeekRule {
-    /// Every day of the week uses day table `table`.
+    /// Every day of the week uses day table number `table`.
     pub const fn uniform(table: u8) -> WeekRule {
         WeekRule([table; 7])
     }
@@ -185,7 +189,7 @@ impl WeekRule {
         WeekRule(days)
     }
 
-    /// The day table for `day`.
+    /// The day-table number for `day`.
     pub const fn table_for(self, day: Weekday) -> u8 {
         self.0[day.days_from_monday() as usize]
     }
@@ -249,14 +253,14 @@ impl SpecialDate {
 }
 
 /// A special day (public holiday, DL/T 645 公共假日 `YYMMDDNN`, DLMS special-days entry): on
-/// that date, day table `day_table` applies instead of the weekly rule.
+/// that date, day table number `day_table` applies instead of the weekly rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SpecialDay {
     /// The date.
     pub date: SpecialDate,
-    /// The zero-based day table used on that date.
+    /// The day-table number (from 1) used on that date.
     pub day_table: u8,
 }
 
@@ -306,7 +310,11 @@ impl<const S: usize, const D: usize, const P: usize> Calendar<S, D, P> {
                 }
             }
             prev = Some(s.start);
-            if s.week.0.iter().any(|&t| usize::from(t) >= day_tables.len()) {
+            if s.week
+                .0
+                .iter()
+                .any(|&t| t == 0 || usize::from(t) > day_tables.len())
+            {
                 return Err(TariffError::DayTableOutOfRange);
             }
         }
@@ -338,18 +346,19 @@ impl<const S: usize, const D: usize, const P: usize> Calendar<S, D, P> {
         // Never empty, so `idx - 1` is in range; the fallback is unreachable.
         const FALLBACK: Season = Season {
             start: MonthDay::new(1, 1),
-            week: WeekRule::uniform(0),
+            week: WeekRule::uniform(1),
         };
         self.seasons.get(idx.wrapping_sub(1)).unwrap_or(&FALLBACK)
     }
 
-    /// The day table index the weekly rule gives for `date` (special days not considered).
+    /// The day-table number the weekly rule gives for `date` (special days not considered).
     pub fn weekly_table_on(&self, date: Date) -> u8 {
         self.season_on(date).week.table_for(date.weekday())
     }
 
-    pub(crate) fn table(&self, idx: u8) -> Option<&DayTable<P>> {
-        self.day_tables.get(usize::from(idx))
+    /// The day table with number `number` (from 1).
+    pub(crate) fn table(&self, number: u8) -> Option<&DayTable<P>> {
+        self.day_tables.get(usize::from(number.checked_sub(1)?))
     }
 }
 
@@ -427,66 +436,72 @@ mod tests {
         assert_eq!(t.lookup(6 * 3600 + 1800), (1, 12 * 3600));
         assert_eq!(t.lookup(23 * 3600), (3, 86_400));
         assert_eq!(t.lookup(86_399), (3, 86_400));
-        assert_eq!(t.max_tariff(), 3);
+        assert!(t.tariffs_within(3));
+        assert!(!t.tariffs_within(2));
+        assert!(!table(&[(0, 0, 0)]).unwrap().tariffs_within(4));
     }
 
     #[test]
     fn seasons_wrap_around_new_year() {
         let w = |t| WeekRule::uniform(t);
-        let tables = [table(&[(0, 0, 0)]).unwrap(), table(&[(0, 0, 1)]).unwrap()];
+        let tables = [table(&[(0, 0, 1)]).unwrap(), table(&[(0, 0, 2)]).unwrap()];
         let cal: Calendar = Calendar::new(
             &[
                 Season {
                     start: MonthDay::new(3, 1),
-                    week: w(0),
+                    week: w(1),
                 },
                 Season {
                     start: MonthDay::new(11, 15),
-                    week: w(1),
+                    week: w(2),
                 },
             ],
             &tables,
         )
         .unwrap();
         let d = |y, m, dd| Date::new(y, m, dd).unwrap();
-        assert_eq!(cal.weekly_table_on(d(2024, 1, 1)), 1);
-        assert_eq!(cal.weekly_table_on(d(2024, 2, 29)), 1);
-        assert_eq!(cal.weekly_table_on(d(2024, 3, 1)), 0);
-        assert_eq!(cal.weekly_table_on(d(2024, 11, 14)), 0);
-        assert_eq!(cal.weekly_table_on(d(2024, 11, 15)), 1);
+        assert_eq!(cal.weekly_table_on(d(2024, 1, 1)), 2);
+        assert_eq!(cal.weekly_table_on(d(2024, 2, 29)), 2);
+        assert_eq!(cal.weekly_table_on(d(2024, 3, 1)), 1);
+        assert_eq!(cal.weekly_table_on(d(2024, 11, 14)), 1);
+        assert_eq!(cal.weekly_table_on(d(2024, 11, 15)), 2);
+        assert_eq!(cal.table(0), None);
+        assert!(cal.table(2).is_some());
+        assert_eq!(cal.table(3), None);
     }
 
     #[test]
     fn calendar_validation() {
-        let tables = [table(&[(0, 0, 0)]).unwrap()];
+        let tables = [table(&[(0, 0, 1)]).unwrap()];
         let s = |m, d, t| Season {
             start: MonthDay::new(m, d),
             week: WeekRule::uniform(t),
         };
         let c = |seasons: &[Season]| Calendar::<14, 8, 14>::new(seasons, &tables).map(|_| ());
         assert_eq!(c(&[]), Err(TariffError::NoSeasons));
-        assert_eq!(c(&[s(2, 30, 0)]), Err(TariffError::InvalidDate));
-        assert_eq!(c(&[s(13, 1, 0)]), Err(TariffError::InvalidDate));
-        assert_eq!(c(&[s(2, 29, 0)]), Ok(()));
+        assert_eq!(c(&[s(2, 30, 1)]), Err(TariffError::InvalidDate));
+        assert_eq!(c(&[s(13, 1, 1)]), Err(TariffError::InvalidDate));
+        assert_eq!(c(&[s(2, 29, 1)]), Ok(()));
         assert_eq!(
-            c(&[s(3, 1, 0), s(3, 1, 0)]),
+            c(&[s(3, 1, 1), s(3, 1, 1)]),
             Err(TariffError::DuplicateSeason)
         );
         assert_eq!(
-            c(&[s(3, 1, 0), s(1, 1, 0)]),
+            c(&[s(3, 1, 1), s(1, 1, 1)]),
             Err(TariffError::UnsortedSeasons)
         );
-        assert_eq!(c(&[s(3, 1, 1)]), Err(TariffError::DayTableOutOfRange));
+        assert_eq!(c(&[s(3, 1, 2)]), Err(TariffError::DayTableOutOfRange));
+        assert_eq!(c(&[s(3, 1, 0)]), Err(TariffError::DayTableOutOfRange));
         assert_eq!(
-            Calendar::<14, 8, 14>::new(&[s(1, 1, 0)], &[]).map(|_| ()),
+            Calendar::<14, 8, 14>::new(&[s(1, 1, 1)], &[]).map(|_| ()),
             Err(TariffError::NoDayTables)
         );
     }
 
     #[test]
     fn week_rule_rest_days() {
-        let w = WeekRule::with_rest_days(0, 2, &[Weekday::Saturday, Weekday::Sunday]);
-        assert_eq!(w.0, [0, 0, 0, 0, 0, 2, 2]);
+        let w = WeekRule::with_rest_days(1, 2, &[Weekday::Saturday, Weekday::Sunday]);
+        assert_eq!(w.0, [1, 1, 1, 1, 1, 2, 2]);
         assert_eq!(w.table_for(Weekday::Sunday), 2);
     }
 

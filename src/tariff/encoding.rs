@@ -174,8 +174,8 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
     /// use prepaid_meter::tariff::*;
     /// use prepaid_meter::time::UtcOffset;
     /// use prepaid_meter::units::Price;
-    /// let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 0)]).unwrap();
-    /// let cal = Calendar::new(&[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(0) }], &[day]).unwrap();
+    /// let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+    /// let cal = Calendar::new(&[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) }], &[day]).unwrap();
     /// let set = TariffSet::new(cal, &[Price::from_minor_per_kwh(5_283)], Tiers::none()).unwrap();
     /// let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
     /// let mut buf = [0u8; 128];
@@ -410,11 +410,11 @@ mod tests {
 
     fn small() -> Tariff {
         let day: DayTable =
-            DayTable::new(&[SwitchPoint::new(8, 0, 0), SwitchPoint::new(22, 30, 1)]).unwrap();
+            DayTable::new(&[SwitchPoint::new(8, 0, 1), SwitchPoint::new(22, 30, 2)]).unwrap();
         let cal = Calendar::new(
             &[Season {
                 start: MonthDay::new(1, 1),
-                week: WeekRule::uniform(0),
+                week: WeekRule::uniform(1),
             }],
             &[day],
         )
@@ -437,7 +437,7 @@ mod tests {
         let set = TariffSet::new(cal, &prices, tiers).unwrap();
         let days = [SpecialDay {
             date: SpecialDate::every_year(10, 1),
-            day_table: 0,
+            day_table: 1,
         }];
         let mut t = Tariff::new(UtcOffset::CHINA, &days, set.clone()).unwrap();
         t.set_passive(set, Timestamp::from_unix(1_735_660_800))

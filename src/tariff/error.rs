@@ -29,9 +29,9 @@ pub enum TariffError {
     UnsortedSpecialDays,
     /// Two special days have the same date.
     DuplicateSpecialDay,
-    /// A switch point selects a tariff index that has no price.
-    TariffIndexOutOfRange,
-    /// A season or a special day selects a day table that does not exist.
+    /// A switch point selects tariff number 0 or a number that has no price.
+    TariffNumberOutOfRange,
+    /// A season or a special day selects day table 0 or a number that does not exist.
     DayTableOutOfRange,
     /// A tariff set has no TOU prices.
     NoPrices,
@@ -73,7 +73,7 @@ impl fmt::Display for TariffError {
             TariffError::DuplicateSeason => "two seasons start on the same date",
             TariffError::UnsortedSpecialDays => "special days not in increasing order",
             TariffError::DuplicateSpecialDay => "two special days on the same date",
-            TariffError::TariffIndexOutOfRange => "switch point selects a tariff without a price",
+            TariffError::TariffNumberOutOfRange => "switch point selects a tariff without a price",
             TariffError::DayTableOutOfRange => "season or special day selects a missing day table",
             TariffError::NoPrices => "tariff set has no TOU prices",
             TariffError::TooManyTariffs => "more than 63 TOU prices",

@@ -13,8 +13,8 @@
 //! - the **UTC offset** of the local time the calendar is written in.
 //!
 //! A [`TariffSet`] holds a [`Calendar`] (seasons, each with a [`WeekRule`] naming the
-//! [`DayTable`] of each weekday; day tables of [`SwitchPoint`]s that select a tariff index), a
-//! TOU price per tariff index, and [`Tiers`]: up to 6 thresholds and 7 prices on the
+//! [`DayTable`] of each weekday; day tables of [`SwitchPoint`]s that select a tariff), a
+//! TOU price per tariff, and [`Tiers`]: up to 6 thresholds and 7 prices on the
 //! consumption since the last settlement ([`Settlement`]: monthly or on up to 6 dates a year).
 //! The effective price of a watt-hour is its TOU price plus its tier price.
 //!
@@ -28,10 +28,12 @@
 //! | tier values, prices, settlement days | — | [`Tiers`] |
 //! | backup set + switch time | passive calendar + activation time | [`Passive`] |
 //!
-//! Indices are zero-based: DL/T 645 tariff number `NN` is index `NN - 1`, day table `NN` is
-//! index `NN - 1`. Capacities are const generics whose defaults meet DL/T 645: 14 seasons, 8
-//! day tables, 14 switch points per table, 4 tariff indices (up to [`MAX_TARIFFS`] = 63),
-//! 254 special days.
+//! Tariffs and day tables are numbered from 1, as the `NN` fields of DL/T 645 and the tariff
+//! registers of [`crate::metering::EnergyRegisters`] are (tariff 1 = 尖 sharp, 2 = 峰 peak,
+//! 3 = 平 flat, 4 = 谷 valley); arrays of per-tariff values hold tariff 1 first. Tiers are
+//! counted from 0 (tier 0 lies below the first threshold). Capacities are const generics whose
+//! defaults meet DL/T 645: 14 seasons, 8 day tables, 14 switch points per table, 4 tariffs
+//! (up to [`MAX_TARIFFS`] = 63), 254 special days.
 //!
 //! Everything is validated at construction, with a [`TariffError`] for each defect; a
 //! validated tariff cannot fail while rating (only inputs can: a negative energy, an instant
@@ -76,7 +78,7 @@
 //! | 4 | CRC-32/ISO-HDLC of every byte before it (`u32`) |
 //!
 //! A set is: price count, prices (`u32` minor units per kWh each); day-table count, and per
-//! table a switch-point count and per point hour, minute, tariff index; season count, and per
+//! table a switch-point count and per point hour, minute, tariff number; season count, and per
 //! season month, day and the seven day tables Monday first; tier-threshold count, thresholds
 //! (`i64` Wh each), tier prices (`u32`, one more than thresholds); settlement kind (0 =
 //! monthly, then day and hour; 1 = yearly, then a count and per date month, day, hour).
@@ -93,8 +95,8 @@
 //! use prepaid_meter::units::{Energy, Money, Price};
 //!
 //! // Peak 08:00-22:00 at 0.60, valley otherwise at 0.30; tier 2 above 200 kWh a month (+0.05).
-//! let day: DayTable = DayTable::new(&[SwitchPoint::new(8, 0, 0), SwitchPoint::new(22, 0, 1)])?;
-//! let cal = Calendar::new(&[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(0) }], &[day])?;
+//! let day: DayTable = DayTable::new(&[SwitchPoint::new(8, 0, 1), SwitchPoint::new(22, 0, 2)])?;
+//! let cal = Calendar::new(&[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) }], &[day])?;
 //! let tiers = Tiers::new(
 //!     &[Energy::from_kwh(200)],
 //!     &[Price::ZERO, Price::from_minor_per_kwh(500)],
@@ -138,7 +140,7 @@ pub use tiers::{
 
 use crate::units::{Energy, Price};
 
-/// The most tariff indices a set may price (DL/T 645: 63).
+/// The most tariffs a set may price (DL/T 645: 63).
 pub const MAX_TARIFFS: usize = 63;
 
 /// The most energy one meter is assumed to consume in a year, 10 TWh (a 1 GW load running all

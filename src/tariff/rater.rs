@@ -13,7 +13,7 @@ use crate::units::{Energy, Money, Price};
 /// # Instant or interval
 ///
 /// - [`Rater::rate`] rates energy *at an instant*: everything given is priced by the set,
-///   tariff index and tier period in effect then. The returned [`Slot::valid_until`] says when
+///   tariff number and tier period in effect then. The returned [`Slot::valid_until`] says when
 ///   that stops holding. A meter that flushes its measured energy every few seconds can call
 ///   `rate` with each flush's instant and schedule one flush exactly at `valid_until`, so no
 ///   flush straddles a switch point, the passive switch or a settlement.
@@ -34,8 +34,8 @@ use crate::units::{Energy, Money, Price};
 /// use prepaid_meter::tariff::*;
 /// use prepaid_meter::time::{Timestamp, UtcOffset};
 /// use prepaid_meter::units::{Energy, Money, Price};
-/// let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 0)]).unwrap();
-/// let cal = Calendar::new(&[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(0) }], &[day]).unwrap();
+/// let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+/// let cal = Calendar::new(&[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) }], &[day]).unwrap();
 /// let set = TariffSet::new(cal, &[Price::from_minor_per_kwh(5_283)], Tiers::none()).unwrap();
 /// let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
 /// let t = Timestamp::from_unix(1_704_067_200);
@@ -63,7 +63,7 @@ pub struct Rater {
 pub struct Rated {
     /// The charge for this increment in whole minor units (the remainder is carried).
     pub money: Money,
-    /// Set, day table, tariff index and TOU price at the instant, and until when they hold.
+    /// Set, day table, tariff number and TOU price at the instant, and until when they hold.
     pub slot: Slot,
     /// The increment split by tier (it sums to the increment).
     pub energy_by_tier: [Energy; MAX_TIERS],
@@ -138,7 +138,7 @@ impl Rater {
 
     /// Rates `energy` consumed at the instant `at`.
     ///
-    /// The increment is rated at the set, tariff index and tier period in effect at `at`; if
+    /// The increment is rated at the set, tariff number and tier period in effect at `at`; if
     /// it crosses tier thresholds it is split there exactly. A tier settlement instant in
     /// `(latest, at]` first resets the tier total. [`Rated::slot`]`.valid_until` tells when
     /// that stops holding: a meter that calls every few seconds should rate the energy it
@@ -281,13 +281,13 @@ fn check_energy(energy: Energy) -> Result<(), RateError> {
     }
 }
 
-/// Energy per tariff index, energy per tier, and money: what a series of ratings adds up to.
+/// Energy per tariff, energy per tier, and money: what a series of ratings adds up to.
 ///
-/// `T` is the tariff capacity of the tariff rated; energy per tariff index adds up both sets.
+/// `T` is the tariff capacity of the tariff rated; energy per tariff adds up both sets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Totals<const T: usize = 4> {
-    /// Energy per zero-based tariff index (both sets together).
+    /// Energy per tariff, tariff 1 first (both sets together).
     pub energy_by_tariff: [Energy; T],
     /// Energy per tier.
     pub energy_by_tier: [Energy; MAX_TIERS],
@@ -323,10 +323,8 @@ impl<const T: usize> Totals<T> {
             *sum = sum.checked_add(e).ok_or(RateError::MoneyOverflow)?;
             energy = energy.checked_add(e).ok_or(RateError::MoneyOverflow)?;
         }
-        if let Some(sum) = next
-            .energy_by_tariff
-            .get_mut(usize::from(rated.slot.tariff))
-        {
+        let index = rated.slot.tariff.checked_sub(1).map(usize::from);
+        if let Some(sum) = index.and_then(|i| next.energy_by_tariff.get_mut(i)) {
             *sum = sum.checked_add(energy).ok_or(RateError::MoneyOverflow)?;
         }
         *self = next;

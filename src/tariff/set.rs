@@ -10,9 +10,9 @@ use super::{
 use crate::time::{Date, DateTime, Timestamp, UtcOffset};
 use crate::units::Price;
 
-/// One tariff set: a TOU calendar, a price per tariff index, and a tier table.
+/// One tariff set: a TOU calendar, a price per tariff, and a tier table.
 ///
-/// Capacities: `S` seasons, `D` day tables, `P` switch points per day table, `T` tariff indices
+/// Capacities: `S` seasons, `D` day tables, `P` switch points per day table, `T` tariffs
 /// (at most [`MAX_TARIFFS`] are used). The defaults meet DL/T 645: 14, 8, 14, 4.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -33,12 +33,11 @@ pub struct TariffSet<
 }
 
 impl<const S: usize, const D: usize, const P: usize, const T: usize> TariffSet<S, D, P, T> {
-    /// A validated tariff set; `prices[i]` is the TOU price of tariff index `i` (DL/T 645
-    /// tariff number `i + 1`).
+    /// A validated tariff set; `prices[n - 1]` is the TOU price of tariff number `n`.
     ///
     /// Errors: [`TariffError::NoPrices`], [`TariffError::TooManyTariffs`],
-    /// [`TariffError::CapacityExceeded`], [`TariffError::TariffIndexOutOfRange`] (a switch point
-    /// selects an index without a price), [`TariffError::PriceOverflow`] (highest TOU price
+    /// [`TariffError::CapacityExceeded`], [`TariffError::TariffNumberOutOfRange`] (a switch point
+    /// selects tariff 0 or a number without a price), [`TariffError::PriceOverflow`] (highest TOU price
     /// plus highest tier price above [`MAX_EFFECTIVE_PRICE`]).
     pub fn new(
         calendar: Calendar<S, D, P>,
@@ -54,8 +53,8 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize> TariffSet<S
         let prices: Vec<Price, T> =
             Vec::from_slice(prices).map_err(|_| TariffError::CapacityExceeded)?;
         for table in calendar.day_tables() {
-            if usize::from(table.max_tariff()) >= prices.len() {
-                return Err(TariffError::TariffIndexOutOfRange);
+            if !table.tariffs_within(prices.len()) {
+                return Err(TariffError::TariffNumberOutOfRange);
             }
         }
         let max_tou = prices.iter().copied().max().unwrap_or(Price::ZERO);
@@ -75,7 +74,7 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize> TariffSet<S
         &self.calendar
     }
 
-    /// The TOU price per tariff index (never empty).
+    /// The TOU price per tariff number, tariff 1 first (never empty).
     pub fn prices(&self) -> &[Price] {
         &self.prices
     }
@@ -85,11 +84,12 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize> TariffSet<S
         &self.tiers
     }
 
-    /// The TOU price of `tariff` (zero for an index without a price, which a validated
-    /// calendar never selects).
+    /// The TOU price of tariff number `tariff` (zero for a number without a price, which a
+    /// validated calendar never selects).
     pub fn price(&self, tariff: u8) -> Price {
-        self.prices
-            .get(usize::from(tariff))
+        tariff
+            .checked_sub(1)
+            .and_then(|i| self.prices.get(usize::from(i)))
             .copied()
             .unwrap_or(Price::ZERO)
     }
@@ -125,15 +125,15 @@ pub struct Passive<const S: usize = 14, const D: usize = 8, const P: usize = 14,
 pub struct Slot {
     /// The tariff set in effect.
     pub set: SetId,
-    /// The zero-based day table in effect.
+    /// The number (from 1) of the day table in effect.
     pub day_table: u8,
-    /// The zero-based tariff index in effect.
+    /// The tariff number (from 1) in effect.
     pub tariff: u8,
-    /// The TOU price of that index (without the tier price).
+    /// The TOU price of that tariff (without the tier price).
     pub price: Price,
     /// The next instant at which rating may change for a reason other than consumption: a
     /// switch point, local midnight, the passive switch or a tier settlement. Until then (not
-    /// inclusive) the set, the tariff index and the tier period stay as they are.
+    /// inclusive) the set, the tariff number and the tier period stay as they are.
     pub valid_until: Timestamp,
 }
 
@@ -149,9 +149,9 @@ pub struct Slot {
 /// use prepaid_meter::tariff::*;
 /// use prepaid_meter::time::{Timestamp, UtcOffset};
 /// use prepaid_meter::units::{Energy, Price};
-/// let day: DayTable = DayTable::new(&[SwitchPoint::new(8, 0, 0), SwitchPoint::new(22, 0, 1)]).unwrap();
+/// let day: DayTable = DayTable::new(&[SwitchPoint::new(8, 0, 1), SwitchPoint::new(22, 0, 2)]).unwrap();
 /// let calendar = Calendar::new(
-///     &[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(0) }],
+///     &[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) }],
 ///     &[day],
 /// ).unwrap();
 /// let prices = [Price::from_minor_per_kwh(6_000), Price::from_minor_per_kwh(3_000)];
@@ -159,7 +159,7 @@ pub struct Slot {
 /// let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
 /// // 2024-01-01 09:00 at UTC+8
 /// let slot = tariff.slot_at(Timestamp::from_unix(1_704_070_800)).unwrap();
-/// assert_eq!((slot.tariff, slot.price), (0, Price::from_minor_per_kwh(6_000)));
+/// assert_eq!((slot.tariff, slot.price), (1, Price::from_minor_per_kwh(6_000)));
 /// assert_eq!(slot.valid_until, Timestamp::from_unix(1_704_070_800 + 13 * 3600)); // 22:00
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -292,7 +292,7 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
         }
     }
 
-    /// The day table the special days select for `date`, if any.
+    /// The day-table number the special days select for `date`, if any.
     pub fn special_table_on(&self, date: Date) -> Option<u8> {
         let find = |year: Option<u16>| {
             let key = SpecialDate {
@@ -309,7 +309,7 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
         find(Some(date.year())).or_else(|| find(None))
     }
 
-    /// What applies at `at`: set, day table, tariff index, TOU price, and how long it lasts.
+    /// What applies at `at`: set, day table, tariff number, TOU price, and how long it lasts.
     ///
     /// Error: [`RateError::TimeOutOfRange`] if the local date is outside 1970..=9999.
     pub fn slot_at(&self, at: Timestamp) -> Result<Slot, RateError> {
@@ -393,7 +393,10 @@ fn check_special_tables<const S: usize, const D: usize, const P: usize, const T:
     set: &TariffSet<S, D, P, T>,
 ) -> Result<(), TariffError> {
     let n = set.calendar.day_tables().len();
-    if days.iter().any(|d| usize::from(d.day_table) >= n) {
+    if days
+        .iter()
+        .any(|d| d.day_table == 0 || usize::from(d.day_table) > n)
+    {
         return Err(TariffError::DayTableOutOfRange);
     }
     Ok(())

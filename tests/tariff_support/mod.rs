@@ -63,7 +63,7 @@ fn day_table(rng: &mut Xs, n_prices: u8) -> DayTable {
             SwitchPoint::new(
                 (m / 60) as u8,
                 (m % 60) as u8,
-                rng.below(n_prices as u64) as u8,
+                1 + rng.below(n_prices as u64) as u8,
             )
         })
         .collect();
@@ -113,7 +113,7 @@ pub fn tariff_set(rng: &mut Xs, n_tables: u8) -> TariffSet {
         .map(|&start| {
             let mut w = [0u8; 7];
             for d in &mut w {
-                *d = rng.below(n_tables as u64) as u8;
+                *d = 1 + rng.below(n_tables as u64) as u8;
             }
             Season {
                 start,
@@ -144,7 +144,7 @@ pub fn tariff(rng: &mut Xs, lo: Timestamp, hi: Timestamp) -> Tariff {
             };
             SpecialDay {
                 date,
-                day_table: rng.below(n_tables as u64) as u8,
+                day_table: 1 + rng.below(n_tables as u64) as u8,
             }
         })
         .collect();
