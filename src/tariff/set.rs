@@ -107,6 +107,11 @@ pub enum SetId {
 }
 
 /// A passive tariff set and the instant it takes effect.
+///
+/// The switch takes effect exactly at `switch_at` for the calendar, the TOU prices and the
+/// tiers alike. The consumption since the last settlement carries over the switch (it is not
+/// reset); from the switch on, the passive set's thresholds, tier prices and settlement rule
+/// apply to it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
