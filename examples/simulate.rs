@@ -145,8 +145,7 @@ fn main() -> Result<(), Error> {
     let (mut pulses_total, mut glitches_total) = (0u64, 0u64);
     let mut next_pulse_us: u64 = 0;
     let mut alarms = account.alarms();
-    for hour in 0..24usize {
-        let load = LOAD_W[hour];
+    for (hour, &load) in LOAD_W.iter().enumerate() {
         let interval = 3_600_000_000_000 / (u64::from(c.imp_per_kwh()) * load);
         let (mut hour_pulses, mut hour_glitches) = (0u64, 0u64);
         let (mut hour_wh, mut hour_money) = (Energy::ZERO, Money::ZERO);
