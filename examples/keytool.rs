@@ -31,10 +31,12 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use prepaid_meter::address::Address;
+use prepaid_meter::purchase::{CustomerNumber, Purchase};
+use prepaid_meter::relay::RelayCommand;
 use prepaid_meter::security::kdf::{CounterLocation, kbkdf_cmac_aes128};
 use prepaid_meter::security::{
-    Command, CommandCounter, CustomerNumber, Direction, HeadEnd, Header, Mode, Opened, Purchase,
-    RelayAction, RelayControl, TagLength, Threshold,
+    Command, CommandCounter, Direction, HeadEnd, Header, Mode, Opened, RelayControl, TagLength,
+    Threshold,
 };
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::{Money, Price};
@@ -180,28 +182,28 @@ fn meter_key(a: &Args) -> Result<String> {
     })
 }
 
-fn purchase(a: &Args) -> Result<Purchase> {
+fn purchase(a: &Args) -> Result<Purchase<Money>> {
     let customer: [u8; 6] = hex_decode(a.get("customer")?)?
         .try_into()
         .map_err(|_| "--customer is 6 bytes (12 hex digits)")?;
     Ok(Purchase {
         amount: Money::from_minor(a.num("amount")?),
-        purchase_count: a.num("count")?,
-        customer: CustomerNumber(customer),
+        count: a.num("count")?,
+        customer: CustomerNumber::new(customer),
     })
 }
 
-fn relay_action(s: &str) -> Result<RelayAction> {
+fn relay_action(s: &str) -> Result<RelayCommand> {
     Ok(match s {
-        "trip" => RelayAction::Trip,
-        "reconnect" => RelayAction::ReconnectAllowed,
-        "close" => RelayAction::Close,
-        "trip-restore-allowed" => RelayAction::TripRestoreAllowed,
-        "trip-restore-close" => RelayAction::TripRestoreClose,
-        "alarm" => RelayAction::Alarm,
-        "alarm-release" => RelayAction::AlarmRelease,
-        "keep-power" => RelayAction::KeepPower,
-        "keep-power-release" => RelayAction::KeepPowerRelease,
+        "trip" => RelayCommand::Trip,
+        "reconnect" => RelayCommand::ReconnectAllowed,
+        "close" => RelayCommand::DirectClose,
+        "trip-restore-allowed" => RelayCommand::TripRestoreAllowed,
+        "trip-restore-close" => RelayCommand::TripRestoreClose,
+        "alarm" => RelayCommand::AlarmOn,
+        "alarm-release" => RelayCommand::AlarmOff,
+        "keep-power" => RelayCommand::KeepPowerOn,
+        "keep-power-release" => RelayCommand::KeepPowerOff,
         other => return Err(format!("unknown relay action {other}")),
     })
 }
@@ -296,13 +298,13 @@ fn header_json(h: &Header) -> String {
 }
 
 fn command_json(c: &Command<'_>) -> String {
-    let purchase = |p: &Purchase| {
+    let purchase = |p: &Purchase<Money>| {
         format!(
             "\"amount_minor\": {}, \"amount\": \"{}\", \"purchase_count\": {}, \"customer\": \"{}\"",
             p.amount.minor(),
             p.amount,
-            p.purchase_count,
-            hex(&p.customer.0)
+            p.count,
+            hex(&p.customer.to_bytes())
         )
     };
     match c {

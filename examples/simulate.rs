@@ -12,15 +12,16 @@
 //! a recharge command for this meter alone, the meter opens it, stores its counter, credits the
 //! account and seals its answer; the customer then presses the button to reconnect.
 
-use prepaid_meter::account::{self, AlarmFlags, Config, Limits, MoneyAccount, RelayState};
+use prepaid_meter::account::{AlarmFlags, Config, Limits, MoneyAccount, RelayState};
 use prepaid_meter::address::Address;
 use prepaid_meter::metering::{
     DemandMeter, Direction, EnergyAccumulator, EnergyRegisters, GlitchFilter, MeterConstant,
     PulseCounter,
 };
+use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::{
-    self, Command, CommandCounter, HeadEnd, MeterSecurity, Response, SecurityConfig,
-    SoftwareModule, Status,
+    Command, CommandCounter, HeadEnd, MeterSecurity, Response, SecurityConfig, SoftwareModule,
+    Status,
 };
 use prepaid_meter::tariff::{
     Calendar, DayTable, MonthDay, Rater, Season, Settlement, SwitchPoint, Tariff, TariffSet, Tiers,
@@ -108,10 +109,10 @@ fn main() -> Result<(), Error> {
         reconnect: yuan(100)?,
     };
     let mut account = MoneyAccount::new(Config::local(limits), Money::ZERO)?;
-    let customer = account::CustomerNumber::new([0, 0, 0x20, 0x26, 0x11, 0x25]);
+    let customer = CustomerNumber::new([0, 0, 0x20, 0x26, 0x11, 0x25]);
     account.open(
         start,
-        account::Purchase {
+        Purchase {
             customer,
             count: 1,
             amount: yuan(1_300)?,
@@ -270,13 +271,13 @@ fn recharge(
     meter: &mut MeterSecurity<SoftwareModule>,
     account: &mut MoneyAccount,
     address: Address,
-    customer: account::CustomerNumber,
+    customer: CustomerNumber,
     now: Timestamp,
 ) -> Result<(), Error> {
-    let command = Command::Recharge(security::Purchase {
+    let command = Command::Recharge(Purchase {
+        customer,
+        count: 2,
         amount: yuan(5_000)?,
-        purchase_count: 2,
-        customer: security::CustomerNumber(customer.to_bytes()),
     });
     let valid_until = now.checked_add_secs(3600).ok_or("time out of range")?;
     let mut frame = [0u8; 128];
@@ -291,17 +292,12 @@ fn recharge(
 
     let frame = frame.get_mut(..sent.len).ok_or("frame length")?;
     let pending = meter.open(frame, now)?;
-    let Command::Recharge(p) = *pending.command() else {
+    let Command::Recharge(purchase) = *pending.command() else {
         return Err("not a recharge".into());
     };
     // Firmware stores the counter (and the account) durably here, before acknowledging.
     let _durable = pending.counter_state();
     let mut done = pending.commit();
-    let purchase = account::Purchase {
-        customer: account::CustomerNumber::new(p.customer.0),
-        count: p.purchase_count,
-        amount: p.amount,
-    };
     let receipt = account.recharge(now, purchase)?;
     let mut reply = [0u8; 64];
     let n = done.seal_response(

@@ -3,11 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use prepaid_meter::address::Address;
+use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::counter::LockoutPolicy;
 use prepaid_meter::security::kdf::{CounterLocation, Kbkdf};
 use prepaid_meter::security::{
-    Command, CommandCounter, CustomerNumber, HeadEnd, MeterSecurity, OpenError, Purchase,
-    SecurityConfig, SoftwareModule, TagLength,
+    Command, CommandCounter, HeadEnd, MeterSecurity, OpenError, SecurityConfig, SoftwareModule,
+    TagLength,
 };
 use prepaid_meter::time::{Timestamp, UtcOffset};
 use prepaid_meter::units::Money;
@@ -70,8 +71,8 @@ proptest! {
             Command::WriteParameter { id, data: &data },
             Command::Recharge(Purchase {
                 amount: Money::from_minor(amount),
-                purchase_count: count,
-                customer: CustomerNumber(customer),
+                count,
+                customer: CustomerNumber::new(customer),
             }),
         ];
         for cmd in cmds {

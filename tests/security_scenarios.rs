@@ -3,11 +3,13 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use prepaid_meter::address::Address;
+use prepaid_meter::purchase::{CustomerNumber, Purchase};
+use prepaid_meter::relay::RelayCommand;
 use prepaid_meter::security::counter::LockoutPolicy;
 use prepaid_meter::security::{
-    Command, CommandCounter, CommandType, CustomerNumber, FrameError, HeadEnd, HeadEndMeter,
-    Lockout, MeterSecurity, OpenError, Opened, Purchase, RelayAction, RelayControl, Response,
-    SealError, SecurityConfig, SecurityState, SoftwareModule, Status, TagLength, Threshold,
+    Command, CommandCounter, CommandType, FrameError, HeadEnd, HeadEndMeter, Lockout,
+    MeterSecurity, OpenError, Opened, RelayControl, Response, SealError, SecurityConfig,
+    SecurityState, SoftwareModule, Status, TagLength, Threshold,
 };
 use prepaid_meter::time::{Timestamp, UtcOffset};
 use prepaid_meter::units::{Money, Price};
@@ -102,8 +104,8 @@ fn meter() -> MeterSecurity<SoftwareModule> {
 fn recharge(count: u32) -> Command<'static> {
     Command::Recharge(Purchase {
         amount: Money::from_units(50).unwrap(),
-        purchase_count: count,
-        customer: CustomerNumber([0, 0, 0, 0, 0x12, 0x34]),
+        count,
+        customer: CustomerNumber::new([0, 0, 0, 0, 0x12, 0x34]),
     })
 }
 
@@ -149,12 +151,12 @@ fn every_command_type_round_trips_with_its_response() {
     let cmds = [
         Command::OpenAccount(Purchase {
             amount: Money::ZERO,
-            purchase_count: 0,
-            customer: CustomerNumber([9; 6]),
+            count: 0,
+            customer: CustomerNumber::new([9; 6]),
         }),
         recharge(1),
         Command::RelayControl(RelayControl {
-            action: RelayAction::Trip,
+            action: RelayCommand::Trip,
             delay: 0,
         }),
         Command::SetPrice {

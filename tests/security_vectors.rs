@@ -8,6 +8,7 @@
 //!   `tests/kat/security_kat.py`.
 
 use prepaid_meter::address::Address;
+use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::kdf::{
     CounterLocation, Kbkdf, KdfError, KeyPurpose, kbkdf_cmac_aes128, kbkdf_cmac_aes128_k0,
 };
@@ -15,8 +16,7 @@ use prepaid_meter::security::module::{
     KeySet, MeterKeys, ModuleError, SecurityModule, SoftwareModule,
 };
 use prepaid_meter::security::{
-    Command, CommandCounter, CustomerNumber, HeadEnd, MeterSecurity, Purchase, SecurityConfig,
-    TagLength,
+    Command, CommandCounter, HeadEnd, MeterSecurity, SecurityConfig, TagLength,
 };
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::Money;
@@ -180,8 +180,8 @@ fn sealed_frame_matches_python_cryptography() {
     let head_end = HeadEnd::new(&master, TagLength::DEFAULT);
     let cmd = Command::Recharge(Purchase {
         amount: Money::from_minor(1_000_000),
-        purchase_count: 1,
-        customer: CustomerNumber([0, 0, 0, 0, 0x12, 0x34]),
+        count: 1,
+        customer: CustomerNumber::new([0, 0, 0, 0, 0x12, 0x34]),
     });
     let mut counter = CommandCounter::new(1);
     let mut out = [0u8; 64];

@@ -165,7 +165,10 @@ pub use event::{
 pub use log::{DEFAULT_LOG_DEPTH, Logs};
 pub use machine::{Account, AccountError, Conversion, ConversionRecord, Totals};
 pub use purchase::{CustomerNumber, Purchase, PurchaseRecord, Receipt, RechargeError};
-pub use relay::{CommandError, Contacts, RelayCommand, RelayState, RemoteTrip, TripReason};
+pub use relay::{
+    CommandError, Contacts, RESTORE_DELAY_UNIT_SECS, RelayCommand, RelayState, RemoteTrip,
+    TripReason,
+};
 
 use crate::units::{Energy, Money};
 

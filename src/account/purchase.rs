@@ -5,40 +5,7 @@ use core::fmt;
 use super::event::Effects;
 use crate::time::Timestamp;
 
-/// The customer number an account is bound to when opened (DL/T 645 `0400040E`, six bytes).
-///
-/// Kept as the six bytes the command carried, in the order the wire layer hands them over; the
-/// account only compares them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct CustomerNumber([u8; 6]);
-
-impl CustomerNumber {
-    /// A customer number from its six bytes.
-    pub const fn new(bytes: [u8; 6]) -> CustomerNumber {
-        CustomerNumber(bytes)
-    }
-
-    /// The six bytes.
-    pub const fn to_bytes(self) -> [u8; 6] {
-        self.0
-    }
-}
-
-/// An open-account or recharge request, as DL/T 645 `070101FF` / `070102FF` carry it once the
-/// security layer has checked its MAC.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Purchase<U> {
-    /// The customer the money is for.
-    pub customer: CustomerNumber,
-    /// The purchase count after this purchase: the previous count plus one.
-    pub count: u32,
-    /// The amount bought.
-    pub amount: U,
-}
+pub use crate::purchase::{CustomerNumber, Purchase};
 
 /// A purchase applied: DL/T 645 purchase records (`03330101..0601`) and the breakdown of where
 /// the money went.

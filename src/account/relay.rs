@@ -90,6 +90,51 @@ pub enum RelayCommand {
     KeepPowerOff,
 }
 
+/// Seconds of automatic-restore delay per unit of the DL/T 645 `N2` byte: five minutes, as
+/// CHINT meters count it (the standard leaves the unit to the meter).
+pub const RESTORE_DELAY_UNIT_SECS: u32 = 300;
+
+impl RelayCommand {
+    /// The account command for a DL/T 645 relay code `N1` and its `N2` byte, as a plain or a
+    /// sealed 1CH command carries them. `N2` is the automatic-restore delay of `1D`/`1E` in
+    /// units of [`RESTORE_DELAY_UNIT_SECS`] (a zero delay is refused by
+    /// [`Account::command`](super::Account::command)); other codes ignore it. `None` for an
+    /// unknown code.
+    ///
+    /// ```
+    /// use prepaid_meter::account::{ReconnectMode, RelayCommand};
+    /// use prepaid_meter::relay;
+    /// assert_eq!(RelayCommand::from_code(relay::RelayCommand::Trip, 0), Some(RelayCommand::Trip));
+    /// assert_eq!(
+    ///     RelayCommand::from_code(relay::RelayCommand::TripRestoreClose, 2),
+    ///     Some(RelayCommand::TripRestore { delay_secs: 600, then: ReconnectMode::Direct })
+    /// );
+    /// assert_eq!(RelayCommand::from_code(relay::RelayCommand::Unknown(0x4F), 0), None);
+    /// ```
+    pub const fn from_code(code: crate::relay::RelayCommand, n2: u8) -> Option<RelayCommand> {
+        use crate::relay::RelayCommand as Code;
+        let delay_secs = n2 as u32 * RESTORE_DELAY_UNIT_SECS;
+        Some(match code {
+            Code::Trip => RelayCommand::Trip,
+            Code::ReconnectAllowed => RelayCommand::ReconnectAllowed,
+            Code::DirectClose => RelayCommand::DirectClose,
+            Code::TripRestoreAllowed => RelayCommand::TripRestore {
+                delay_secs,
+                then: ReconnectMode::Button,
+            },
+            Code::TripRestoreClose => RelayCommand::TripRestore {
+                delay_secs,
+                then: ReconnectMode::Direct,
+            },
+            Code::AlarmOn => RelayCommand::AlarmOn,
+            Code::AlarmOff => RelayCommand::AlarmOff,
+            Code::KeepPowerOn => RelayCommand::KeepPowerOn,
+            Code::KeepPowerOff => RelayCommand::KeepPowerOff,
+            Code::Unknown(_) => return None,
+        })
+    }
+}
+
 /// A remote trip in force.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -152,6 +197,25 @@ impl core::error::Error for CommandError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_maps_and_unknown_codes_do_not() {
+        for byte in 0..=255u8 {
+            let code = crate::relay::RelayCommand::from_code(byte);
+            let mapped = RelayCommand::from_code(code, 1);
+            assert_eq!(
+                mapped.is_none(),
+                matches!(code, crate::relay::RelayCommand::Unknown(_))
+            );
+        }
+        assert_eq!(
+            RelayCommand::from_code(crate::relay::RelayCommand::TripRestoreAllowed, 255),
+            Some(RelayCommand::TripRestore {
+                delay_secs: 76_500,
+                then: ReconnectMode::Button
+            })
+        );
+    }
 
     #[test]
     fn contacts_and_status_bits() {

@@ -26,6 +26,8 @@
 use core::fmt;
 
 use super::module::WRAPPED_KEYS_LEN;
+use crate::purchase::{CustomerNumber, Purchase};
+use crate::relay::RelayCommand;
 use crate::units::{Money, Price};
 
 /// Why a payload does not encode or decode.
@@ -123,90 +125,13 @@ impl CommandType {
     }
 }
 
-/// A customer number: six bytes compared for equality (DL/T 645 客户编号).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct CustomerNumber(pub [u8; 6]);
-
-/// The body of an open-account or recharge command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Purchase {
-    /// The amount bought.
-    pub amount: Money,
-    /// The purchase count this purchase makes (the meter's count + 1).
-    pub purchase_count: u32,
-    /// The customer.
-    pub customer: CustomerNumber,
-}
-
-/// What a relay-control command does: the DL/T 645 1CH N1 codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum RelayAction {
-    /// `1A`: trip (disconnect).
-    Trip,
-    /// `1B`: reconnect allowed (the customer presses the button).
-    ReconnectAllowed,
-    /// `1C`: close directly.
-    Close,
-    /// `1D`: trip, then restore to reconnect-allowed after the delay.
-    TripRestoreAllowed,
-    /// `1E`: trip, then close after the delay.
-    TripRestoreClose,
-    /// `2A`: alarm.
-    Alarm,
-    /// `2B`: alarm release.
-    AlarmRelease,
-    /// `3A`: keep power (protect from tripping).
-    KeepPower,
-    /// `3B`: keep power release.
-    KeepPowerRelease,
-}
-
-impl RelayAction {
-    /// The DL/T 645 N1 code.
-    pub const fn code(self) -> u8 {
-        match self {
-            RelayAction::Trip => 0x1A,
-            RelayAction::ReconnectAllowed => 0x1B,
-            RelayAction::Close => 0x1C,
-            RelayAction::TripRestoreAllowed => 0x1D,
-            RelayAction::TripRestoreClose => 0x1E,
-            RelayAction::Alarm => 0x2A,
-            RelayAction::AlarmRelease => 0x2B,
-            RelayAction::KeepPower => 0x3A,
-            RelayAction::KeepPowerRelease => 0x3B,
-        }
-    }
-
-    /// The action for an N1 code.
-    pub const fn from_code(code: u8) -> Option<RelayAction> {
-        Some(match code {
-            0x1A => RelayAction::Trip,
-            0x1B => RelayAction::ReconnectAllowed,
-            0x1C => RelayAction::Close,
-            0x1D => RelayAction::TripRestoreAllowed,
-            0x1E => RelayAction::TripRestoreClose,
-            0x2A => RelayAction::Alarm,
-            0x2B => RelayAction::AlarmRelease,
-            0x3A => RelayAction::KeepPower,
-            0x3B => RelayAction::KeepPowerRelease,
-            _ => return None,
-        })
-    }
-}
-
 /// A relay-control command. Its deadline is the frame's `valid_until` (DL/T 645 N3..N8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RelayControl {
     /// What to do.
-    pub action: RelayAction,
+    pub action: RelayCommand,
     /// DL/T 645 N2: delay for the automatic-restore actions, in units the meter defines.
     pub delay: u8,
 }
@@ -284,9 +209,9 @@ impl defmt::Format for KeyUpdate {
 #[non_exhaustive]
 pub enum Command<'a> {
     /// Open the account with an initial purchase.
-    OpenAccount(Purchase),
+    OpenAccount(Purchase<Money>),
     /// Add credit.
-    Recharge(Purchase),
+    Recharge(Purchase<Money>),
     /// Switch the relay or its alarm/keep-power states.
     RelayControl(RelayControl),
     /// Set the price at `index` (a rate or step index the tariff defines).
@@ -355,6 +280,7 @@ impl<'a> Command<'a> {
             Command::SetThreshold { amount, .. } if amount.is_negative() => {
                 Err(PayloadError::Amount)
             }
+            Command::RelayControl(r) => known_relay(r.action.code()).map(|_| ()),
             _ => Ok(()),
         }
     }
@@ -369,8 +295,8 @@ impl<'a> Command<'a> {
         match self {
             Command::OpenAccount(p) | Command::Recharge(p) => {
                 w.put(&p.amount.minor().to_be_bytes());
-                w.put(&p.purchase_count.to_be_bytes());
-                w.put(&p.customer.0);
+                w.put(&p.count.to_be_bytes());
+                w.put(&p.customer.to_bytes());
             }
             Command::RelayControl(r) => w.put(&[r.action.code(), r.delay]),
             Command::SetPrice { index, price } => {
@@ -402,7 +328,7 @@ impl<'a> Command<'a> {
             CommandType::RelayControl => {
                 let [action, delay] = exact::<2>(payload)?;
                 Command::RelayControl(RelayControl {
-                    action: RelayAction::from_code(action).ok_or(PayloadError::RelayAction)?,
+                    action: known_relay(action)?,
                     delay,
                 })
             }
@@ -452,14 +378,22 @@ fn exact<const N: usize>(b: &[u8]) -> Result<[u8; N], PayloadError> {
     <[u8; N]>::try_from(b).map_err(|_| PayloadError::Length)
 }
 
-fn purchase(b: &[u8]) -> Result<Purchase, PayloadError> {
+/// The relay command for an N1 code; an unknown code is refused.
+fn known_relay(code: u8) -> Result<RelayCommand, PayloadError> {
+    match RelayCommand::from_code(code) {
+        RelayCommand::Unknown(_) => Err(PayloadError::RelayAction),
+        known => Ok(known),
+    }
+}
+
+fn purchase(b: &[u8]) -> Result<Purchase<Money>, PayloadError> {
     let all = exact::<PURCHASE_LEN>(b)?;
     let (amount, rest) = all.split_first_chunk::<8>().ok_or(PayloadError::Length)?;
     let (count, customer) = rest.split_first_chunk::<4>().ok_or(PayloadError::Length)?;
     Ok(Purchase {
         amount: Money::from_minor(i64::from_be_bytes(*amount)),
-        purchase_count: u32::from_be_bytes(*count),
-        customer: CustomerNumber(exact::<6>(customer)?),
+        count: u32::from_be_bytes(*count),
+        customer: CustomerNumber::new(exact::<6>(customer)?),
     })
 }
 
@@ -556,8 +490,8 @@ mod tests {
     fn samples() -> [Command<'static>; 8] {
         let p = Purchase {
             amount: Money::from_cents(10_000).unwrap(),
-            purchase_count: 7,
-            customer: CustomerNumber([1, 2, 3, 4, 5, 6]),
+            count: 7,
+            customer: CustomerNumber::new([1, 2, 3, 4, 5, 6]),
         };
         [
             Command::OpenAccount(Purchase {
@@ -566,7 +500,7 @@ mod tests {
             }),
             Command::Recharge(p),
             Command::RelayControl(RelayControl {
-                action: RelayAction::TripRestoreClose,
+                action: RelayCommand::TripRestoreClose,
                 delay: 3,
             }),
             Command::SetPrice {
@@ -634,7 +568,7 @@ mod tests {
     fn value_errors() {
         let zero = Purchase {
             amount: Money::ZERO,
-            purchase_count: 1,
+            count: 1,
             customer: CustomerNumber::default(),
         };
         let mut buf = [0u8; 18];
@@ -673,8 +607,10 @@ mod tests {
             Err(PayloadError::Length)
         );
         for code in 0..=255u8 {
-            if let Some(a) = RelayAction::from_code(code) {
+            assert_eq!(RelayCommand::from_code(code).code(), code);
+            if let Ok(a) = known_relay(code) {
                 assert_eq!(a.code(), code);
+                assert!(!matches!(a, RelayCommand::Unknown(_)));
             }
             if let Some(t) = Threshold::from_code(code) {
                 assert_eq!(t.code(), code);

@@ -93,9 +93,10 @@ pub struct SecurityState {
 ///
 /// ```
 /// use prepaid_meter::address::Address;
+/// use prepaid_meter::purchase::{CustomerNumber, Purchase};
 /// use prepaid_meter::security::{
-///     Command, CommandCounter, HeadEnd, MeterSecurity, Purchase, CustomerNumber, Response,
-///     SecurityConfig, SoftwareModule, Status,
+///     Command, CommandCounter, HeadEnd, MeterSecurity, Response, SecurityConfig, SoftwareModule,
+///     Status,
 /// };
 /// use prepaid_meter::time::Timestamp;
 /// use prepaid_meter::units::Money;
@@ -113,8 +114,8 @@ pub struct SecurityState {
 /// let mut counter = CommandCounter::new(1); // stored per meter by the head-end
 /// let recharge = Command::Recharge(Purchase {
 ///     amount: Money::from_units(100).unwrap(),
-///     purchase_count: 1,
-///     customer: CustomerNumber([0, 0, 0, 0, 0x12, 0x34]),
+///     count: 1,
+///     customer: CustomerNumber::new([0, 0, 0, 0, 0x12, 0x34]),
 /// });
 /// let mut frame = [0u8; 128];
 /// let sent = head_end.meter(address, 1).seal(&mut counter, &recharge, now.checked_add_secs(3600).unwrap(), &mut frame)?;

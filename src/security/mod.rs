@@ -71,8 +71,7 @@ pub mod seal;
 pub mod session;
 
 pub use command::{
-    Command, CommandType, CustomerNumber, KeyUpdate, PayloadError, Purchase, RelayAction,
-    RelayControl, Response, Status, Threshold,
+    Command, CommandType, KeyUpdate, PayloadError, RelayControl, Response, Status, Threshold,
 };
 pub use counter::{CommandCounter, ConfigError, FailureRecord, Lockout, LockoutPolicy};
 pub use engine::{Committed, MeterSecurity, PendingCommand, SecurityConfig, SecurityState};
