@@ -90,6 +90,50 @@ pub enum RelayCommand {
     KeepPowerOff,
 }
 
+impl RelayCommand {
+    /// Seconds per unit of `N2`, the restore delay of `1D`/`1E` (CHINT meters: 5 minutes).
+    pub const RESTORE_DELAY_UNIT_SECS: u32 = 300;
+
+    /// The command for a DL/T 645 `1CH` order: `n1` is the command code (`1A`..`3B`, as
+    /// [`crate::wire::dlt645::RelayCommand::code`] and
+    /// [`crate::security::RelayAction::code`] give it), `n2` the restore delay of `1D`/`1E` in
+    /// units of [`RelayCommand::RESTORE_DELAY_UNIT_SECS`] (ignored by the other codes; a zero
+    /// delay is refused by [`Account::command`](super::Account::command)). `None` for an
+    /// unknown code.
+    ///
+    /// ```
+    /// use prepaid_meter::account::{ReconnectMode, RelayCommand};
+    /// assert_eq!(RelayCommand::from_dlt645(0x1A, 0), Some(RelayCommand::Trip));
+    /// assert_eq!(
+    ///     RelayCommand::from_dlt645(0x1E, 2),
+    ///     Some(RelayCommand::TripRestore { delay_secs: 600, then: ReconnectMode::Direct })
+    /// );
+    /// assert_eq!(RelayCommand::from_dlt645(0x4C, 0), None);
+    /// ```
+    pub const fn from_dlt645(n1: u8, n2: u8) -> Option<RelayCommand> {
+        // At most 255 × 300 s: no overflow.
+        let delay_secs = n2 as u32 * Self::RESTORE_DELAY_UNIT_SECS;
+        Some(match n1 {
+            0x1A => RelayCommand::Trip,
+            0x1B => RelayCommand::ReconnectAllowed,
+            0x1C => RelayCommand::DirectClose,
+            0x1D => RelayCommand::TripRestore {
+                delay_secs,
+                then: ReconnectMode::Button,
+            },
+            0x1E => RelayCommand::TripRestore {
+                delay_secs,
+                then: ReconnectMode::Direct,
+            },
+            0x2A => RelayCommand::AlarmOn,
+            0x2B => RelayCommand::AlarmOff,
+            0x3A => RelayCommand::KeepPowerOn,
+            0x3B => RelayCommand::KeepPowerOff,
+            _ => return None,
+        })
+    }
+}
+
 /// A remote trip in force.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -152,6 +196,54 @@ impl core::error::Error for CommandError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dlt645_codes() {
+        use crate::security::RelayAction;
+        use crate::wire::dlt645::RelayCommand as Wire;
+        let expect = [
+            (0x1A, RelayCommand::Trip),
+            (0x1B, RelayCommand::ReconnectAllowed),
+            (0x1C, RelayCommand::DirectClose),
+            (0x2A, RelayCommand::AlarmOn),
+            (0x2B, RelayCommand::AlarmOff),
+            (0x3A, RelayCommand::KeepPowerOn),
+            (0x3B, RelayCommand::KeepPowerOff),
+        ];
+        for (code, cmd) in expect {
+            assert_eq!(RelayCommand::from_dlt645(code, 7), Some(cmd));
+            // The wire codec and the sealed relay action agree on the code.
+            assert_eq!(Wire::from_code(code).code(), code);
+            assert_eq!(
+                RelayAction::from_code(code).map(RelayAction::code),
+                Some(code)
+            );
+        }
+        assert_eq!(
+            RelayCommand::from_dlt645(Wire::TripRestoreAllowed.code(), 1),
+            Some(RelayCommand::TripRestore {
+                delay_secs: 300,
+                then: ReconnectMode::Button
+            })
+        );
+        assert_eq!(
+            RelayCommand::from_dlt645(0x1E, 255),
+            Some(RelayCommand::TripRestore {
+                delay_secs: 76_500,
+                then: ReconnectMode::Direct
+            })
+        );
+        assert_eq!(
+            RelayCommand::from_dlt645(0x1D, 0),
+            Some(RelayCommand::TripRestore {
+                delay_secs: 0,
+                then: ReconnectMode::Button
+            })
+        );
+        for code in [0x00, 0x19, 0x1F, 0x29, 0x3C, 0xFF] {
+            assert_eq!(RelayCommand::from_dlt645(code, 0), None);
+        }
+    }
 
     #[test]
     fn contacts_and_status_bits() {
