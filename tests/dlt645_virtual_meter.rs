@@ -294,6 +294,46 @@ fn an_hour_of_load_debits_what_the_tariff_says() {
         ClientError::Refused(ErrorCode::OTHER)
     );
     assert_eq!(rig.link.money(Di(0x0400_1002)), yuan(10));
+
+    // Price set 1 is the tariff's active set: a written price rebuilds it. Valley 0.40 from now;
+    // the day table written from 08:30: valley until 09:30, then peak.
+    rig.link
+        .ask(|c, b| c.write_number(Di(0x0405_0104), 4_000, b))
+        .unwrap();
+    assert_eq!(
+        rig.link.price(Di(0x0405_0104)),
+        Price::from_minor_per_kwh(4_000)
+    );
+    let table = [
+        (0, 0, 4),
+        (9, 30, 2),
+        (12, 0, 3),
+        (17, 0, 2),
+        (19, 0, 1),
+        (21, 0, 3),
+        (23, 0, 4),
+    ];
+    let mut bytes = Vec::new();
+    for (h, m, t) in table {
+        // Wire order of an hhmmNN entry: NN, mm, hh (BCD).
+        bytes.extend([t, m / 10 * 16 + m % 10, h / 10 * 16 + h % 10]);
+    }
+    rig.link
+        .ask(|c, b| c.write(Di(0x0401_0001), &bytes, b))
+        .unwrap();
+    // A table selecting tariff 5 (no price) does not validate: refused, nothing changed.
+    let mut bad = bytes.clone();
+    bad[0] = 5;
+    assert_eq!(
+        rig.link
+            .ask(|c, b| c.write(Di(0x0401_0001), &bad, b))
+            .unwrap_err(),
+        ClientError::Refused(ErrorCode::OTHER)
+    );
+    rig.wait(3_600);
+    // 08:30-09:30: 2 kWh valley at 0.40 = 0.80 yuan.
+    assert_eq!(rig.link.energy(Di(0x0001_0400)), Energy::from_kwh(3));
+    assert_eq!(rig.link.money(BALANCE), Money::from_cents(9_820).unwrap());
     rig.finish();
 }
 
