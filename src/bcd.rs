@@ -135,7 +135,8 @@ pub fn decode_i64(le: &[u8]) -> Result<i64, BcdError> {
 
 /// Writes `value` as signed BCD into all of `out` (top bit of the last byte = sign), or fails
 /// with [`BcdError::Overflow`], leaving `out` untouched, if the magnitude needs more digits than
-/// fit below the sign bit (the top digit can be at most 7).
+/// fit below the sign bit (the top digit can be at most 7). At most 9 bytes, as
+/// [`decode_i64`] reads ([`BcdError::Length`] beyond).
 pub fn encode_i64(value: i64, out: &mut [u8]) -> Result<(), BcdError> {
     let Some(last_index) = out.len().checked_sub(1) else {
         return if value == 0 {
@@ -176,14 +177,12 @@ impl fmt::Display for Decimal {
         if self.decimals == 0 {
             return write!(f, "{sign}{abs}");
         }
-        let div = 10u64.pow(u32::from(self.decimals));
-        write!(
-            f,
-            "{sign}{}.{:0width$}",
-            abs / div,
-            abs % div,
-            width = usize::from(self.decimals)
-        )
+        let width = usize::from(self.decimals);
+        match 10u64.checked_pow(u32::from(self.decimals)) {
+            Some(div) => write!(f, "{sign}{}.{:0width$}", abs / div, abs % div),
+            // 10^decimals exceeds every u64, so there is no whole part.
+            None => write!(f, "{sign}0.{abs:0width$}"),
+        }
     }
 }
 

@@ -84,10 +84,27 @@ impl core::error::Error for FreezeError {}
 /// The monthly settlement day and hour (DL/T 645 `04000B01`, `DDhh`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "SettlementDayFields"))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SettlementDay {
     day: u8,
     hour: u8,
+}
+
+/// A settlement day as stored, before [`SettlementDay::new`] checks it.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct SettlementDayFields {
+    day: u8,
+    hour: u8,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<SettlementDayFields> for SettlementDay {
+    type Error = FreezeError;
+    fn try_from(f: SettlementDayFields) -> Result<Self, FreezeError> {
+        SettlementDay::new(f.day, f.hour)
+    }
 }
 
 impl SettlementDay {

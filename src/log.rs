@@ -25,15 +25,51 @@ use heapless::Vec;
 ///
 /// Plain data: `Clone`, comparable, and serialisable behind the `serde` feature, so it can be
 /// snapshotted and restored with the rest of a meter's state. A ring of capacity 0 keeps no
-/// records but still counts them.
+/// records but still counts them. Deserializing checks that the snapshot is one a ring could
+/// have been in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(
+        try_from = "RingFields<T, N>",
+        bound(deserialize = "T: serde::Deserialize<'de>")
+    )
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Ring<T, const N: usize> {
     items: Vec<T, N>,
     /// Index in `items` of the oldest record once the ring is full (the next to overwrite).
     oldest: usize,
     pushed: u32,
+}
+
+/// A ring snapshot as stored, before it is checked.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct RingFields<T, const N: usize> {
+    items: Vec<T, N>,
+    oldest: usize,
+    pushed: u32,
+}
+
+#[cfg(feature = "serde")]
+impl<T, const N: usize> TryFrom<RingFields<T, N>> for Ring<T, N> {
+    type Error = &'static str;
+    fn try_from(f: RingFields<T, N>) -> Result<Self, &'static str> {
+        let len = f.items.len();
+        // `oldest` moves only once the ring is full, and always stays inside it.
+        let oldest_ok = f.oldest == 0 || (len == N && f.oldest < N);
+        let count_ok = usize::try_from(f.pushed).map_or(true, |p| p >= len);
+        if !oldest_ok || !count_ok {
+            return Err("not a state a record ring can be in");
+        }
+        Ok(Ring {
+            items: f.items,
+            oldest: f.oldest,
+            pushed: f.pushed,
+        })
+    }
 }
 
 impl<T, const N: usize> Default for Ring<T, N> {

@@ -96,6 +96,26 @@ impl Timestamp {
     pub fn to_datetime(self, offset: UtcOffset) -> Result<DateTime, TimeError> {
         DateTime::from_timestamp(self, offset)
     }
+
+    /// The local day at `offset`, counted from 1970-01-01 (day 0, negative before), for every
+    /// timestamp: days outside the civil calendar's range are numbered too (the local time
+    /// saturates at the limits of `i64`). Days of the same number begin at the same local
+    /// midnight, so this is the key for "once a day" rules.
+    ///
+    /// ```
+    /// use prepaid_meter::time::{Timestamp, UtcOffset};
+    /// // 1970-01-01 20:00 UTC is already 1970-01-02 at UTC+8.
+    /// assert_eq!(Timestamp::from_unix(72_000).local_day(UtcOffset::CHINA), 1);
+    /// assert_eq!(Timestamp::from_unix(-1).local_day(UtcOffset::UTC), -1);
+    /// ```
+    pub const fn local_day(self, offset: UtcOffset) -> i64 {
+        self.0.saturating_add(offset.0 as i64).div_euclid(86_400)
+    }
+
+    /// Seconds since local midnight at `offset`, `0..86_400`.
+    pub const fn local_seconds_of_day(self, offset: UtcOffset) -> u32 {
+        self.0.saturating_add(offset.0 as i64).rem_euclid(86_400) as u32
+    }
 }
 
 /// A fixed offset from UTC, in seconds (UTC+8 is `UtcOffset::from_hours(8)`).
@@ -166,6 +186,13 @@ impl Weekday {
     /// The DL/T 645 `WW` code: 0 for Sunday, 1 for Monday up to 6 for Saturday.
     pub const fn dlt645_code(self) -> u8 {
         (self as u8 + 1) % 7
+    }
+
+    /// The day of the week of day `days` counted from 1970-01-01 (a Thursday), for any day
+    /// number, as [`Timestamp::local_day`] gives it.
+    pub const fn from_days_since_epoch(days: i64) -> Weekday {
+        // rem_euclid is 0..7, so the sum stays small; Thursday is 3 days after Monday.
+        Weekday::ALL[((days.rem_euclid(7) + 3) % 7) as usize]
     }
 
     /// The day for a DL/T 645 `WW` code (0 = Sunday); `None` above 6.
@@ -282,8 +309,7 @@ impl Date {
 
     /// The day of the week.
     pub const fn weekday(self) -> Weekday {
-        // 1970-01-01 was a Thursday (index 3 from Monday).
-        Weekday::ALL[(self.days_since_epoch() + 3).rem_euclid(7) as usize]
+        Weekday::from_days_since_epoch(self.days_since_epoch())
     }
 
     /// The day of the year, 1..=366.
@@ -593,6 +619,31 @@ mod tests {
         assert_eq!(Time::new(24, 0, 0), Err(TimeError::InvalidTime));
         assert_eq!(Time::new(0, 60, 0), Err(TimeError::InvalidTime));
         assert_eq!(UtcOffset::from_hours(24), Err(TimeError::InvalidOffset));
+    }
+
+    #[test]
+    fn local_days_and_weekdays_at_the_limits() {
+        assert_eq!(Weekday::from_days_since_epoch(0), Weekday::Thursday);
+        assert_eq!(Weekday::from_days_since_epoch(-1), Weekday::Wednesday);
+        assert_eq!(
+            Weekday::from_days_since_epoch(i64::MIN),
+            Weekday::from_days_since_epoch(i64::MIN % 7 + 7)
+        );
+        let _ = Weekday::from_days_since_epoch(i64::MAX);
+        let max = Timestamp::from_unix(i64::MAX);
+        assert_eq!(max.local_day(UtcOffset::CHINA), i64::MAX.div_euclid(86_400));
+        assert_eq!(
+            Timestamp::from_unix(i64::MIN).local_day(UtcOffset::from_hours(-5).unwrap()),
+            i64::MIN.div_euclid(86_400)
+        );
+        assert_eq!(
+            Timestamp::from_unix(3_599).local_seconds_of_day(UtcOffset::CHINA),
+            32_399
+        );
+        assert_eq!(
+            Timestamp::from_unix(-1).local_seconds_of_day(UtcOffset::UTC),
+            86_399
+        );
     }
 
     #[test]

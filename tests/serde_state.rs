@@ -113,3 +113,30 @@ fn account_snapshot_round_trips_and_validates_its_config() {
     value["config"]["limits"]["alarm2"] = serde_json::json!(300_000);
     assert!(serde_json::from_value::<MoneyAccount>(value).is_err());
 }
+
+#[test]
+fn rings_and_schedules_refuse_impossible_snapshots() {
+    use prepaid_meter::freeze::SettlementDay;
+    use prepaid_meter::log::Ring;
+    let mut ring: Ring<u32, 3> = Ring::new();
+    for n in 1..=5 {
+        ring.push(n);
+    }
+    let json = serde_json::to_string(&ring).unwrap();
+    let back: Ring<u32, 3> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, ring);
+    assert_eq!(back.last(1), Some(&5));
+    // `oldest` outside the ring, or moved before the ring filled, or fewer pushes than records.
+    for bad in [
+        r#"{"items":[1,2,3],"oldest":18446744073709551615,"pushed":9}"#,
+        r#"{"items":[1,2,3],"oldest":3,"pushed":9}"#,
+        r#"{"items":[1,2],"oldest":1,"pushed":2}"#,
+        r#"{"items":[1,2],"oldest":0,"pushed":1}"#,
+    ] {
+        assert!(serde_json::from_str::<Ring<u32, 3>>(bad).is_err(), "{bad}");
+    }
+    assert!(serde_json::from_str::<SettlementDay>(r#"{"day":31,"hour":0}"#).is_err());
+    assert!(serde_json::from_str::<SettlementDay>(r#"{"day":1,"hour":99}"#).is_err());
+    let day: SettlementDay = serde_json::from_str(r#"{"day":28,"hour":23}"#).unwrap();
+    assert_eq!((day.day(), day.hour()), (28, 23));
+}

@@ -6,7 +6,7 @@ use core::fmt;
 use heapless::Vec;
 
 use super::credit::{self, Credit};
-use crate::time::{Date, Timestamp, UtcOffset};
+use crate::time::{Date, Timestamp, UtcOffset, Weekday};
 
 /// Why a configuration was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -316,14 +316,12 @@ impl<const H: usize> FriendlyCalendar<H> {
     /// `true` if `now` (in local time at `offset`) falls in a friendly period. Takes at most
     /// `log2(H)` date comparisons; timestamps outside the calendar range match no holiday.
     pub fn contains(&self, now: Timestamp, offset: UtcOffset) -> bool {
-        let local = now.unix().saturating_add(i64::from(offset.seconds()));
-        let days = local.div_euclid(86_400);
-        let hour = local.rem_euclid(86_400) / 3600;
+        let days = now.local_day(offset);
+        let hour = now.local_seconds_of_day(offset) / 3600;
         if self.hours & (1 << hour) != 0 {
             return true;
         }
-        // 1970-01-01 was a Thursday, 3 days after a Monday.
-        let weekday = days.saturating_add(3).rem_euclid(7);
+        let weekday = Weekday::from_days_since_epoch(days).days_from_monday();
         if self.weekdays & (1 << weekday) != 0 {
             return true;
         }

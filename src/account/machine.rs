@@ -199,10 +199,7 @@ const LAST_DAY: i64 = Date::MAX.days_since_epoch();
 
 /// The local day of `now`, clamped to the supported calendar (1970-01-01 to 9999-12-31).
 fn local_day(now: Timestamp, offset: UtcOffset) -> i64 {
-    now.unix()
-        .saturating_add(i64::from(offset.seconds()))
-        .div_euclid(86_400)
-        .clamp(0, LAST_DAY)
+    now.local_day(offset).clamp(0, LAST_DAY)
 }
 
 /// The index of the recovery period containing `now`.

@@ -20,8 +20,6 @@ use core::fmt;
 
 use crate::time::{Timestamp, UtcOffset};
 
-const SECS_PER_DAY: i64 = 86_400;
-
 /// The head-end's command counter for one meter and key version. Plain data: the caller
 /// stores one per meter and must store it *before* sending a frame sealed with it (a counter
 /// value sealed twice under one key would reuse an AES-CTR keystream).
@@ -128,9 +126,7 @@ impl LockoutPolicy {
     }
 
     fn day(&self, now: Timestamp) -> i64 {
-        now.unix()
-            .saturating_add(i64::from(self.day_offset.seconds()))
-            .div_euclid(SECS_PER_DAY)
+        now.local_day(self.day_offset)
     }
 }
 
@@ -213,6 +209,8 @@ impl FailureRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SECS_PER_DAY: i64 = 86_400;
 
     #[test]
     fn daily_limit_and_midnight() {

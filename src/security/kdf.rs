@@ -105,9 +105,10 @@ pub enum CounterLocation {
     After,
 }
 
-/// The length in bytes of the conventional fixed input `Label || 0x00 || Context || [L]_32`.
+/// The length in bytes of the conventional fixed input `Label || 0x00 || Context || [L]_32`
+/// (saturating: no input is that long).
 pub const fn fixed_input_len(label_len: usize, context_len: usize) -> usize {
-    label_len + 1 + context_len + 4
+    label_len.saturating_add(context_len).saturating_add(1 + 4)
 }
 
 /// A 128-bit secret key as bytes: zeroized on drop, never printed.

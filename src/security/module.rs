@@ -208,7 +208,7 @@ pub trait SecurityModule {
 
 /// A meter's three keys as bytes, for provisioning and for a software-only meter's storage.
 /// Zeroized on drop; `Debug` shows no key bytes.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct MeterKeys {
     /// `K_enc`.
     pub enc: SecretKey,
@@ -216,6 +216,18 @@ pub struct MeterKeys {
     pub mac: SecretKey,
     /// `K_auth`.
     pub auth: SecretKey,
+}
+
+/// Constant time: all three keys are compared, whichever differs.
+impl PartialEq for MeterKeys {
+    fn eq(&self, other: &MeterKeys) -> bool {
+        let (enc, mac, auth) = (
+            self.enc == other.enc,
+            self.mac == other.mac,
+            self.auth == other.auth,
+        );
+        enc & mac & auth
+    }
 }
 
 impl fmt::Debug for MeterKeys {

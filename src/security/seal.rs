@@ -379,9 +379,10 @@ impl Header {
     }
 }
 
-/// The length of a sealed frame with a payload of `payload_len` bytes.
+/// The length of a sealed frame with a payload of `payload_len` bytes (saturating: no frame is
+/// that long, and sealing refuses payloads above the format's limit).
 pub const fn frame_len(payload_len: usize, tag_len: TagLength) -> usize {
-    HEADER_LEN + payload_len + tag_len.as_usize()
+    payload_len.saturating_add(HEADER_LEN + tag_len.as_usize())
 }
 
 /// A checked view of a sealed frame in a buffer (header, ciphertext, tag), smoltcp style.

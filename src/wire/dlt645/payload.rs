@@ -645,9 +645,9 @@ impl<'a> Request<'a> {
         }
     }
 
-    /// The length of the emitted frame, preamble included.
+    /// The length of the emitted frame, preamble included (saturating: no buffer is that long).
     pub fn buffer_len(&self, preamble: usize) -> usize {
-        preamble + super::MIN_FRAME_LEN + self.data_len()
+        preamble.saturating_add(super::MIN_FRAME_LEN + self.data_len())
     }
 
     /// Writes the request's data (plain bytes).
@@ -966,9 +966,9 @@ impl<'a> Response<'a> {
         }
     }
 
-    /// The length of the emitted frame, preamble included.
+    /// The length of the emitted frame, preamble included (saturating: no buffer is that long).
     pub fn buffer_len(&self, preamble: usize) -> usize {
-        preamble + super::MIN_FRAME_LEN + self.data_len()
+        preamble.saturating_add(super::MIN_FRAME_LEN + self.data_len())
     }
 
     /// Writes the answer's data (plain bytes).
