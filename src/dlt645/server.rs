@@ -8,12 +8,14 @@
 //! |---|---|
 //! | not a valid frame, or a response | silence |
 //! | addressed to another meter | silence |
+//! | wildcard address (`A` nibbles) and a function other than 11H, 12H, 13H, 01H | silence, nothing done |
 //! | broadcast address (08H time, 16H freeze act; others ignored) | silence, always |
 //! | data that do not fit the function code | error answer, `ERR` = other |
 //! | 11H read of an unknown identifier | error answer, `ERR` = no requested data |
 //! | 11H read longer than `max_read_len` | first part with D5 set; 12H follow-ups with `SEQ` 1, 2, ... |
 //! | 14H, 19H, 1AH, 1BH, 1CH with a wrong password, or a level above the one required | `ERR` = unauthorised |
 //! | 14H of a read-only identifier | `ERR` = unauthorised |
+//! | plain 1CH (levels 00..09) without [`PlaintextPolicy::relay`] | `ERR` = unauthorised, nothing done |
 //! | 1CH whose valid-until time has passed | `ERR` = other |
 //! | password level 98H/99H (sealed) | [`MeterData::sealed`] decides |
 //! | 03H | [`MeterData::security`] decides; errors as `SERR` |
@@ -114,6 +116,49 @@ impl Default for Passwords {
     }
 }
 
+/// DL/T 645 plaintext compatibility: which protected operations a [`Server`] also accepts with
+/// a plain password (levels 00..09) instead of a sealed command (98H/99H). Everything is off by
+/// default.
+///
+/// A plain password travels in clear in every frame and a plain command carries no counter:
+/// anyone who hears one frame can send it again, and a plain relay command stays valid until
+/// its own valid-until time. Turn these on only for legacy masters and test benches, on links
+/// nobody else can reach.
+///
+/// ```
+/// use prepaid_meter::dlt645::{PlaintextPolicy, ServerConfig};
+/// // A test bench for head-end software that writes prices and trips relays in plaintext.
+/// let config = ServerConfig {
+///     plaintext: PlaintextPolicy::ALL,
+///     ..ServerConfig::default()
+/// };
+/// assert_eq!(ServerConfig::default().plaintext, PlaintextPolicy::NONE);
+/// # let _ = config;
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PlaintextPolicy {
+    /// 14H writes of protected identifiers (those that change what a customer pays or the
+    /// purchase rules) with a plain password of the entry's level.
+    pub parameters: bool,
+    /// 1CH relay control with a plain password of [`ServerConfig::relay_level`].
+    pub relay: bool,
+}
+
+impl PlaintextPolicy {
+    /// Sealed commands only (the default).
+    pub const NONE: PlaintextPolicy = PlaintextPolicy {
+        parameters: false,
+        relay: false,
+    };
+    /// Plain parameter writes and plain relay control both accepted (legacy masters).
+    pub const ALL: PlaintextPolicy = PlaintextPolicy {
+        parameters: true,
+        relay: true,
+    };
+}
+
 /// How a [`Server`] behaves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerConfig {
@@ -128,8 +173,11 @@ pub struct ServerConfig {
     pub max_read_len: u8,
     /// The lowest password level allowed to clear demand, events or the meter (default 2).
     pub clear_level: u8,
-    /// The lowest password level allowed to send plaintext relay commands (default 4).
+    /// The lowest password level allowed to send plaintext relay commands (default 4), when
+    /// [`PlaintextPolicy::relay`] allows them at all.
     pub relay_level: u8,
+    /// Plaintext compatibility (default: none; sealed commands only).
+    pub plaintext: PlaintextPolicy,
 }
 
 impl Default for ServerConfig {
@@ -141,6 +189,7 @@ impl Default for ServerConfig {
             max_read_len: MAX_READ_DATA_LEN as u8,
             clear_level: 2,
             relay_level: 4,
+            plaintext: PlaintextPolicy::NONE,
         }
     }
 }
@@ -207,6 +256,15 @@ fn money_mantissa(m: Money) -> i64 {
 
 fn price_mantissa(p: Price) -> i64 {
     i64::from(p.minor_per_kwh())
+}
+
+/// The functions a frame to a wildcard address may carry: those that change nothing (11H,
+/// 12H, 13H, and the DL/T 645-1997 read 01H).
+const fn wildcard_allowed(function: Function) -> bool {
+    matches!(
+        function,
+        Function::Read | Function::ReadFollowUp | Function::ReadAddress | Function::Read1997
+    )
 }
 
 fn number_format(entry: &DiEntry) -> Result<NumberFormat, ErrorCode> {
@@ -290,11 +348,15 @@ impl<M: MeterData> Server<M> {
             }
             return None;
         }
+        let function = repr.control.function;
+        // A wildcard reaches every meter on the bus: only reads may be sent to one.
+        if repr.address.has_wildcard() && !wildcard_allowed(function) {
+            return None;
+        }
         if !repr.address.matches(me) {
             return None;
         }
         let mut scratch = [0u8; MAX_READ_DATA_LEN];
-        let function = repr.control.function;
         let (from, response) = match Request::parse(repr) {
             Err(_) => (
                 me,
@@ -483,7 +545,9 @@ impl<M: MeterData> Server<M> {
                     n2,
                     valid_until,
                 } => {
-                    if password.is_sealed()
+                    // Plain relay control carries no counter: refused unless opted in.
+                    if !self.config.plaintext.relay
+                        || password.is_sealed()
                         || !self
                             .config
                             .passwords
