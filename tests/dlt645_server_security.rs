@@ -468,3 +468,124 @@ fn plaintext_relay_control_is_refused_by_default() {
     );
     assert_eq!(s.meter().relay, vec![RelayCommand::Trip]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Rule: parameters that change what a customer pays are written through the sealed path.
+
+/// A protected identifier, a valid value, and whether the test meter shows it written.
+type ProtectedWrite = (u32, Vec<u8>, fn(&Meter) -> bool);
+
+fn protected_writes() -> Vec<ProtectedWrite> {
+    vec![
+        (0x0405_0101, vec![0x00, 0x60, 0x00, 0x00], |m| {
+            m.prices[0] == Price::from_minor_per_kwh(6_000)
+        }),
+        (0x0406_0102, vec![0x00, 0x10, 0x00, 0x00], |m| {
+            m.tier_prices[1] == Price::from_minor_per_kwh(1_000)
+        }),
+        (0x0400_1001, vec![0x00, 0x30, 0x00, 0x00], |m| {
+            m.limits[0] == Money::from_units(30).unwrap()
+        }),
+        (0x0400_1003, vec![0x00, 0x00, 0x01, 0x00], |m| {
+            m.limits[2] == Money::from_units(100).unwrap()
+        }),
+        (0x0400_1004, vec![0x00, 0x00, 0x00, 0x01], |m| {
+            m.limits[3] == Money::from_units(10_000).unwrap()
+        }),
+        (0x0400_040E, vec![0x77, 0, 0, 0, 0, 0], |m| {
+            m.customer_number[0] == 0x77
+        }),
+        (0x0400_0102, vec![0x30, 0x15, 0x08], |m| {
+            m.clock == Some(dt(2024, 3, 1, 8, 15, 30))
+        }),
+    ]
+}
+
+#[test]
+fn protected_parameters_need_the_sealed_path() {
+    let level0 = Password {
+        level: 0,
+        code: [0x11; 3],
+    };
+    for relay in [false, true] {
+        let mut s = server(PlaintextPolicy {
+            parameters: false,
+            relay,
+        });
+        let before = s.meter().clone();
+        for (di, value, _) in protected_writes() {
+            // The right password, even of the highest level: refused.
+            for password in [LEVEL2, level0] {
+                assert_eq!(
+                    send(&mut s, &client(password), &write(di, password, &value)),
+                    UNAUTHORIZED,
+                    "{di:08X}"
+                );
+            }
+        }
+        assert_eq!(*s.meter(), before, "refused writes change nothing");
+        // The sealed path: the security layer decides (here: data starting 5AH verify).
+        for (di, _, _) in protected_writes() {
+            assert_eq!(
+                send(
+                    &mut s,
+                    &client(LEVEL2),
+                    &write(di, SEALED_WRITE, &[0x5A, 1])
+                ),
+                ACK,
+                "{di:08X}"
+            );
+            assert_eq!(
+                send(
+                    &mut s,
+                    &client(LEVEL2),
+                    &write(di, SEALED_WRITE, &[0x00, 1])
+                ),
+                UNAUTHORIZED,
+                "{di:08X}"
+            );
+            assert_eq!(
+                send(&mut s, &client(LEVEL2), &write(di, SEALED, &[0x5A, 2])),
+                ACK,
+                "{di:08X}"
+            );
+        }
+        assert_eq!(s.meter().sealed.len(), 2 * protected_writes().len());
+        // An unprotected parameter (the meter number) is still written with a plain password.
+        assert_eq!(
+            send(
+                &mut s,
+                &client(LEVEL2),
+                &write(0x0400_0402, LEVEL2, &[0x99, 0, 0, 0, 0, 0])
+            ),
+            ACK
+        );
+        assert_eq!(s.meter().meter_number[0], 0x99);
+    }
+
+    // Plaintext compatibility for parameters: the same plain writes are executed.
+    let mut s = server(PlaintextPolicy {
+        parameters: true,
+        relay: false,
+    });
+    for (di, value, done) in protected_writes() {
+        assert!(!done(s.meter()), "{di:08X}");
+        assert_eq!(
+            send(&mut s, &client(LEVEL2), &write(di, LEVEL2, &value)),
+            ACK,
+            "{di:08X}"
+        );
+        assert!(done(s.meter()), "{di:08X}");
+    }
+    // ...still with the level check: level 4 writes no parameter.
+    let n = s.meter().clone();
+    assert_eq!(
+        send(
+            &mut s,
+            &client(LEVEL4),
+            &write(0x0405_0101, LEVEL4, &[0, 0x70, 0, 0])
+        ),
+        UNAUTHORIZED
+    );
+    assert_eq!(*s.meter(), n);
+}

@@ -15,6 +15,7 @@
 //! | 11H read longer than `max_read_len` | first part with D5 set; 12H follow-ups with `SEQ` 1, 2, ... |
 //! | 14H, 19H, 1AH, 1BH, 1CH with a wrong password, or a level above the one required | `ERR` = unauthorised |
 //! | 14H of a read-only identifier | `ERR` = unauthorised |
+//! | plain 14H (levels 00..09) of a [protected](Access::Protected) identifier (prices, tiers, money limits, customer number, tariff tables, clock, ...) without [`PlaintextPolicy::parameters`] | `ERR` = unauthorised, nothing done |
 //! | plain 1CH (levels 00..09) without [`PlaintextPolicy::relay`] | `ERR` = unauthorised, nothing done |
 //! | 1CH whose valid-until time has passed | `ERR` = other |
 //! | password level 98H/99H (sealed) | [`MeterData::sealed`] decides |
@@ -139,8 +140,9 @@ impl Default for Passwords {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct PlaintextPolicy {
-    /// 14H writes of protected identifiers (those that change what a customer pays or the
-    /// purchase rules) with a plain password of the entry's level.
+    /// 14H writes of [protected](Access::Protected) identifiers (prices, tiers, money limits,
+    /// customer number, tariff tables and switch times, clock, settlement days, trip delay)
+    /// with a plain password of the entry's level.
     pub parameters: bool,
     /// 1CH relay control with a plain password of [`ServerConfig::relay_level`].
     pub relay: bool,
@@ -833,11 +835,17 @@ impl<M: MeterData> Server<M> {
         if entry.is_block(di) {
             return Err(OTHER);
         }
-        let Access::ReadWrite { level } = entry.access else {
-            return Err(ErrorCode::UNAUTHORIZED);
+        let (level, protected) = match entry.access {
+            Access::ReadWrite { level } => (level, false),
+            Access::Protected { level } => (level, true),
+            Access::Read | Access::WriteOnly => return Err(ErrorCode::UNAUTHORIZED),
         };
         if password.is_sealed() {
             return self.meter.sealed(request, now).map_err(Refusal::error_code);
+        }
+        // A plain password is no protection for money: refused before it is even checked.
+        if protected && !self.config.plaintext.parameters {
+            return Err(ErrorCode::UNAUTHORIZED);
         }
         if !self.config.passwords.verify(password, level) {
             return Err(ErrorCode::UNAUTHORIZED);
