@@ -13,8 +13,10 @@
 use prepaid_meter::address::Address;
 use prepaid_meter::dlt645::client::ClientError;
 use prepaid_meter::dlt645::{
-    Client, MeterData, Passwords, PlaintextPolicy, Refusal, Server, ServerConfig,
+    Client, ConfigError, MeterData, Passwords, PlaintextPolicy, Refusal, Server, ServerConfig,
+    ServerState,
 };
+use prepaid_meter::security::FailureRecord;
 use prepaid_meter::time::{Date, DateTime, Time, Timestamp, UtcOffset};
 use prepaid_meter::units::{Money, Price};
 use prepaid_meter::wire::dlt645::registry::Limit;
@@ -588,4 +590,232 @@ fn protected_parameters_need_the_sealed_path() {
         UNAUTHORIZED
     );
     assert_eq!(*s.meter(), n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rule: wrong passwords are counted; at the daily limit plaintext commands are locked out until
+// the next local midnight.
+
+const WRONG: Password = Password {
+    level: 2,
+    code: [0, 0, 0],
+};
+
+fn meter_clear(password: Password) -> Request<'static> {
+    Request::MeterClear {
+        password,
+        operator: OperatorCode([0; 4]),
+        sealed: Data::EMPTY,
+    }
+}
+
+/// Every command a plain password authorises, with the right password.
+fn password_checked() -> Vec<Request<'static>> {
+    vec![
+        write(0x0405_0101, LEVEL2, &[0x00, 0x60, 0x00, 0x00]),
+        write(0x0400_0402, LEVEL2, &[0x99, 0, 0, 0, 0, 0]),
+        plain_relay(LEVEL4, RelayCommand::Trip),
+        meter_clear(LEVEL2),
+        Request::ClearMaxDemand {
+            password: LEVEL2,
+            operator: OperatorCode([0; 4]),
+        },
+        Request::EventClear {
+            password: LEVEL2,
+            operator: OperatorCode([0; 4]),
+            di: Di(0xFFFF_FFFF),
+        },
+        Request::ChangePassword {
+            di: Di(0x0400_0C03),
+            old: LEVEL2,
+            new: Password {
+                level: 2,
+                code: [9, 9, 9],
+            },
+        },
+    ]
+}
+
+#[test]
+fn wrong_passwords_lock_plaintext_commands_out_until_the_next_local_day() {
+    // The default limit: 3 wrong passwords a day.
+    assert_eq!(ServerConfig::default().password_daily_limit, 3);
+    let mut s = server(PlaintextPolicy::ALL);
+    let price = |p| write(0x0405_0101, p, &[0x00, 0x60, 0x00, 0x00]);
+    // A right password of a level too low is no guess: not counted.
+    for _ in 0..5 {
+        assert_eq!(send(&mut s, &client(LEVEL4), &price(LEVEL4)), UNAUTHORIZED);
+    }
+    assert_eq!(s.state().failures.today, 0);
+    // Two wrong passwords, then the right one: still open.
+    for _ in 0..2 {
+        assert_eq!(send(&mut s, &client(WRONG), &price(WRONG)), UNAUTHORIZED);
+    }
+    assert!(!s.is_locked(now()));
+    assert_eq!(send(&mut s, &client(LEVEL2), &price(LEVEL2)), ACK);
+    // The third wrong password of the day (any command counts) locks.
+    assert_eq!(
+        send(&mut s, &client(WRONG), &meter_clear(WRONG)),
+        UNAUTHORIZED
+    );
+    assert!(s.is_locked(now()));
+    assert_eq!(s.state().failures.today, 3);
+
+    // Locked: every password-checked command is refused, right password or not, uncounted.
+    let before = s.meter().clone();
+    for request in password_checked() {
+        assert_eq!(
+            send(&mut s, &client(LEVEL2), &request),
+            UNAUTHORIZED,
+            "{request:?}"
+        );
+    }
+    assert_eq!(*s.meter(), before, "nothing done while locked");
+    assert_eq!(s.passwords().get(2), Some(LEVEL2.code));
+    assert_eq!(s.state().failures.today, 3);
+    // Reads, unguarded commands and the sealed path are unaffected.
+    assert_eq!(
+        send(&mut s, &client(LEVEL2), &Request::ReadAddress),
+        Some(Ok(vec![0x12, 0, 0, 0, 0x10, 0x20]))
+    );
+    assert_eq!(
+        send(
+            &mut s,
+            &client(LEVEL2),
+            &write(0x0405_0101, SEALED_WRITE, &[0x5A])
+        ),
+        ACK
+    );
+    assert_eq!(
+        send(&mut s, &client(LEVEL2), &sealed_relay(&[0x5A, 1])),
+        ACK
+    );
+
+    // The record is part of the stored state: a restart does not unlock.
+    let stored = s.state();
+    let mut r =
+        Server::restore(Meter::new(), config(PlaintextPolicy::ALL), stored.clone()).unwrap();
+    assert!(r.is_locked(now()));
+    assert_eq!(send(&mut r, &client(LEVEL2), &price(LEVEL2)), UNAUTHORIZED);
+    assert_eq!(r.meter().prices[0], Meter::new().prices[0]);
+
+    // Still locked in the last second of the local day (UTC+8)...
+    let last = dt(2024, 3, 1, 23, 59, 59).to_timestamp(UtcOffset::CHINA);
+    assert!(s.is_locked(last));
+    assert_eq!(
+        send_at(&mut s, &client(LEVEL2), &price(LEVEL2), last),
+        UNAUTHORIZED
+    );
+    // ...and open at local midnight, 16:00 UTC, while the UTC day has 8 hours to go.
+    let midnight = dt(2024, 3, 2, 0, 0, 0).to_timestamp(UtcOffset::CHINA);
+    assert_eq!(midnight.unix() % 86_400, 16 * 3_600);
+    assert!(!s.is_locked(midnight));
+    let seventy = write(0x0405_0101, LEVEL2, &[0x00, 0x70, 0x00, 0x00]);
+    assert_eq!(send_at(&mut s, &client(LEVEL2), &seventy, midnight), ACK);
+    assert_eq!(s.meter().prices[0], Price::from_minor_per_kwh(7_000));
+    // A new day counts afresh: one wrong password does not lock again.
+    assert_eq!(
+        send_at(&mut s, &client(WRONG), &price(WRONG), midnight),
+        UNAUTHORIZED
+    );
+    assert!(!s.is_locked(midnight));
+    assert_eq!(s.state().failures.today, 1);
+
+    // The day is the configured offset's: at UTC the same lock holds until 00:00 UTC.
+    let mut utc = Server::restore(
+        Meter::new(),
+        ServerConfig {
+            offset: UtcOffset::UTC,
+            ..config(PlaintextPolicy::ALL)
+        },
+        ServerState {
+            failures: FailureRecord::default(),
+            ..stored
+        },
+    )
+    .unwrap();
+    for _ in 0..3 {
+        assert_eq!(send(&mut utc, &client(WRONG), &price(WRONG)), UNAUTHORIZED);
+    }
+    assert!(utc.is_locked(midnight));
+    assert!(!utc.is_locked(Timestamp::from_unix(midnight.unix() + 8 * 3_600)));
+}
+
+#[test]
+fn a_wrong_old_password_in_18h_counts_and_the_limit_is_configurable() {
+    let mut s = Server::new(
+        Meter::new(),
+        ServerConfig {
+            password_daily_limit: 1,
+            ..config(PlaintextPolicy::NONE)
+        },
+    )
+    .unwrap();
+    let change = |old| Request::ChangePassword {
+        di: Di(0x0400_0C03),
+        old,
+        new: Password {
+            level: 2,
+            code: [9, 9, 9],
+        },
+    };
+    assert_eq!(send(&mut s, &client(WRONG), &change(WRONG)), UNAUTHORIZED);
+    assert!(s.is_locked(now()));
+    assert_eq!(send(&mut s, &client(LEVEL2), &change(LEVEL2)), UNAUTHORIZED);
+    assert_eq!(s.passwords().get(2), Some(LEVEL2.code));
+    // Sealed commands do not count against the plain-password limit.
+    let mut s = Server::new(
+        Meter::new(),
+        ServerConfig {
+            password_daily_limit: 1,
+            ..config(PlaintextPolicy::NONE)
+        },
+    )
+    .unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            send(
+                &mut s,
+                &client(LEVEL2),
+                &write(0x0405_0101, SEALED_WRITE, &[0x00])
+            ),
+            UNAUTHORIZED
+        );
+    }
+    assert!(!s.is_locked(now()));
+    assert_eq!(
+        send(&mut s, &client(LEVEL2), &change(LEVEL2)),
+        Some(Ok(vec![2, 9, 9, 9]))
+    );
+    // A limit of zero is refused at construction.
+    assert_eq!(
+        Server::new(
+            Meter::new(),
+            ServerConfig {
+                password_daily_limit: 0,
+                ..ServerConfig::default()
+            }
+        )
+        .err(),
+        Some(ConfigError::FailureLimit)
+    );
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn server_state_round_trips_through_serde() {
+    let mut s = server(PlaintextPolicy::ALL);
+    assert_eq!(
+        send(
+            &mut s,
+            &client(WRONG),
+            &write(0x0405_0101, WRONG, &[0, 0, 0, 0])
+        ),
+        UNAUTHORIZED
+    );
+    let state = s.state();
+    let json = serde_json::to_string(&state).unwrap();
+    let back: ServerState = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, state);
+    assert_eq!(back.failures.today, 1);
 }

@@ -13,20 +13,27 @@
 //! | data that do not fit the function code | error answer, `ERR` = other |
 //! | 11H read of an unknown identifier | error answer, `ERR` = no requested data |
 //! | 11H read longer than `max_read_len` | first part with D5 set; 12H follow-ups with `SEQ` 1, 2, ... |
-//! | 14H, 19H, 1AH, 1BH, 1CH with a wrong password, or a level above the one required | `ERR` = unauthorised |
 //! | 14H of a read-only identifier | `ERR` = unauthorised |
-//! | plain 14H (levels 00..09) of a [protected](Access::Protected) identifier (prices, tiers, money limits, customer number, tariff tables, clock, ...) without [`PlaintextPolicy::parameters`] | `ERR` = unauthorised, nothing done |
-//! | plain 1CH (levels 00..09) without [`PlaintextPolicy::relay`] | `ERR` = unauthorised, nothing done |
+//! | plain 14H (levels 00..09) of a [protected](Access::Protected) identifier (prices, tiers, money limits, customer number, tariff tables, clock, ...) without [`PlaintextPolicy::parameters`] | `ERR` = unauthorised, password not compared |
+//! | plain 1CH (levels 00..09) without [`PlaintextPolicy::relay`] | `ERR` = unauthorised, password not compared |
+//! | 14H, 18H, 19H, 1AH, 1BH, plain 1CH once [`password_daily_limit`](ServerConfig::password_daily_limit) wrong passwords were sent this local day | `ERR` = unauthorised, password not compared, until the next local midnight |
+//! | the same with a wrong password (counted), or a level above the one required (not counted) | `ERR` = unauthorised |
 //! | 1CH whose valid-until time has passed | `ERR` = other |
 //! | password level 98H/99H (sealed) | [`MeterData::sealed`] decides |
 //! | 03H | [`MeterData::security`] decides; errors as `SERR` |
 //! | a refusal by the meter | the [`Refusal`]'s `ERR` bits |
 //!
+//! Every refused command leaves the meter unchanged. By default money, the tariff and the relay
+//! change only through sealed commands, whose counter the security layer behind
+//! [`MeterData::sealed`] and [`MeterData::security`] keeps (DESIGN.md, Security); plain
+//! passwords still guard the meter number and the clears (19H, 1AH, 1BH).
+//! [`PlaintextPolicy`] re-opens the plain paths for legacy masters.
+//!
 //! Follow-up frames are stateless: the server regenerates the answer and sends part `SEQ`, so
 //! a value that changes between two follow-ups may be torn; masters read long blocks quickly.
 //!
-//! The server's own state is the passwords (changed by 18H); [`Server::passwords`] gives them
-//! for storage.
+//! The server's own state is the passwords (changed by 18H) and the wrong-password record;
+//! [`Server::state`] gives them for storage and [`Server::restore`] takes them back.
 
 use core::fmt;
 
@@ -35,6 +42,7 @@ use subtle::ConstantTimeEq;
 use super::meter::{Measurement, MeterData, PriceNow, Refusal, RelayEvent, TableEntry};
 use crate::address::Address;
 use crate::bcd::{self, DateTimeFormat, NumberFormat};
+use crate::security::{FailureRecord, Lockout, LockoutPolicy};
 use crate::time::{DateTime, Timestamp, UtcOffset};
 use crate::units::{Energy, Money, Price};
 use crate::wire::dlt645::registry::{
@@ -57,6 +65,8 @@ pub enum ConfigError {
     ReadLength,
     /// A password level above 9.
     Level,
+    /// A daily wrong-password limit of zero (it would lock plaintext commands out for good).
+    FailureLimit,
 }
 
 impl fmt::Display for ConfigError {
@@ -65,6 +75,7 @@ impl fmt::Display for ConfigError {
             ConfigError::Preamble => "at most 4 preamble bytes",
             ConfigError::ReadLength => "max_read_len must lie in 16..=200",
             ConfigError::Level => "password levels are 0..=9",
+            ConfigError::FailureLimit => "the daily wrong-password limit must be at least 1",
         })
     }
 }
@@ -180,6 +191,11 @@ pub struct ServerConfig {
     pub relay_level: u8,
     /// Plaintext compatibility (default: none; sealed commands only).
     pub plaintext: PlaintextPolicy,
+    /// Wrong plain passwords accepted per local day (at [`offset`](Self::offset)), at least 1
+    /// (default 3). When the limit is reached, every command checked by a plain password (14H,
+    /// 18H, 19H, 1AH, 1BH, plain 1CH) is refused, right password or not, until the next local
+    /// midnight. Sealed commands are not affected (the security layer counts its own failures).
+    pub password_daily_limit: u16,
 }
 
 impl Default for ServerConfig {
@@ -192,8 +208,25 @@ impl Default for ServerConfig {
             clear_level: 2,
             relay_level: 4,
             plaintext: PlaintextPolicy::NONE,
+            password_daily_limit: 3,
         }
     }
+}
+
+/// The server's own state, for storage in non-volatile memory: the passwords (changed by 18H)
+/// and the wrong-password record.
+///
+/// Plain data. Store it whenever it changed ([`Server::state`] after [`Server::handle`]) and
+/// before sending the answer: a meter that forgets its failure count on a power cycle gives
+/// an attacker a fresh day of guesses per cycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ServerState {
+    /// The passwords.
+    pub passwords: Passwords,
+    /// Wrong plain passwords: today's count (local day at [`ServerConfig::offset`]) and the
+    /// count since the last right one.
+    pub failures: FailureRecord,
 }
 
 /// The meter side of DL/T 645-2007, over a [`MeterData`].
@@ -201,6 +234,8 @@ impl Default for ServerConfig {
 pub struct Server<M> {
     meter: M,
     config: ServerConfig,
+    lockout: LockoutPolicy,
+    failures: FailureRecord,
 }
 
 /// Collects the part of an answer that belongs in one frame.
@@ -288,7 +323,43 @@ impl<M: MeterData> Server<M> {
         if config.clear_level > 9 || config.relay_level > 9 {
             return Err(ConfigError::Level);
         }
-        Ok(Server { meter, config })
+        // Wrong passwords lock out for the rest of the local day; they never suspend the meter
+        // (a suspension needs a local action, which the protocol has no way to ask for).
+        let lockout = LockoutPolicy::new(config.password_daily_limit, u32::MAX, config.offset)
+            .map_err(|_| ConfigError::FailureLimit)?;
+        Ok(Server {
+            meter,
+            config,
+            lockout,
+            failures: FailureRecord::default(),
+        })
+    }
+
+    /// A server over `meter` with stored state (after a restart): the passwords of `state`
+    /// replace those of `config`, and the wrong-password record carries on.
+    pub fn restore(
+        meter: M,
+        config: ServerConfig,
+        state: ServerState,
+    ) -> Result<Server<M>, ConfigError> {
+        let mut server = Server::new(meter, config)?;
+        server.config.passwords = state.passwords;
+        server.failures = state.failures;
+        Ok(server)
+    }
+
+    /// The server's state, for storage (see [`ServerState`]).
+    pub fn state(&self) -> ServerState {
+        ServerState {
+            passwords: self.config.passwords.clone(),
+            failures: self.failures,
+        }
+    }
+
+    /// `true` while wrong passwords lock plaintext commands out (until the local midnight after
+    /// the daily limit was reached).
+    pub fn is_locked(&self, now: Timestamp) -> bool {
+        self.failures.lockout(&self.lockout, now) != Lockout::Open
     }
 
     /// The meter.
@@ -484,9 +555,10 @@ impl<M: MeterData> Server<M> {
                     (0x04, 0x00, 0x0C, n @ 1..=10) => n - 1,
                     _ => return Err(OTHER),
                 };
-                if new.level != target || !self.config.passwords.verify(old, target) {
+                if new.level != target {
                     return Err(ErrorCode::UNAUTHORIZED);
                 }
+                self.check_password(old, target, now)?;
                 self.config.passwords = self
                     .config
                     .passwords
@@ -548,15 +620,10 @@ impl<M: MeterData> Server<M> {
                     valid_until,
                 } => {
                     // Plain relay control carries no counter: refused unless opted in.
-                    if !self.config.plaintext.relay
-                        || password.is_sealed()
-                        || !self
-                            .config
-                            .passwords
-                            .verify(password, self.config.relay_level)
-                    {
+                    if !self.config.plaintext.relay || password.is_sealed() {
                         return Err(ErrorCode::UNAUTHORIZED);
                     }
+                    self.check_password(password, self.config.relay_level, now)?;
                     if matches!(command, RelayCommand::Unknown(_)) {
                         return Err(OTHER);
                     }
@@ -597,13 +664,27 @@ impl<M: MeterData> Server<M> {
         if password.is_sealed() {
             return self.meter.sealed(request, now).map_err(Refusal::error_code);
         }
-        if self
-            .config
-            .passwords
-            .verify(password, self.config.clear_level)
-        {
+        self.check_password(password, self.config.clear_level, now)
+    }
+
+    /// Checks a plain password for a command that needs level `required` or higher. While the
+    /// daily failure limit is reached, every password is refused without being compared. A
+    /// password of a level too low is refused without counting (it is no guess at a higher
+    /// level's code); a wrong code counts one failure.
+    fn check_password(
+        &mut self,
+        password: Password,
+        required: u8,
+        now: Timestamp,
+    ) -> Result<(), ErrorCode> {
+        if self.is_locked(now) || password.level > required {
+            return Err(ErrorCode::UNAUTHORIZED);
+        }
+        if self.config.passwords.verify(password, required) {
+            self.failures.record_success();
             Ok(())
         } else {
+            self.failures.record_failure(&self.lockout, now);
             Err(ErrorCode::UNAUTHORIZED)
         }
     }
@@ -847,9 +928,7 @@ impl<M: MeterData> Server<M> {
         if protected && !self.config.plaintext.parameters {
             return Err(ErrorCode::UNAUTHORIZED);
         }
-        if !self.config.passwords.verify(password, level) {
-            return Err(ErrorCode::UNAUTHORIZED);
-        }
+        self.check_password(password, level, now)?;
         let mut buf = [0u8; 255];
         let bytes = value.copy_to(&mut buf).ok_or(OTHER)?;
         let v = entry.format.decode(bytes).map_err(|_| OTHER)?;
