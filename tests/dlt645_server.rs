@@ -13,8 +13,8 @@
 use prepaid_meter::address::Address;
 use prepaid_meter::dlt645::client::{self, ClientError, Progress, Reassembler};
 use prepaid_meter::dlt645::{
-    Client, Measurement, MeterData, Passwords, PriceNow, PurchaseRecord, Refusal, RelayEvent,
-    RelayEventRecord, Server, ServerConfig, TableEntry,
+    Client, Measurement, MeterData, Passwords, PlaintextPolicy, PriceNow, PurchaseRecord, Refusal,
+    RelayEvent, RelayEventRecord, Server, ServerConfig, TableEntry,
 };
 use prepaid_meter::time::{Date, DateTime, Time, Timestamp, UtcOffset};
 use prepaid_meter::units::{Energy, Money, Price};
@@ -373,6 +373,7 @@ fn now() -> Timestamp {
     dt(2024, 3, 1, 12, 0, 0).to_timestamp(UtcOffset::CHINA)
 }
 
+/// A server for a legacy master: plaintext parameter writes and relay control allowed.
 fn server() -> Server<TestMeter> {
     let passwords = Passwords::new([0x11, 0x11, 0x11])
         .with(2, [0x56, 0x34, 0x12])
@@ -383,6 +384,7 @@ fn server() -> Server<TestMeter> {
         TestMeter::new(METER),
         ServerConfig {
             passwords,
+            plaintext: PlaintextPolicy::ALL,
             ..ServerConfig::default()
         },
     )
@@ -768,7 +770,11 @@ fn parse_read(s: &mut Server<TestMeter>, di: Di) -> Response<'static> {
 fn relay_control_checks_password_level_and_validity() {
     // E24: trip 111111111111 with level 00 password 000000, valid until 2018-05-12 15:41:24.
     let e24 = hex("68111111111111681C1033333333333333334D3357744845384B5516");
-    let mut s = Server::new(TestMeter::new("111111111111"), ServerConfig::default()).unwrap();
+    let legacy = ServerConfig {
+        plaintext: PlaintextPolicy::ALL,
+        ..ServerConfig::default()
+    };
+    let mut s = Server::new(TestMeter::new("111111111111"), legacy).unwrap();
     let mut out = [0u8; 64];
     let before = dt(2018, 5, 12, 15, 41, 23).to_timestamp(UtcOffset::CHINA);
     let n = s.handle(&e24, before, &mut out).unwrap();

@@ -131,10 +131,16 @@ struct Rig {
 }
 
 impl Rig {
+    /// With plaintext compatibility, as the example starts by default.
     fn start(start: Timestamp) -> Rig {
+        Rig::start_with(start, true)
+    }
+
+    fn start_with(start: Timestamp, plaintext: bool) -> Rig {
         let address: Address = "000000000123".parse().unwrap();
         let config = sim::Config {
             address,
+            plaintext,
             ..sim::Config::default()
         };
         let meter = sim::shared(&config, start).unwrap();
@@ -611,6 +617,90 @@ fn relay_control_plain_sealed_and_expired() {
         ClientError::RelayRefused(RelayStatusWord::TRIP_KEEP_POWER)
     );
     assert!(rig.meter.lock().unwrap().meter().relay_closed());
+    rig.finish();
+}
+
+#[test]
+fn with_plaintext_off_only_sealed_commands_change_prices_and_the_relay() {
+    let start = cst(2024, 3, 1, 2, 0);
+    let mut rig = Rig::start_with(start, false);
+    let he = rig.head_end();
+    let mut counter = CommandCounter::new(sim::KEY_VERSION);
+    let valley = Di(0x0405_0104);
+    assert_eq!(rig.link.price(valley), Price::from_minor_per_kwh(3_500));
+    // Plain writes of a price, a money limit and a day table (level 02, right password):
+    // refused, nothing changed.
+    rig.link.client = rig.link.client.with_password(Password {
+        level: 2,
+        code: [0; 3],
+    });
+    for (di, value) in [
+        (valley, vec![0x00, 0x40, 0x00, 0x00]),
+        (Di(0x0400_1001), vec![0x00, 0x30, 0x00, 0x00]),
+        (Di(0x0401_0001), vec![0x04, 0x00, 0x00]),
+    ] {
+        assert_eq!(
+            rig.link.ask(|c, b| c.write(di, &value, b)).unwrap_err(),
+            ClientError::Refused(ErrorCode::UNAUTHORIZED),
+            "{di}"
+        );
+    }
+    assert_eq!(rig.link.price(valley), Price::from_minor_per_kwh(3_500));
+    assert_eq!(rig.link.money(Di(0x0400_1001)), yuan(20));
+    assert_eq!(
+        rig.link.text(Di(0x0401_0001)),
+        "00:00:4 08:00:2 12:00:3 17:00:2 19:00:1 21:00:3 23:00:4"
+    );
+    // Sealed 14H writes are not wired in the virtual meter: refused too (the security layer
+    // would decide on a real meter).
+    let sealed_write = Password {
+        level: Password::LEVEL_MAC,
+        code: [0; 3],
+    };
+    rig.link.client = rig.link.client.with_password(sealed_write);
+    assert!(matches!(
+        rig.link
+            .ask(|c, b| c.write(valley, &[0x00, 0x40, 0x00, 0x00], b))
+            .unwrap_err(),
+        ClientError::Refused(_)
+    ));
+    assert_eq!(rig.link.price(valley), Price::from_minor_per_kwh(3_500));
+
+    // A plain trip, even at level 00: refused, the relay stays closed and consumption goes on.
+    let until =
+        DateTime::from_timestamp(rig.now().checked_add_secs(300).unwrap(), UtcOffset::CHINA)
+            .unwrap();
+    rig.link.client = rig.link.client.with_password(Password {
+        level: 0,
+        code: [0; 3],
+    });
+    assert_eq!(
+        rig.link
+            .ask(|c, b| c.relay(RelayCommand::Trip, until, b))
+            .unwrap_err(),
+        ClientError::Refused(ErrorCode::UNAUTHORIZED)
+    );
+    assert!(rig.meter.lock().unwrap().meter().relay_closed());
+    assert_eq!(rig.link.text(TRIPS), "0");
+    rig.wait(3_600);
+    assert_eq!(rig.link.energy(FORWARD), Energy::from_kwh(2));
+
+    // The sealed (98H) trip still works.
+    let trip = Command::RelayControl(RelayControl {
+        action: RelayCommand::Trip,
+        delay: 0,
+    });
+    let (frame, _) = seal(
+        &he,
+        &mut counter,
+        &trip,
+        rig.now().checked_add_secs(300).unwrap(),
+    );
+    rig.link.sealed_relay(&frame).unwrap();
+    assert!(!rig.meter.lock().unwrap().meter().relay_closed());
+    assert_eq!(rig.link.text(TRIPS), "1");
+    rig.wait(3_600);
+    assert_eq!(rig.link.energy(FORWARD), Energy::from_kwh(2));
     rig.finish();
 }
 

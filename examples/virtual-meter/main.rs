@@ -12,6 +12,9 @@
 //!   --balance YUAN       first purchase at start-up, in yuan (default 100)
 //!   --customer DIGITS    customer number the account is opened for (default 000000000001)
 //!   --tiers on|off       monthly tiers on top of the TOU prices (default on)
+//!   --plaintext on|off   DL/T 645 plaintext compatibility: plain-password writes of prices,
+//!                        limits, tables and the clock, and plain relay control (default on;
+//!                        off: only sealed commands change them, as on a deployed meter)
 //!   --master HEX         master key, 32 hex digits, the meter's keys are derived from
 //!                        (default the test key 000102030405060708090A0B0C0D0E0F)
 //!
@@ -30,8 +33,12 @@
 //! The meter prints `listening on ADDR:PORT` once ready. It rates consumption with a 4-rate TOU
 //! tariff (sharp 0.80, peak 0.65, flat 0.5283, valley 0.35 yuan/kWh; see `sim::tariff_plan`)
 //! and runs a prepaid account (alarm 1 20.00, alarm 2 10.00, overdraft 50.00, hoarding
-//! 10 000.00). Passwords are `000000` at every level; plain relay control needs level 04 or
-//! better, writes level 02. Sealed commands (03H open account, recharge and identity
+//! 10 000.00). Passwords are `000000` at every level. With `--plaintext on` (the default: the
+//! example is a test bench for head-end software, much of which speaks only plaintext) plain
+//! relay control needs level 04 or better and writes level 02; with `--plaintext off` plain
+//! writes of money-affecting parameters and plain relay control are refused (`ERR` 04H,
+//! unauthorised). Three wrong passwords in a day lock plain commands out until local midnight.
+//! A wildcard address reaches the read functions only. Sealed commands (03H open account, recharge and identity
 //! authentication; 1CH at level 98H) are described in `sim.rs`. The security counter state
 //! that a real meter stores in non-volatile memory is kept in memory: restarting the example
 //! starts a freshly provisioned meter.
@@ -139,6 +146,13 @@ fn serve(args: &[String]) -> ExitCode {
                 }
                 _ => false,
             },
+            "--plaintext" => match value.as_str() {
+                "on" | "off" => {
+                    config.plaintext = value == "on";
+                    true
+                }
+                _ => false,
+            },
             "--master" => parse_hex16(value).map(|k| config.master = k).is_some(),
             _ => false,
         };
@@ -166,8 +180,10 @@ fn serve(args: &[String]) -> ExitCode {
         Err(e) => eprintln!("{e}"),
     }
     println!(
-        "meter {} with a {} W load",
-        config.address, config.load_watts
+        "meter {} with a {} W load, plaintext compatibility {}",
+        config.address,
+        config.load_watts,
+        if config.plaintext { "on" } else { "off" }
     );
     if let Some(path) = serial {
         let meter = meter.clone();

@@ -59,8 +59,8 @@ use prepaid_meter::account::{
 };
 use prepaid_meter::address::Address;
 use prepaid_meter::dlt645::{
-    Measurement, MeterData, PriceNow, PurchaseRecord, Refusal, RelayEvent, RelayEventRecord,
-    Server, ServerConfig, TableEntry,
+    Measurement, MeterData, PlaintextPolicy, PriceNow, PurchaseRecord, Refusal, RelayEvent,
+    RelayEventRecord, Server, ServerConfig, TableEntry,
 };
 use prepaid_meter::io::{FrameReader, FrameWriter, ReadError};
 use prepaid_meter::log::Ring;
@@ -117,6 +117,11 @@ pub struct Config {
     pub constant: u32,
     /// The master key the meter's keys are derived from (provisioning).
     pub master: [u8; 16],
+    /// DL/T 645 plaintext compatibility: plain-password writes of protected parameters (prices,
+    /// limits, tables, ...) and plain relay control ([`PlaintextPolicy::ALL`]). On by default:
+    /// the virtual meter is a test bench for head-end software, much of which only speaks
+    /// plaintext. Off, only sealed commands change them.
+    pub plaintext: bool,
 }
 
 impl Default for Config {
@@ -130,6 +135,7 @@ impl Default for Config {
             tiers: true,
             constant: 1_600,
             master: TEST_MASTER,
+            plaintext: true,
         }
     }
 }
@@ -882,12 +888,17 @@ impl MeterData for SimMeter {
 pub type Shared = Arc<Mutex<Server<SimMeter>>>;
 
 /// A simulated meter, started at host time `now`, behind a DL/T 645 server answering with 4
-/// preamble bytes.
+/// preamble bytes, with plaintext compatibility as `config.plaintext` says.
 pub fn shared(config: &Config, now: Timestamp) -> Result<Shared, String> {
     let server = Server::new(
         SimMeter::new(config, now)?,
         ServerConfig {
             preamble: 4,
+            plaintext: if config.plaintext {
+                PlaintextPolicy::ALL
+            } else {
+                PlaintextPolicy::NONE
+            },
             ..ServerConfig::default()
         },
     )

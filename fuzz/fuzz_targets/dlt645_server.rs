@@ -1,11 +1,16 @@
 //! The meter-side server on arbitrary frames never panics: it answers with a valid response
 //! from its own address (or the new one after 15H), or stays silent; broadcasts stay silent.
+//! Without plaintext compatibility no frame changes a money limit, a tariff table or the relay
+//! (the test meter has no security layer, so nothing is sealed); a frame to the wildcard
+//! changes nothing at all.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::{MeterData, Refusal, Server, ServerConfig, TableEntry};
+use prepaid_meter::dlt645::{
+    MeterData, PlaintextPolicy, Refusal, Server, ServerConfig, TableEntry,
+};
 use prepaid_meter::time::{DateTime, Timestamp};
 use prepaid_meter::units::{Energy, Money, Price};
 use prepaid_meter::wire::dlt645::registry::{EnergyKind, Limit};
@@ -18,6 +23,7 @@ struct Meter {
     address: Address,
     limits: [Money; 5],
     seasons: Vec<TableEntry>,
+    relayed: u32,
 }
 
 impl MeterData for Meter {
@@ -65,6 +71,7 @@ impl MeterData for Meter {
         _: OperatorCode,
         _: Timestamp,
     ) -> Result<(), Refusal> {
+        self.relayed += 1;
         Ok(())
     }
 }
@@ -84,8 +91,18 @@ fuzz_target!(|i: Input| {
         address: me,
         limits: [Money::ZERO; 5],
         seasons: vec![(1, 1, 1)],
+        relayed: 0,
     };
-    let mut server = Server::new(meter, ServerConfig::default()).unwrap();
+    let plaintext = if i.target & 0x80 != 0 {
+        PlaintextPolicy::ALL
+    } else {
+        PlaintextPolicy::NONE
+    };
+    let config = ServerConfig {
+        plaintext,
+        ..ServerConfig::default()
+    };
+    let mut server = Server::new(meter, config).unwrap();
     let to = match i.target % 4 {
         0 => me,
         1 => Address::WILDCARD,
@@ -107,7 +124,23 @@ fuzz_target!(|i: Input| {
     };
     let mut out = [0u8; 300];
     let now = Timestamp::from_unix(1_600_000_000 + i64::from(i.now));
-    if let Some(n) = server.handle(request, now, &mut out) {
+    let answer = server.handle(request, now, &mut out);
+    let m = server.meter();
+    let protected_unchanged = m.limits == [Money::ZERO; 5] && m.seasons == [(1, 1, 1)];
+    if plaintext == PlaintextPolicy::NONE {
+        assert!(
+            protected_unchanged,
+            "a protected parameter changed in plaintext"
+        );
+        assert_eq!(m.relayed, 0, "plain relay control executed");
+    }
+    if !i.raw && to == Address::WILDCARD {
+        assert!(
+            protected_unchanged && m.relayed == 0 && m.address == me,
+            "a wildcard frame changed the meter"
+        );
+    }
+    if let Some(n) = answer {
         let frame = Frame::new_checked(skip_preamble(&out[..n])).expect("answers are frames");
         let repr = FrameRepr::parse(&frame).expect("answers parse");
         assert!(repr.control.is_response());

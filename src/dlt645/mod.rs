@@ -37,4 +37,4 @@ pub use meter::{
     Measurement, MeterData, PriceNow, PurchaseRecord, Refusal, RelayEvent, RelayEventRecord,
     TableEntry,
 };
-pub use server::{ConfigError, Passwords, Server, ServerConfig};
+pub use server::{ConfigError, Passwords, PlaintextPolicy, Server, ServerConfig, ServerState};

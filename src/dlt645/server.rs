@@ -8,22 +8,32 @@
 //! |---|---|
 //! | not a valid frame, or a response | silence |
 //! | addressed to another meter | silence |
+//! | wildcard address (`A` nibbles) and a function other than 11H, 12H, 13H, 01H | silence, nothing done |
 //! | broadcast address (08H time, 16H freeze act; others ignored) | silence, always |
 //! | data that do not fit the function code | error answer, `ERR` = other |
 //! | 11H read of an unknown identifier | error answer, `ERR` = no requested data |
 //! | 11H read longer than `max_read_len` | first part with D5 set; 12H follow-ups with `SEQ` 1, 2, ... |
-//! | 14H, 19H, 1AH, 1BH, 1CH with a wrong password, or a level above the one required | `ERR` = unauthorised |
 //! | 14H of a read-only identifier | `ERR` = unauthorised |
+//! | plain 14H (levels 00..09) of a [protected](Access::Protected) identifier (prices, tiers, money limits, customer number, tariff tables, clock, ...) without [`PlaintextPolicy::parameters`] | `ERR` = unauthorised, password not compared |
+//! | plain 1CH (levels 00..09) without [`PlaintextPolicy::relay`] | `ERR` = unauthorised, password not compared |
+//! | 14H, 18H, 19H, 1AH, 1BH, plain 1CH once [`password_daily_limit`](ServerConfig::password_daily_limit) wrong passwords were sent this local day | `ERR` = unauthorised, password not compared, until the next local midnight |
+//! | the same with a wrong password (counted), or a level above the one required (not counted) | `ERR` = unauthorised |
 //! | 1CH whose valid-until time has passed | `ERR` = other |
 //! | password level 98H/99H (sealed) | [`MeterData::sealed`] decides |
 //! | 03H | [`MeterData::security`] decides; errors as `SERR` |
 //! | a refusal by the meter | the [`Refusal`]'s `ERR` bits |
 //!
+//! Every refused command leaves the meter unchanged. By default money, the tariff and the relay
+//! change only through sealed commands, whose counter the security layer behind
+//! [`MeterData::sealed`] and [`MeterData::security`] keeps (DESIGN.md, Security); plain
+//! passwords still guard the meter number and the clears (19H, 1AH, 1BH).
+//! [`PlaintextPolicy`] re-opens the plain paths for legacy masters.
+//!
 //! Follow-up frames are stateless: the server regenerates the answer and sends part `SEQ`, so
 //! a value that changes between two follow-ups may be torn; masters read long blocks quickly.
 //!
-//! The server's own state is the passwords (changed by 18H); [`Server::passwords`] gives them
-//! for storage.
+//! The server's own state is the passwords (changed by 18H) and the wrong-password record;
+//! [`Server::state`] gives them for storage and [`Server::restore`] takes them back.
 
 use core::fmt;
 
@@ -32,6 +42,7 @@ use subtle::ConstantTimeEq;
 use super::meter::{Measurement, MeterData, PriceNow, Refusal, RelayEvent, TableEntry};
 use crate::address::Address;
 use crate::bcd::{self, DateTimeFormat, NumberFormat};
+use crate::security::{FailureRecord, Lockout, LockoutPolicy};
 use crate::time::{DateTime, Timestamp, UtcOffset};
 use crate::units::{Energy, Money, Price};
 use crate::wire::dlt645::registry::{
@@ -54,6 +65,8 @@ pub enum ConfigError {
     ReadLength,
     /// A password level above 9.
     Level,
+    /// A daily wrong-password limit of zero (it would lock plaintext commands out for good).
+    FailureLimit,
 }
 
 impl fmt::Display for ConfigError {
@@ -62,6 +75,7 @@ impl fmt::Display for ConfigError {
             ConfigError::Preamble => "at most 4 preamble bytes",
             ConfigError::ReadLength => "max_read_len must lie in 16..=200",
             ConfigError::Level => "password levels are 0..=9",
+            ConfigError::FailureLimit => "the daily wrong-password limit must be at least 1",
         })
     }
 }
@@ -114,6 +128,50 @@ impl Default for Passwords {
     }
 }
 
+/// DL/T 645 plaintext compatibility: which protected operations a [`Server`] also accepts with
+/// a plain password (levels 00..09) instead of a sealed command (98H/99H). Everything is off by
+/// default.
+///
+/// A plain password travels in clear in every frame and a plain command carries no counter:
+/// anyone who hears one frame can send it again, and a plain relay command stays valid until
+/// its own valid-until time. Turn these on only for legacy masters and test benches, on links
+/// nobody else can reach.
+///
+/// ```
+/// use prepaid_meter::dlt645::{PlaintextPolicy, ServerConfig};
+/// // A test bench for head-end software that writes prices and trips relays in plaintext.
+/// let config = ServerConfig {
+///     plaintext: PlaintextPolicy::ALL,
+///     ..ServerConfig::default()
+/// };
+/// assert_eq!(ServerConfig::default().plaintext, PlaintextPolicy::NONE);
+/// # let _ = config;
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PlaintextPolicy {
+    /// 14H writes of [protected](Access::Protected) identifiers (prices, tiers, money limits,
+    /// customer number, tariff tables and switch times, clock, settlement days, trip delay)
+    /// with a plain password of the entry's level.
+    pub parameters: bool,
+    /// 1CH relay control with a plain password of [`ServerConfig::relay_level`].
+    pub relay: bool,
+}
+
+impl PlaintextPolicy {
+    /// Sealed commands only (the default).
+    pub const NONE: PlaintextPolicy = PlaintextPolicy {
+        parameters: false,
+        relay: false,
+    };
+    /// Plain parameter writes and plain relay control both accepted (legacy masters).
+    pub const ALL: PlaintextPolicy = PlaintextPolicy {
+        parameters: true,
+        relay: true,
+    };
+}
+
 /// How a [`Server`] behaves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerConfig {
@@ -128,8 +186,16 @@ pub struct ServerConfig {
     pub max_read_len: u8,
     /// The lowest password level allowed to clear demand, events or the meter (default 2).
     pub clear_level: u8,
-    /// The lowest password level allowed to send plaintext relay commands (default 4).
+    /// The lowest password level allowed to send plaintext relay commands (default 4), when
+    /// [`PlaintextPolicy::relay`] allows them at all.
     pub relay_level: u8,
+    /// Plaintext compatibility (default: none; sealed commands only).
+    pub plaintext: PlaintextPolicy,
+    /// Wrong plain passwords accepted per local day (at [`offset`](Self::offset)), at least 1
+    /// (default 3). When the limit is reached, every command checked by a plain password (14H,
+    /// 18H, 19H, 1AH, 1BH, plain 1CH) is refused, right password or not, until the next local
+    /// midnight. Sealed commands are not affected (the security layer counts its own failures).
+    pub password_daily_limit: u16,
 }
 
 impl Default for ServerConfig {
@@ -141,8 +207,26 @@ impl Default for ServerConfig {
             max_read_len: MAX_READ_DATA_LEN as u8,
             clear_level: 2,
             relay_level: 4,
+            plaintext: PlaintextPolicy::NONE,
+            password_daily_limit: 3,
         }
     }
+}
+
+/// The server's own state, for storage in non-volatile memory: the passwords (changed by 18H)
+/// and the wrong-password record.
+///
+/// Plain data. Store it whenever it changed ([`Server::state`] after [`Server::handle`]) and
+/// before sending the answer: a meter that forgets its failure count on a power cycle gives
+/// an attacker a fresh day of guesses per cycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ServerState {
+    /// The passwords.
+    pub passwords: Passwords,
+    /// Wrong plain passwords: today's count (local day at [`ServerConfig::offset`]) and the
+    /// count since the last right one.
+    pub failures: FailureRecord,
 }
 
 /// The meter side of DL/T 645-2007, over a [`MeterData`].
@@ -150,6 +234,8 @@ impl Default for ServerConfig {
 pub struct Server<M> {
     meter: M,
     config: ServerConfig,
+    lockout: LockoutPolicy,
+    failures: FailureRecord,
 }
 
 /// Collects the part of an answer that belongs in one frame.
@@ -209,6 +295,15 @@ fn price_mantissa(p: Price) -> i64 {
     i64::from(p.minor_per_kwh())
 }
 
+/// The functions a frame to a wildcard address may carry: those that change nothing (11H,
+/// 12H, 13H, and the DL/T 645-1997 read 01H).
+const fn wildcard_allowed(function: Function) -> bool {
+    matches!(
+        function,
+        Function::Read | Function::ReadFollowUp | Function::ReadAddress | Function::Read1997
+    )
+}
+
 fn number_format(entry: &DiEntry) -> Result<NumberFormat, ErrorCode> {
     match entry.format {
         Format::Number(f) => Ok(f),
@@ -228,7 +323,43 @@ impl<M: MeterData> Server<M> {
         if config.clear_level > 9 || config.relay_level > 9 {
             return Err(ConfigError::Level);
         }
-        Ok(Server { meter, config })
+        // Wrong passwords lock out for the rest of the local day; they never suspend the meter
+        // (a suspension needs a local action, which the protocol has no way to ask for).
+        let lockout = LockoutPolicy::new(config.password_daily_limit, u32::MAX, config.offset)
+            .map_err(|_| ConfigError::FailureLimit)?;
+        Ok(Server {
+            meter,
+            config,
+            lockout,
+            failures: FailureRecord::default(),
+        })
+    }
+
+    /// A server over `meter` with stored state (after a restart): the passwords of `state`
+    /// replace those of `config`, and the wrong-password record carries on.
+    pub fn restore(
+        meter: M,
+        config: ServerConfig,
+        state: ServerState,
+    ) -> Result<Server<M>, ConfigError> {
+        let mut server = Server::new(meter, config)?;
+        server.config.passwords = state.passwords;
+        server.failures = state.failures;
+        Ok(server)
+    }
+
+    /// The server's state, for storage (see [`ServerState`]).
+    pub fn state(&self) -> ServerState {
+        ServerState {
+            passwords: self.config.passwords.clone(),
+            failures: self.failures,
+        }
+    }
+
+    /// `true` while wrong passwords lock plaintext commands out (until the local midnight after
+    /// the daily limit was reached).
+    pub fn is_locked(&self, now: Timestamp) -> bool {
+        self.failures.lockout(&self.lockout, now) != Lockout::Open
     }
 
     /// The meter.
@@ -290,11 +421,15 @@ impl<M: MeterData> Server<M> {
             }
             return None;
         }
+        let function = repr.control.function;
+        // A wildcard reaches every meter on the bus: only reads may be sent to one.
+        if repr.address.has_wildcard() && !wildcard_allowed(function) {
+            return None;
+        }
         if !repr.address.matches(me) {
             return None;
         }
         let mut scratch = [0u8; MAX_READ_DATA_LEN];
-        let function = repr.control.function;
         let (from, response) = match Request::parse(repr) {
             Err(_) => (
                 me,
@@ -420,9 +555,10 @@ impl<M: MeterData> Server<M> {
                     (0x04, 0x00, 0x0C, n @ 1..=10) => n - 1,
                     _ => return Err(OTHER),
                 };
-                if new.level != target || !self.config.passwords.verify(old, target) {
+                if new.level != target {
                     return Err(ErrorCode::UNAUTHORIZED);
                 }
+                self.check_password(old, target, now)?;
                 self.config.passwords = self
                     .config
                     .passwords
@@ -483,14 +619,11 @@ impl<M: MeterData> Server<M> {
                     n2,
                     valid_until,
                 } => {
-                    if password.is_sealed()
-                        || !self
-                            .config
-                            .passwords
-                            .verify(password, self.config.relay_level)
-                    {
+                    // Plain relay control carries no counter: refused unless opted in.
+                    if !self.config.plaintext.relay || password.is_sealed() {
                         return Err(ErrorCode::UNAUTHORIZED);
                     }
+                    self.check_password(password, self.config.relay_level, now)?;
                     if matches!(command, RelayCommand::Unknown(_)) {
                         return Err(OTHER);
                     }
@@ -531,13 +664,27 @@ impl<M: MeterData> Server<M> {
         if password.is_sealed() {
             return self.meter.sealed(request, now).map_err(Refusal::error_code);
         }
-        if self
-            .config
-            .passwords
-            .verify(password, self.config.clear_level)
-        {
+        self.check_password(password, self.config.clear_level, now)
+    }
+
+    /// Checks a plain password for a command that needs level `required` or higher. While the
+    /// daily failure limit is reached, every password is refused without being compared. A
+    /// password of a level too low is refused without counting (it is no guess at a higher
+    /// level's code); a wrong code counts one failure.
+    fn check_password(
+        &mut self,
+        password: Password,
+        required: u8,
+        now: Timestamp,
+    ) -> Result<(), ErrorCode> {
+        if self.is_locked(now) || password.level > required {
+            return Err(ErrorCode::UNAUTHORIZED);
+        }
+        if self.config.passwords.verify(password, required) {
+            self.failures.record_success();
             Ok(())
         } else {
+            self.failures.record_failure(&self.lockout, now);
             Err(ErrorCode::UNAUTHORIZED)
         }
     }
@@ -769,15 +916,19 @@ impl<M: MeterData> Server<M> {
         if entry.is_block(di) {
             return Err(OTHER);
         }
-        let Access::ReadWrite { level } = entry.access else {
-            return Err(ErrorCode::UNAUTHORIZED);
+        let (level, protected) = match entry.access {
+            Access::ReadWrite { level } => (level, false),
+            Access::Protected { level } => (level, true),
+            Access::Read | Access::WriteOnly => return Err(ErrorCode::UNAUTHORIZED),
         };
         if password.is_sealed() {
             return self.meter.sealed(request, now).map_err(Refusal::error_code);
         }
-        if !self.config.passwords.verify(password, level) {
+        // A plain password is no protection for money: refused before it is even checked.
+        if protected && !self.config.plaintext.parameters {
             return Err(ErrorCode::UNAUTHORIZED);
         }
+        self.check_password(password, level, now)?;
         let mut buf = [0u8; 255];
         let bytes = value.copy_to(&mut buf).ok_or(OTHER)?;
         let v = entry.format.decode(bytes).map_err(|_| OTHER)?;

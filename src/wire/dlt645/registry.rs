@@ -10,6 +10,18 @@
 //! plain data bytes (after -33H) into a [`Value`]; a block answer holds several values of the
 //! entry's format back to back ([`Format::decode_block`]).
 //!
+//! Every entry says who may write it ([`Access`]). A writable identifier whose value changes
+//! what a customer pays or the purchase rules is [`Access::Protected`]: a meter-side server
+//! takes it only through the sealed path (password level 98H/99H), or with a plain password
+//! under an explicit plaintext-compatibility setting. Protected are the rate prices
+//! (`0405xxxx`), the tier thresholds and prices (`0406xxxx`), the money limits
+//! (`04001001..05`), the customer number (`0400040E`, checked by purchases), the time-zone
+//! and day tables (`0401xxxx`, `0402xxxx`) and their sizes (`040002xx`), the switch times
+//! (`04000106..09`), the date and time (`04000101`, `04000102`: they select the tariff
+//! period), the settlement days (`04000B01..03`: tiers settle on them) and the trip delay
+//! (`04001401`: how long supply continues after the credit is gone). The meter number
+//! (`04000402`) is the only parameter left [`Access::ReadWrite`] with a plain password.
+//!
 //! ```
 //! use prepaid_meter::wire::dlt645::{Di, registry::{self, Access, Item, Unit}};
 //! let e = registry::lookup(Di(0x0090_0200)).unwrap();
@@ -20,7 +32,9 @@
 //! assert_eq!(v.to_string(), "198.56");
 //! assert!(registry::lookup(Di(0x0001_FF00)).is_some()); // block read
 //! assert!(registry::lookup(Di(0x3332_3433)).is_none());
-//! assert_eq!(registry::lookup(Di(0x0400_1001)).unwrap().access, Access::ReadWrite { level: 2 });
+//! // Money limits change what a customer pays: sealed writes only (plaintext level 2 on opt-in).
+//! assert_eq!(registry::lookup(Di(0x0400_1001)).unwrap().access, Access::Protected { level: 2 });
+//! assert_eq!(registry::lookup(Di(0x0400_0402)).unwrap().access, Access::ReadWrite { level: 2 });
 //! ```
 //!
 //! Identifiers and formats come from public firmware and tools (see the crate's reference
@@ -88,6 +102,16 @@ pub enum Access {
     /// Read, and write (14H) with a password of `level` or a higher one (a lower number).
     ReadWrite {
         /// The least privileged password level allowed to write.
+        level: u8,
+    },
+    /// Read, and write (14H) only through the sealed path (password level 98H/99H: the
+    /// security layer verifies a MAC and a counter), because the value changes what a customer
+    /// pays or the purchase rules. A server may accept a plain password of `level` or higher
+    /// for DL/T 645 plaintext compatibility, if configured to
+    /// ([`PlaintextPolicy::parameters`](crate::dlt645::PlaintextPolicy::parameters)).
+    Protected {
+        /// The least privileged plain password level allowed to write under plaintext
+        /// compatibility.
         level: u8,
     },
     /// Never read; changed by a dedicated command (the passwords, through 18H).
@@ -724,6 +748,8 @@ const fn e(
 const NO_BLOCK: (bool, bool) = (false, false);
 const R: Access = Access::Read;
 const RW: Access = Access::ReadWrite { level: 2 };
+/// Changes what a customer pays or the purchase rules: sealed writes (plain level 2 on opt-in).
+const PW: Access = Access::Protected { level: 2 };
 const fn num(f: NumberFormat) -> Format {
     Format::Number(f)
 }
@@ -767,36 +793,36 @@ pub const REGISTRY: &[DiEntry] = &[
     e(0x1E00_0001, 0x00, 0x01, NO_BLOCK, "close count", num(NumberFormat::NNNNNN), Unit::None, R, Item::CloseCount),
     e(0x1E00_0101, 0x01, 0x0A, NO_BLOCK, "close record", Format::Record(EVENT_RECORD), Unit::None, R, Item::CloseRecord),
     // Parameters.
-    e(0x0400_0101, 0x01, 0x01, NO_BLOCK, "date", Format::DateWeekday, Unit::None, RW, Item::Date),
-    e(0x0400_0102, 0x01, 0x02, NO_BLOCK, "time", Format::Time, Unit::None, RW, Item::Time),
-    e(0x0400_0106, 0x01, 0x06, NO_BLOCK, "time-zone table switch time", Format::DateTime(DateTimeFormat::YYMMDDhhmm), Unit::None, RW, Item::SwitchTime(Switch::Seasons)),
-    e(0x0400_0107, 0x01, 0x07, NO_BLOCK, "day-table set switch time", Format::DateTime(DateTimeFormat::YYMMDDhhmm), Unit::None, RW, Item::SwitchTime(Switch::DayTables)),
-    e(0x0400_0108, 0x01, 0x08, NO_BLOCK, "price set switch time", Format::DateTime(DateTimeFormat::YYMMDDhhmm), Unit::None, RW, Item::SwitchTime(Switch::Prices)),
-    e(0x0400_0109, 0x01, 0x09, NO_BLOCK, "tier set switch time", Format::DateTime(DateTimeFormat::YYMMDDhhmm), Unit::None, RW, Item::SwitchTime(Switch::Tiers)),
-    e(0x0400_0201, 0x02, 0x01, NO_BLOCK, "yearly time zones", num(NN), Unit::None, RW, Item::Count(CountParam::Zones)),
-    e(0x0400_0202, 0x02, 0x02, NO_BLOCK, "day tables", num(NN), Unit::None, RW, Item::Count(CountParam::DayTables)),
-    e(0x0400_0203, 0x02, 0x03, NO_BLOCK, "periods per day", num(NN), Unit::None, RW, Item::Count(CountParam::Periods)),
-    e(0x0400_0204, 0x02, 0x04, NO_BLOCK, "tariffs", num(NN), Unit::None, RW, Item::Count(CountParam::Tariffs)),
-    e(0x0400_0205, 0x02, 0x05, NO_BLOCK, "public holidays", num(NumberFormat::NNNN), Unit::None, RW, Item::Count(CountParam::Holidays)),
-    e(0x0400_0207, 0x02, 0x07, NO_BLOCK, "tiers", num(NN), Unit::None, RW, Item::Count(CountParam::Tiers)),
+    e(0x0400_0101, 0x01, 0x01, NO_BLOCK, "date", Format::DateWeekday, Unit::None, PW, Item::Date),
+    e(0x0400_0102, 0x01, 0x02, NO_BLOCK, "time", Format::Time, Unit::None, PW, Item::Time),
+    e(0x0400_0106, 0x01, 0x06, NO_BLOCK, "time-zone table switch time", Format::DateTime(DateTimeFormat::YYMMDDhhmm), Unit::None, PW, Item::SwitchTime(Switch::Seasons)),
+    e(0x0400_0107, 0x01, 0x07, NO_BLOCK, "day-table set switch time", Format::DateTime(DateTimeFormat::YYMMDDhhmm), Unit::None, PW, Item::SwitchTime(Switch::DayTables)),
+    e(0x0400_0108, 0x01, 0x08, NO_BLOCK, "price set switch time", Format::DateTime(DateTimeFormat::YYMMDDhhmm), Unit::None, PW, Item::SwitchTime(Switch::Prices)),
+    e(0x0400_0109, 0x01, 0x09, NO_BLOCK, "tier set switch time", Format::DateTime(DateTimeFormat::YYMMDDhhmm), Unit::None, PW, Item::SwitchTime(Switch::Tiers)),
+    e(0x0400_0201, 0x02, 0x01, NO_BLOCK, "yearly time zones", num(NN), Unit::None, PW, Item::Count(CountParam::Zones)),
+    e(0x0400_0202, 0x02, 0x02, NO_BLOCK, "day tables", num(NN), Unit::None, PW, Item::Count(CountParam::DayTables)),
+    e(0x0400_0203, 0x02, 0x03, NO_BLOCK, "periods per day", num(NN), Unit::None, PW, Item::Count(CountParam::Periods)),
+    e(0x0400_0204, 0x02, 0x04, NO_BLOCK, "tariffs", num(NN), Unit::None, PW, Item::Count(CountParam::Tariffs)),
+    e(0x0400_0205, 0x02, 0x05, NO_BLOCK, "public holidays", num(NumberFormat::NNNN), Unit::None, PW, Item::Count(CountParam::Holidays)),
+    e(0x0400_0207, 0x02, 0x07, NO_BLOCK, "tiers", num(NN), Unit::None, PW, Item::Count(CountParam::Tiers)),
     e(0x0400_0401, 0x04, 0x01, NO_BLOCK, "communication address", Format::Digits(6), Unit::None, R, Item::Address),
     e(0x0400_0402, 0x04, 0x02, NO_BLOCK, "meter number", Format::Digits(6), Unit::None, RW, Item::MeterNumber),
-    e(0x0400_040E, 0x04, 0x0E, NO_BLOCK, "customer number", Format::Digits(6), Unit::None, RW, Item::CustomerNumber),
+    e(0x0400_040E, 0x04, 0x0E, NO_BLOCK, "customer number", Format::Digits(6), Unit::None, PW, Item::CustomerNumber),
     e(0x0400_0501, 0x05, 0x07, NO_BLOCK, "meter status word", Format::Hex(2), Unit::None, R, Item::StatusWord),
-    e(0x0400_0B01, 0x0B, 0x03, NO_BLOCK, "settlement day", Format::DayHour, Unit::None, RW, Item::SettlementDay),
+    e(0x0400_0B01, 0x0B, 0x03, NO_BLOCK, "settlement day", Format::DayHour, Unit::None, PW, Item::SettlementDay),
     e(0x0400_0C01, 0x0C, 0x0A, NO_BLOCK, "password", Format::Password, Unit::None, Access::WriteOnly, Item::Password),
-    e(0x0400_1001, 0x10, 0x05, NO_BLOCK, "money limit", num(NumberFormat::XXXXXX_XX), Unit::Yuan, RW, Item::Limit),
-    e(0x0400_1401, 0x14, 0x01, NO_BLOCK, "trip delay", num(NumberFormat::NNNN), Unit::Minute, RW, Item::TripDelay),
-    e(0x0401_0000, 0x00, 0x00, NO_BLOCK, "time-zone table, set 1", Format::Table { kind: TableKind::Seasons, max: 14 }, Unit::None, RW, Item::Seasons),
-    e(0x0401_0001, 0x00, 0x08, NO_BLOCK, "day table, set 1", Format::Table { kind: TableKind::DayPeriods, max: 14 }, Unit::None, RW, Item::DayTable),
-    e(0x0402_0000, 0x00, 0x00, NO_BLOCK, "time-zone table, set 2", Format::Table { kind: TableKind::Seasons, max: 14 }, Unit::None, RW, Item::Seasons),
-    e(0x0402_0001, 0x00, 0x08, NO_BLOCK, "day table, set 2", Format::Table { kind: TableKind::DayPeriods, max: 14 }, Unit::None, RW, Item::DayTable),
-    e(0x0405_0101, 0x02, 0x3F, (false, true), "rate price", num(NumberFormat::XXXX_XXXX), Unit::YuanPerKwh, RW, Item::Price),
+    e(0x0400_1001, 0x10, 0x05, NO_BLOCK, "money limit", num(NumberFormat::XXXXXX_XX), Unit::Yuan, PW, Item::Limit),
+    e(0x0400_1401, 0x14, 0x01, NO_BLOCK, "trip delay", num(NumberFormat::NNNN), Unit::Minute, PW, Item::TripDelay),
+    e(0x0401_0000, 0x00, 0x00, NO_BLOCK, "time-zone table, set 1", Format::Table { kind: TableKind::Seasons, max: 14 }, Unit::None, PW, Item::Seasons),
+    e(0x0401_0001, 0x00, 0x08, NO_BLOCK, "day table, set 1", Format::Table { kind: TableKind::DayPeriods, max: 14 }, Unit::None, PW, Item::DayTable),
+    e(0x0402_0000, 0x00, 0x00, NO_BLOCK, "time-zone table, set 2", Format::Table { kind: TableKind::Seasons, max: 14 }, Unit::None, PW, Item::Seasons),
+    e(0x0402_0001, 0x00, 0x08, NO_BLOCK, "day table, set 2", Format::Table { kind: TableKind::DayPeriods, max: 14 }, Unit::None, PW, Item::DayTable),
+    e(0x0405_0101, 0x02, 0x3F, (false, true), "rate price", num(NumberFormat::XXXX_XXXX), Unit::YuanPerKwh, PW, Item::Price),
     // Tiered prices, 2009 layout (unverified): 040600xx/040602xx thresholds, 040601xx/040603xx prices.
-    e(0x0406_0001, 0x00, 0x06, NO_BLOCK, "tier threshold, set 1", num(NumberFormat::XXXXXX_XX), Unit::Kwh, RW, Item::TierThreshold),
-    e(0x0406_0101, 0x01, 0x07, NO_BLOCK, "tier price, set 1", num(NumberFormat::XXXX_XXXX), Unit::YuanPerKwh, RW, Item::TierPrice),
-    e(0x0406_0201, 0x02, 0x06, NO_BLOCK, "tier threshold, set 2", num(NumberFormat::XXXXXX_XX), Unit::Kwh, RW, Item::TierThreshold),
-    e(0x0406_0301, 0x03, 0x07, NO_BLOCK, "tier price, set 2", num(NumberFormat::XXXX_XXXX), Unit::YuanPerKwh, RW, Item::TierPrice),
+    e(0x0406_0001, 0x00, 0x06, NO_BLOCK, "tier threshold, set 1", num(NumberFormat::XXXXXX_XX), Unit::Kwh, PW, Item::TierThreshold),
+    e(0x0406_0101, 0x01, 0x07, NO_BLOCK, "tier price, set 1", num(NumberFormat::XXXX_XXXX), Unit::YuanPerKwh, PW, Item::TierPrice),
+    e(0x0406_0201, 0x02, 0x06, NO_BLOCK, "tier threshold, set 2", num(NumberFormat::XXXXXX_XX), Unit::Kwh, PW, Item::TierThreshold),
+    e(0x0406_0301, 0x03, 0x07, NO_BLOCK, "tier price, set 2", num(NumberFormat::XXXX_XXXX), Unit::YuanPerKwh, PW, Item::TierPrice),
     // Frozen records: DI0 = n-th most recent.
     e(0x0504_0001, 0x00, 0xFE, NO_BLOCK, "hourly freeze time", Format::DateTime(DateTimeFormat::YYMMDDhhmm), Unit::None, R, Item::FreezeTime(FreezeKind::Hourly)),
     e(0x0504_0101, 0x01, 0xFE, NO_BLOCK, "hourly frozen forward active energy", num(NumberFormat::XXXXXX_XX), Unit::Kwh, R, Item::FrozenForward(FreezeKind::Hourly)),
@@ -876,6 +902,52 @@ mod tests {
             }
             assert!(a.format.fixed_len() != Some(0));
         }
+    }
+
+    #[test]
+    fn money_parameters_are_protected() {
+        for entry in REGISTRY {
+            let money = matches!(
+                entry.item,
+                Item::Price
+                    | Item::TierPrice
+                    | Item::TierThreshold
+                    | Item::Limit
+                    | Item::CustomerNumber
+                    | Item::Seasons
+                    | Item::DayTable
+                    | Item::SwitchTime(_)
+                    | Item::Count(_)
+                    | Item::Date
+                    | Item::Time
+                    | Item::SettlementDay
+                    | Item::TripDelay
+            );
+            if money {
+                assert_eq!(
+                    entry.access,
+                    Access::Protected { level: 2 },
+                    "{}",
+                    entry.name
+                );
+            } else {
+                assert!(
+                    !matches!(entry.access, Access::Protected { .. }),
+                    "{}",
+                    entry.name
+                );
+            }
+        }
+        for di in [0x0405_0101, 0x0406_0303, 0x0400_1005, 0x0400_040E] {
+            assert!(matches!(
+                lookup(Di(di)).map(|e| e.access),
+                Some(Access::Protected { .. })
+            ));
+        }
+        assert_eq!(
+            lookup(Di(0x0400_0402)).map(|e| e.access),
+            Some(Access::ReadWrite { level: 2 })
+        );
     }
 
     #[test]
