@@ -819,3 +819,35 @@ fn server_state_round_trips_through_serde() {
     assert_eq!(back, state);
     assert_eq!(back.failures.today, 1);
 }
+
+#[test]
+fn plaintext_meter_clear_needs_the_parameters_opt_in() {
+    // Clearing the meter resets the energy that money depends on.
+    let mut s = server(PlaintextPolicy::NONE);
+    let before = s.meter().clone();
+    assert_eq!(
+        send(&mut s, &client(LEVEL2), &meter_clear(LEVEL2)),
+        UNAUTHORIZED
+    );
+    assert_eq!(*s.meter(), before);
+    assert_eq!(
+        s.state().failures.today,
+        0,
+        "refused before the password is compared"
+    );
+    let relay_only = PlaintextPolicy {
+        parameters: false,
+        relay: true,
+    };
+    let mut s = server(relay_only);
+    assert_eq!(
+        send(&mut s, &client(LEVEL2), &meter_clear(LEVEL2)),
+        UNAUTHORIZED
+    );
+    let mut s = server(PlaintextPolicy {
+        parameters: true,
+        relay: false,
+    });
+    assert_eq!(send(&mut s, &client(LEVEL2), &meter_clear(LEVEL2)), ACK);
+    assert_eq!(s.meter().cleared, vec!["meter"]);
+}

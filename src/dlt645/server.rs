@@ -153,7 +153,8 @@ impl Default for Passwords {
 pub struct PlaintextPolicy {
     /// 14H writes of [protected](Access::Protected) identifiers (prices, tiers, money limits,
     /// customer number, tariff tables and switch times, clock, settlement days, trip delay)
-    /// with a plain password of the entry's level.
+    /// with a plain password of the entry's level, and 1AH meter clear with a plain password of
+    /// [`ServerConfig::clear_level`].
     pub parameters: bool,
     /// 1CH relay control with a plain password of [`ServerConfig::relay_level`].
     pub relay: bool,
@@ -582,6 +583,11 @@ impl<M: MeterData> Server<M> {
                         .sealed(request, now)
                         .map_err(Refusal::error_code)?;
                 } else {
+                    // Clearing the meter resets the energy (and the tier consumption) that
+                    // money depends on: a plain password does not suffice unless opted in.
+                    if !self.config.plaintext.parameters {
+                        return Err(ErrorCode::UNAUTHORIZED);
+                    }
                     self.authorize_clear(request, password, now)?;
                     self.meter
                         .meter_clear(operator)
