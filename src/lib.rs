@@ -36,8 +36,8 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | *(none)* | the whole core: `no_std`, no allocator |
-//! | `alloc` | conveniences over `alloc` collections |
-//! | `std` | `std` conveniences (implies `alloc`) |
+//! | `alloc` | `tariff::BatchPlan`: batch rating of interval series for servers |
+//! | `std` | implies `alloc`; the `std` critical-section implementation and `std` support in serde and embedded-io |
 //! | `serde` | `Serialize`/`Deserialize` for the value types; works without `std` |
 //! | `defmt` | `defmt::Format` for the value and error types |
 //! | `hal` | [`hal`]: an embedded-hal 1.0 pulse input that feeds [`metering::PulseCounter`] |
