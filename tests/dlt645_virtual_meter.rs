@@ -14,7 +14,9 @@
 #[path = "../examples/virtual-meter/sim.rs"]
 mod sim;
 
-use std::convert::Infallible;
+mod rng_support;
+use rng_support::TestRng;
+
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -35,7 +37,6 @@ use prepaid_meter::wire::dlt645::{
     Data, Di, ErrorCode, OperatorCode, Password, RelayCommand, RelayOrder, RelayStatusWord,
     Request, Response, SecurityErrorWord,
 };
-use rand_core::{TryCryptoRng, TryRng};
 
 struct Link {
     client: Client,
@@ -703,30 +704,6 @@ fn with_plaintext_off_only_sealed_commands_change_prices_and_the_relay() {
     assert_eq!(rig.link.energy(FORWARD), Energy::from_kwh(2));
     rig.finish();
 }
-
-/// A deterministic generator for the head-end's challenge.
-struct TestRng(u64);
-
-impl TryRng for TestRng {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok(self.try_next_u64()? as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        Ok(self.0)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for b in dst {
-            *b = self.try_next_u64()? as u8;
-        }
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for TestRng {}
 
 #[test]
 fn identity_authentication_then_a_session_recharge() {

@@ -2,6 +2,9 @@
 //! replays refused across a restart, sessions, key updates, lock-out, the two-phase commit.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
+mod rng_support;
+use rng_support::TestRng;
+
 use prepaid_meter::address::Address;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::relay::RelayCommand;
@@ -13,7 +16,7 @@ use prepaid_meter::security::{
 };
 use prepaid_meter::time::{Timestamp, UtcOffset};
 use prepaid_meter::units::{Money, Price};
-use rand_core::{Infallible, TryCryptoRng, TryRng};
+use rand_core::{TryCryptoRng, TryRng};
 
 const MASTER: [u8; 16] = [0x5A; 16];
 const NOW: i64 = 1_720_000_000;
@@ -29,29 +32,6 @@ fn later(secs: i64) -> Timestamp {
 fn addr() -> Address {
     "201000000012".parse().unwrap()
 }
-
-/// A deterministic test generator (xorshift); not for production.
-struct TestRng(u64);
-
-impl TryRng for TestRng {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok(self.try_next_u64()? as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        Ok(self.0)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for b in dst {
-            *b = self.try_next_u64()? as u8;
-        }
-        Ok(())
-    }
-}
-impl TryCryptoRng for TestRng {}
 
 /// A generator that always fails.
 struct BrokenRng;
