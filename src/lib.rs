@@ -59,6 +59,7 @@ pub mod metering;
 pub mod purchase;
 pub mod relay;
 pub mod security;
+pub mod snapshot;
 pub mod tariff;
 pub mod time;
 pub mod units;
