@@ -50,7 +50,7 @@ use core::fmt;
 
 use heapless::Vec;
 
-use crate::log::Ring;
+use crate::ring::Ring;
 use crate::time::{Date, DateTime, Time, Timestamp, UtcOffset};
 use crate::units::Energy;
 

@@ -9,9 +9,9 @@
 //! | layer | modules |
 //! |---|---|
 //! | application | [`dlt645`] (meter-side server, master-side client) |
-//! | domain core | [`metering`] (pulses to energy, power, demand), [`tariff`] (TOU calendar, tiers, rating), [`account`] (credit, alarms, overdraft, relay decisions, recharge rules), [`freeze`] (hourly, daily and settlement-day frozen records), [`log`] (record rings read back as "last n") |
+//! | domain core | [`metering`] (pulses to energy, power, demand), [`tariff`] (TOU calendar, tiers, rating), [`account`] (credit, alarms, overdraft, relay decisions, recharge rules), [`freeze`] (hourly, daily and settlement-day frozen records) |
 //! | wire and security | [`wire::dlt645`] (DL/T 645-2007 frames), [`security`] (key derivation, sealed commands, anti-replay) |
-//! | foundations | [`units`] (energy, money, price, power), [`time`] (timestamps, civil calendar), [`bcd`], [`address`], [`purchase`] (customer number, purchase), [`relay`] (DL/T 645 relay codes) |
+//! | foundations | [`units`] (energy, money, price, power), [`time`] (timestamps, civil calendar), [`bcd`], [`address`], [`purchase`] (customer number, purchase), [`relay`] (DL/T 645 relay codes), [`ring`] (record rings read back as "last n"), [`snapshot`] (stored forms of state) |
 //! | adapters (features) | `hal` (embedded-hal 1.0 pulse input), `io` (DL/T 645 frames over embedded-io), `storage` (NOR flash record store) |
 //!
 //! The core is sans-IO: nothing in it reads a clock, touches a pin or does I/O. Callers pass the
@@ -54,10 +54,10 @@ pub mod address;
 pub mod bcd;
 pub mod dlt645;
 pub mod freeze;
-pub mod log;
 pub mod metering;
 pub mod purchase;
 pub mod relay;
+pub mod ring;
 pub mod security;
 pub mod snapshot;
 pub mod tariff;

@@ -63,8 +63,8 @@ use prepaid_meter::dlt645::{
     RelayEventRecord, Server, ServerConfig, TableEntry,
 };
 use prepaid_meter::io::{FrameReader, FrameWriter, ReadError};
-use prepaid_meter::log::Ring;
 use prepaid_meter::metering::{Direction, EnergyAccumulator, EnergyRegisters, MeterConstant};
+use prepaid_meter::ring::Ring;
 use prepaid_meter::security::{
     Command, ConfigError, HeadEnd, MeterKeys, MeterSecurity, OpenError, Response, SecurityConfig,
     SecurityState, SoftwareModule, Status,

@@ -4,7 +4,7 @@ use super::event::{
     AlarmEvent, ChargeRecord, Effects, EmergencyEvent, OverdraftRecord, RelayEvent,
 };
 use super::purchase::PurchaseRecord;
-use crate::log::Ring;
+use crate::ring::Ring;
 
 /// Default depth of each log: 10 records, as DL/T 645 keeps the last 10 purchase, trip and
 /// close records.

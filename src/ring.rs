@@ -6,7 +6,7 @@
 //! totals (trip count `1D000001`, purchase count) beside the last few records.
 //!
 //! ```
-//! use prepaid_meter::log::Ring;
+//! use prepaid_meter::ring::Ring;
 //! let mut ring: Ring<u32, 3> = Ring::new();
 //! for n in 1..=5 {
 //!     ring.push(n);
@@ -21,6 +21,8 @@
 
 use heapless::Vec;
 
+use crate::snapshot::{Field, Reader, SnapshotError, Writer};
+
 /// The `N` most recent records of type `T`, newest addressed as "last 1".
 ///
 /// Plain data: `Clone`, comparable, and serialisable behind the `serde` feature, so it can be
@@ -32,7 +34,7 @@ use heapless::Vec;
 #[cfg_attr(
     feature = "serde",
     serde(
-        try_from = "RingFields<T, N>",
+        try_from = "RingState<T, N>",
         bound(deserialize = "T: serde::Deserialize<'de>")
     )
 )]
@@ -44,31 +46,59 @@ pub struct Ring<T, const N: usize> {
     pushed: u32,
 }
 
-/// A ring snapshot as stored, before it is checked.
-#[cfg(feature = "serde")]
-#[derive(serde::Deserialize)]
-struct RingFields<T, const N: usize> {
-    items: Vec<T, N>,
-    oldest: usize,
-    pushed: u32,
+/// The state of a [`Ring`] as plain data: the records in storage order, the index of the oldest
+/// one once the ring is full, and the count of records ever pushed.
+///
+/// Binary form ([`Field`]): a `u16` record count, the records, `oldest` as a `u16`, `pushed` as
+/// a `u32`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+pub struct RingState<T, const N: usize> {
+    /// The records held, in storage order (push order starting at `oldest`).
+    pub items: Vec<T, N>,
+    /// Index in `items` of the oldest record once the ring is full; 0 before.
+    pub oldest: usize,
+    /// How many records were ever pushed (saturating).
+    pub pushed: u32,
 }
 
+/// Why a [`RingState`] was refused: it is not a state a ring can be in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RingError;
+
+impl core::fmt::Display for RingError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("not a state a record ring can be in")
+    }
+}
+
+impl core::error::Error for RingError {}
+
 #[cfg(feature = "serde")]
-impl<T, const N: usize> TryFrom<RingFields<T, N>> for Ring<T, N> {
-    type Error = &'static str;
-    fn try_from(f: RingFields<T, N>) -> Result<Self, &'static str> {
-        let len = f.items.len();
-        // `oldest` moves only once the ring is full, and always stays inside it.
-        let oldest_ok = f.oldest == 0 || (len == N && f.oldest < N);
-        let count_ok = usize::try_from(f.pushed).map_or(true, |p| p >= len);
-        if !oldest_ok || !count_ok {
-            return Err("not a state a record ring can be in");
-        }
-        Ok(Ring {
-            items: f.items,
-            oldest: f.oldest,
-            pushed: f.pushed,
+impl<T, const N: usize> TryFrom<RingState<T, N>> for Ring<T, N> {
+    type Error = RingError;
+    fn try_from(state: RingState<T, N>) -> Result<Self, RingError> {
+        Ring::restore(state)
+    }
+}
+
+impl<T: Field, const N: usize> Field for Ring<T, N> {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.items.write_to(w)?;
+        w.count(self.oldest)?;
+        self.pushed.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        let items = Vec::read_from(r)?;
+        let oldest = usize::from(u16::read_from(r)?);
+        let pushed = u32::read_from(r)?;
+        Ring::restore(RingState {
+            items,
+            oldest,
+            pushed,
         })
+        .map_err(|RingError| SnapshotError::InvalidField)
     }
 }
 
@@ -86,6 +116,36 @@ impl<T, const N: usize> Ring<T, N> {
             oldest: 0,
             pushed: 0,
         }
+    }
+
+    /// The ring's state as plain data.
+    pub fn state(&self) -> RingState<T, N>
+    where
+        T: Clone,
+    {
+        RingState {
+            items: self.items.clone(),
+            oldest: self.oldest,
+            pushed: self.pushed,
+        }
+    }
+
+    /// A ring in `state`, checked: `oldest` moves only once the ring is full and stays inside
+    /// it, and at least as many records were pushed as are held.
+    ///
+    /// Error: [`RingError`] for a state no ring can be in.
+    pub fn restore(state: RingState<T, N>) -> Result<Self, RingError> {
+        let len = state.items.len();
+        let oldest_ok = state.oldest == 0 || (len == N && state.oldest < N);
+        let count_ok = usize::try_from(state.pushed).map_or(true, |p| p >= len);
+        if !oldest_ok || !count_ok {
+            return Err(RingError);
+        }
+        Ok(Ring {
+            items: state.items,
+            oldest: state.oldest,
+            pushed: state.pushed,
+        })
     }
 
     /// Adds `item` as the most recent record; returns the record it overwrote, if the ring was
@@ -256,5 +316,33 @@ mod tests {
         assert_eq!(r.push(2), Some(1));
         assert_eq!(r.last(1), Some(&2));
         assert_eq!(r.last(2), None);
+    }
+
+    #[test]
+    fn binary_form_round_trips_and_refuses_impossible_states() {
+        use crate::snapshot::{Field, Reader, SnapshotError, Writer};
+        let mut ring: Ring<u32, 3> = Ring::new();
+        for n in 1..=5 {
+            ring.push(n);
+        }
+        let mut buf = [0u8; 32];
+        let mut w = Writer::new(&mut buf);
+        ring.write_to(&mut w).unwrap();
+        let n = w.position();
+        // count, three records, oldest, pushed
+        assert_eq!(n, 2 + 12 + 2 + 4);
+        let back = Ring::<u32, 3>::read_from(&mut Reader::new(&buf[..n], 1)).unwrap();
+        assert_eq!(back, ring);
+        assert_eq!(back.state(), ring.state());
+        // `oldest` outside the ring, and fewer pushed than held.
+        let mut bad = buf;
+        bad[14] = 3;
+        assert_eq!(
+            Ring::<u32, 3>::read_from(&mut Reader::new(&bad[..n], 1)),
+            Err(SnapshotError::InvalidField)
+        );
+        let mut state = ring.state();
+        state.pushed = 2;
+        assert_eq!(Ring::restore(state), Err(RingError));
     }
 }
