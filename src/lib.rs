@@ -43,6 +43,7 @@
 //! | `hal` | [`hal`]: an embedded-hal 1.0 pulse input that feeds [`metering::PulseCounter`] |
 //! | `io` | [`io`]: DL/T 645 frame reader and writer over embedded-io 0.7 |
 //! | `storage` | [`storage`]: a power-fail-safe record store on embedded-storage NOR flash |
+//! | `_test` | internal, semver exempt: `mock`, a simulated NOR flash with power cuts and bit flips for tests |
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -76,3 +77,6 @@ pub mod io;
 #[cfg(feature = "storage")]
 #[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
 pub mod storage;
+
+#[cfg(feature = "_test")]
+pub mod mock;

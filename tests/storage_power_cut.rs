@@ -3,83 +3,14 @@
 //! check that the store holds the previous or the new record, never anything else.
 #![cfg(feature = "storage")]
 
-use embedded_storage::nor_flash::{ErrorType, NorFlash, NorFlashErrorKind, ReadNorFlash};
+use prepaid_meter::mock::{MockFlash, MockFlashError};
 use prepaid_meter::storage::{RecordStore, StorageError};
 
 const SECTOR: usize = 256;
 const CAPACITY: usize = 4 * SECTOR;
 
-/// NOR flash in RAM: writes can only clear bits, erase sets a sector to FF. After `budget`
-/// bytes have been written or erased, the power fails: the operation under way stops part-way
-/// and every later one fails.
-struct CutFlash {
-    mem: [u8; CAPACITY],
-    budget: Option<usize>,
-}
-
-impl CutFlash {
-    fn new() -> Self {
-        CutFlash {
-            mem: [0xFF; CAPACITY],
-            budget: None,
-        }
-    }
-
-    /// Spends one byte of the budget; `false` once the power is gone.
-    fn spend(&mut self) -> bool {
-        match &mut self.budget {
-            None => true,
-            Some(0) => false,
-            Some(n) => {
-                *n -= 1;
-                true
-            }
-        }
-    }
-}
-
-impl ErrorType for CutFlash {
-    type Error = NorFlashErrorKind;
-}
-
-impl ReadNorFlash for CutFlash {
-    const READ_SIZE: usize = 4;
-    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
-        embedded_storage::nor_flash::check_read(self, offset, bytes.len())?;
-        let o = offset as usize;
-        bytes.copy_from_slice(&self.mem[o..o + bytes.len()]);
-        Ok(())
-    }
-    fn capacity(&self) -> usize {
-        CAPACITY
-    }
-}
-
-impl NorFlash for CutFlash {
-    const WRITE_SIZE: usize = 4;
-    const ERASE_SIZE: usize = SECTOR;
-    fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
-        embedded_storage::nor_flash::check_erase(self, from, to)?;
-        for i in from as usize..to as usize {
-            if !self.spend() {
-                // A cut erase leaves part of the sector erased and the rest as it was.
-                return Err(NorFlashErrorKind::Other);
-            }
-            self.mem[i] = 0xFF;
-        }
-        Ok(())
-    }
-    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
-        embedded_storage::nor_flash::check_write(self, offset, bytes.len())?;
-        for (i, b) in bytes.iter().enumerate() {
-            if !self.spend() {
-                return Err(NorFlashErrorKind::Other);
-            }
-            self.mem[offset as usize + i] &= *b;
-        }
-        Ok(())
-    }
-}
+/// NOR flash in RAM whose power fails after a budget of bytes written or erased.
+type CutFlash = MockFlash<CAPACITY, SECTOR, 4>;
 
 fn record(n: u32) -> Vec<u8> {
     // Records of varying length, so partial chunks and padding are exercised.
@@ -105,24 +36,22 @@ fn every_cut_leaves_the_old_or_the_new_record() {
         let full_cost = SECTOR + 32 + new.len().div_ceil(32) * 32;
         let mut outcomes = [0usize; 2];
         for budget in 0..=full_cost {
-            let mut f = CutFlash {
-                mem: flash.mem,
-                budget: Some(budget),
-            };
+            let mut f = flash.clone();
+            f.cut_power_after(budget as u64);
             let result = RecordStore::new(&mut f, SECTOR as u32)
                 .unwrap()
                 .save(3, &new);
             if budget < full_cost {
                 assert_eq!(
                     result,
-                    Err(StorageError::Flash(NorFlashErrorKind::Other)),
+                    Err(StorageError::Flash(MockFlashError::PowerCut)),
                     "budget {budget}"
                 );
             } else {
                 assert_eq!(result, Ok(()));
             }
             // Power back: a fresh store over what the flash now holds.
-            f.budget = None;
+            f.restore_power();
             let mut store = RecordStore::new(&mut f, SECTOR as u32).unwrap();
             let mut buf = [0u8; 256];
             let loaded = store.load(&mut buf).unwrap().map(|r| r.data.to_vec());
@@ -183,7 +112,7 @@ fn errors_are_typed() {
     // A corrupted data byte in the newest slot falls back to the older record.
     store.save(1, &[8u8; 100]).unwrap();
     let _ = store.release();
-    flash.mem[SECTOR + 32 + 5] = 0; // slot 1 holds the newest record
+    flash.contents_mut()[SECTOR + 32 + 5] = 0; // slot 1 holds the newest record
     let mut store = RecordStore::new(&mut flash, 0).unwrap();
     let mut buf = [0u8; 128];
     assert_eq!(store.load(&mut buf).unwrap().unwrap().data, &[7u8; 100][..]);

@@ -29,10 +29,9 @@
 
 use core::fmt;
 
-use crc::{CRC_32_ISO_HDLC, Crc};
 use embedded_storage::nor_flash::NorFlash;
 
-const CRC32: Crc<u32> = Crc::<u32>::new(&CRC_32_ISO_HDLC);
+use crate::snapshot::CRC as CRC32;
 const MAGIC: [u8; 4] = *b"PMRS";
 const FORMAT_VERSION: u8 = 1;
 /// Bytes of the slot header, and the granularity of every flash access the store makes.
@@ -160,28 +159,9 @@ impl Header {
 /// One record kept power-fail safe in two erase sectors of NOR flash, starting at `base`.
 ///
 /// ```
-/// # use embedded_storage::nor_flash::{ErrorType, NorFlash, ReadNorFlash, NorFlashErrorKind};
-/// # struct Ram([u8; 512]);
-/// # impl ErrorType for Ram { type Error = NorFlashErrorKind; }
-/// # impl ReadNorFlash for Ram {
-/// #     const READ_SIZE: usize = 1;
-/// #     fn read(&mut self, o: u32, b: &mut [u8]) -> Result<(), Self::Error> {
-/// #         b.copy_from_slice(&self.0[o as usize..o as usize + b.len()]); Ok(())
-/// #     }
-/// #     fn capacity(&self) -> usize { 512 }
-/// # }
-/// # impl NorFlash for Ram {
-/// #     const WRITE_SIZE: usize = 4;
-/// #     const ERASE_SIZE: usize = 256;
-/// #     fn erase(&mut self, f: u32, t: u32) -> Result<(), Self::Error> {
-/// #         self.0[f as usize..t as usize].fill(0xFF); Ok(())
-/// #     }
-/// #     fn write(&mut self, o: u32, b: &[u8]) -> Result<(), Self::Error> {
-/// #         for (d, s) in self.0[o as usize..].iter_mut().zip(b) { *d &= *s; } Ok(())
-/// #     }
-/// # }
+/// # use prepaid_meter::mock::MockFlash; // the crate's simulated flash (feature `_test`)
 /// use prepaid_meter::storage::RecordStore;
-/// let mut store = RecordStore::new(Ram([0xFF; 512]), 0).unwrap();
+/// let mut store = RecordStore::new(MockFlash::<512>::new(), 0).unwrap();
 /// let mut buf = [0u8; 64];
 /// assert!(store.load(&mut buf).unwrap().is_none());
 /// store.save(1, b"balance=198.56").unwrap();
