@@ -1,4 +1,4 @@
-//! Bad input gives a typed error, never a panic (issue acceptance list).
+//! Bad input gives a typed error, never a panic.
 
 use prepaid_meter::address::{Address, AddressError};
 use prepaid_meter::bcd::{self, BcdError, DateTimeFormat, NumberFormat};
