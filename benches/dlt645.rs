@@ -8,7 +8,7 @@
 use divan::counter::{BytesCount, ItemsCount};
 use divan::{Bencher, black_box};
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::{MeterData, Server, ServerConfig};
+use prepaid_meter::endpoint::dlt645::{MeterData, Server, ServerConfig};
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::Money;
 use prepaid_meter::wire::dlt645::{

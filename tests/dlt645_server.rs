@@ -11,8 +11,8 @@
 )] // test helpers outside #[test] functions
 
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::client::{self, ClientError, Progress, Reassembler};
-use prepaid_meter::dlt645::{
+use prepaid_meter::endpoint::dlt645::client::{self, ClientError, Progress, Reassembler};
+use prepaid_meter::endpoint::dlt645::{
     Client, Measurement, MeterData, Passwords, PlaintextPolicy, PriceNow, PurchaseRecord, Refusal,
     RelayEvent, RelayEventRecord, Server, ServerConfig, TableEntry,
 };
@@ -995,7 +995,7 @@ fn commands() {
 
 #[test]
 fn configuration_is_validated_and_preamble_applied() {
-    use prepaid_meter::dlt645::ConfigError;
+    use prepaid_meter::endpoint::dlt645::ConfigError;
     let bad = |c: ServerConfig| Server::new(TestMeter::new(METER), c).err();
     assert_eq!(
         bad(ServerConfig {

@@ -11,8 +11,8 @@
 )] // test helpers outside #[test] functions
 
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::client::ClientError;
-use prepaid_meter::dlt645::{
+use prepaid_meter::endpoint::dlt645::client::ClientError;
+use prepaid_meter::endpoint::dlt645::{
     Client, ConfigError, MeterData, Passwords, PlaintextPolicy, Refusal, Server, ServerConfig,
     ServerState,
 };

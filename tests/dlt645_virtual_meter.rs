@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::thread::JoinHandle;
 
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::Client;
-use prepaid_meter::dlt645::client::{self, ClientError};
+use prepaid_meter::endpoint::dlt645::Client;
+use prepaid_meter::endpoint::dlt645::client::{self, ClientError};
 use prepaid_meter::io::FrameReader;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::{

@@ -58,7 +58,7 @@ use prepaid_meter::account::{
     self, Config as AccountConfig, Contacts, Effects, Limits, Logs, MoneyAccount, RelayState,
 };
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::{
+use prepaid_meter::endpoint::dlt645::{
     Measurement, MeterData, PlaintextPolicy, PriceNow, PurchaseRecord, Refusal, RelayEvent,
     RelayEventRecord, Server, ServerConfig, TableEntry,
 };

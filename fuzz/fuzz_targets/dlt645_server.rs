@@ -8,7 +8,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::{
+use prepaid_meter::endpoint::dlt645::{
     MeterData, PlaintextPolicy, Refusal, Server, ServerConfig, TableEntry,
 };
 use prepaid_meter::time::{DateTime, Timestamp};

@@ -108,7 +108,7 @@ pub enum Access {
     /// security layer verifies a MAC and a counter), because the value changes what a customer
     /// pays or the purchase rules. A server may accept a plain password of `level` or higher
     /// for DL/T 645 plaintext compatibility, if configured to
-    /// ([`PlaintextPolicy::parameters`](crate::dlt645::PlaintextPolicy::parameters)).
+    /// ([`PlaintextPolicy::parameters`](crate::endpoint::dlt645::PlaintextPolicy::parameters)).
     Protected {
         /// The least privileged plain password level allowed to write under plaintext
         /// compatibility.

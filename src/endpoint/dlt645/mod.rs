@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use prepaid_meter::address::Address;
-//! use prepaid_meter::dlt645::{Client, MeterData, Server, ServerConfig};
+//! use prepaid_meter::endpoint::dlt645::{Client, MeterData, Server, ServerConfig};
 //! use prepaid_meter::time::Timestamp;
 //! use prepaid_meter::units::Money;
 //! use prepaid_meter::wire::dlt645::Di;
@@ -25,15 +25,15 @@
 //! let m = server.handle(&req[..n], Timestamp::from_unix(1_700_000_000), &mut resp).unwrap();
 //! let answer = client.parse_answer(&resp[..m]).unwrap();
 //! assert_eq!(client::money(&answer, Di(0x0090_0200)), Ok(Money::from_cents(19_856).unwrap()));
-//! # use prepaid_meter::dlt645::client;
+//! # use prepaid_meter::endpoint::dlt645::client;
 //! ```
 
 pub mod client;
-mod meter;
+mod data;
 pub mod server;
 
 pub use client::Client;
-pub use meter::{
+pub use data::{
     Measurement, MeterData, PriceNow, PurchaseRecord, Refusal, RelayEvent, RelayEventRecord,
     TableEntry,
 };

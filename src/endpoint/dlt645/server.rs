@@ -39,7 +39,7 @@ use core::fmt;
 
 use subtle::ConstantTimeEq;
 
-use super::meter::{Measurement, MeterData, PriceNow, Refusal, RelayEvent, TableEntry};
+use super::data::{Measurement, MeterData, PriceNow, Refusal, RelayEvent, TableEntry};
 use crate::address::Address;
 use crate::bcd::{self, DateTimeFormat, NumberFormat};
 use crate::security::{FailureRecord, Lockout, LockoutPolicy};
@@ -138,7 +138,7 @@ impl Default for Passwords {
 /// nobody else can reach.
 ///
 /// ```
-/// use prepaid_meter::dlt645::{PlaintextPolicy, ServerConfig};
+/// use prepaid_meter::endpoint::dlt645::{PlaintextPolicy, ServerConfig};
 /// // A test bench for head-end software that writes prices and trips relays in plaintext.
 /// let config = ServerConfig {
 ///     plaintext: PlaintextPolicy::ALL,

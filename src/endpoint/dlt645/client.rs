@@ -68,7 +68,7 @@ impl From<Error> for ClientError {
 ///
 /// ```
 /// use prepaid_meter::address::Address;
-/// use prepaid_meter::dlt645::Client;
+/// use prepaid_meter::endpoint::dlt645::Client;
 /// use prepaid_meter::wire::dlt645::Di;
 /// let client = Client::new("000000000161".parse().unwrap());
 /// let mut buf = [0u8; 32];
