@@ -6,6 +6,7 @@ use super::frame::{Control, Data, DataWriter, Direction, FrameRepr, Function, em
 use super::{Di, Di97, Error, Result};
 use crate::address::Address;
 use crate::bcd::{self, DateTimeFormat};
+use crate::relay::RelayCode;
 use crate::time::DateTime;
 
 /// The most data bytes a meter puts in one read answer; longer answers continue in follow-up
@@ -179,8 +180,6 @@ impl BaudRate {
     }
 }
 
-pub use crate::relay::RelayCommand;
-
 /// What follows the operator code in a relay-control request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -188,7 +187,7 @@ pub enum RelayOrder<'a> {
     /// The plaintext form: `N1 N2 ssmmhhDDMMYY`.
     Plain {
         /// `N1`.
-        command: RelayCommand,
+        command: RelayCode,
         /// `N2` (usually 00; some meters read it as a delay in units of 5 minutes).
         n2: u8,
         /// `N3..N8`: the command is valid until this local time (BCD). The meter refuses it
@@ -568,7 +567,7 @@ impl<'a> Request<'a> {
                 } else {
                     let [n1, n2, t @ ..] = exact::<8>(rest)?;
                     RelayOrder::Plain {
-                        command: RelayCommand::from_code(n1),
+                        command: RelayCode::from_code(n1),
                         n2,
                         valid_until: date_time(&t, DateTimeFormat::YYMMDDhhmmss)?,
                     }
@@ -1043,7 +1042,7 @@ mod tests {
         };
         assert_eq!(password, Password::from_wire([0; 4]));
         assert_eq!(operator, OperatorCode([0; 4]));
-        assert_eq!((command, n2), (RelayCommand::Trip, 0));
+        assert_eq!((command, n2), (RelayCode::Trip, 0));
         assert_eq!(valid_until.to_string(), "2018-05-12 15:41:24");
         let mut out = [0u8; 40];
         let n = Request::parse(&r)
