@@ -41,6 +41,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// The `ERR` byte for this refusal.
+    #[must_use]
     pub const fn error_code(self) -> ErrorCode {
         match self {
             Refusal::Unauthorized => ErrorCode::UNAUTHORIZED,
@@ -57,6 +58,7 @@ impl Refusal {
     }
 
     /// The relay execution status word for this refusal (sealed relay commands).
+    #[must_use]
     pub const fn relay_status(self) -> RelayStatusWord {
         match self {
             Refusal::Unauthorized => RelayStatusWord::MAC,

@@ -113,6 +113,7 @@ impl Server {
     }
 
     /// The server's state, for storage (see [`ServerState`]).
+    #[must_use = "the state is to be stored before the answer is sent"]
     pub fn state(&self) -> ServerState {
         ServerState {
             passwords: self.config.passwords.clone(),
@@ -122,6 +123,7 @@ impl Server {
 
     /// `true` while wrong passwords lock plaintext commands out (until the local midnight after
     /// the daily limit was reached).
+    #[must_use]
     pub fn is_locked(&self, now: Timestamp) -> bool {
         self.failures.lockout(&self.lockout, now) != Lockout::Open
     }
