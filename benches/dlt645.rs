@@ -8,12 +8,15 @@
 use divan::counter::{BytesCount, ItemsCount};
 use divan::{Bencher, black_box};
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::{MeterData, Server, ServerConfig};
+use prepaid_meter::endpoint::dlt645::{Server, ServerConfig};
 use prepaid_meter::time::Timestamp;
-use prepaid_meter::units::Money;
 use prepaid_meter::wire::dlt645::{
     Data, Di, Frame, FrameRepr, ReadForm, Request, Response, StreamDecoder, skip_preamble,
 };
+
+#[path = "../tests/fake_meter/mod.rs"]
+mod fake_meter;
+use fake_meter::FakeMeter;
 
 fn main() {
     divan::main();
@@ -131,17 +134,6 @@ fn stream_decode(bencher: Bencher) {
         });
 }
 
-struct Meter;
-
-impl MeterData for Meter {
-    fn address(&self) -> Address {
-        Address::from_number(201_000_000_012).unwrap()
-    }
-    fn balance(&self) -> Option<Money> {
-        Money::from_cents(19_856)
-    }
-}
-
 /// The server answering a balance read (E14a), request bytes to answer bytes.
 #[divan::bench]
 fn server_read_balance(bencher: Bencher) {
@@ -149,11 +141,14 @@ fn server_read_balance(bencher: Bencher) {
         0x68, 0x12, 0x00, 0x00, 0x00, 0x10, 0x20, 0x68, 0x11, 0x04, 0x33, 0x35, 0xC3, 0x33, 0x85,
         0x16,
     ];
-    let mut server = Server::new(Meter, ServerConfig::default()).unwrap();
+    let mut meter = FakeMeter::new("201000000012");
+    let mut server = Server::new(ServerConfig::default()).unwrap();
     let mut out = [0u8; 64];
     let now = Timestamp::from_unix(1_700_000_000);
     bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
-        let n = server.handle(black_box(&request), now, &mut out).unwrap();
+        let n = server
+            .handle(&mut meter, black_box(&request), now, &mut out)
+            .unwrap();
         black_box(&out[..n]);
     });
 }

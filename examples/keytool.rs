@@ -32,7 +32,7 @@ use std::process::ExitCode;
 
 use prepaid_meter::address::Address;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
-use prepaid_meter::relay::RelayCommand;
+use prepaid_meter::relay::RelayCode;
 use prepaid_meter::security::kdf::{CounterLocation, kbkdf_cmac_aes128};
 use prepaid_meter::security::{
     Command, CommandCounter, Direction, HeadEnd, Header, Mode, Opened, RelayControl, TagLength,
@@ -193,17 +193,17 @@ fn purchase(a: &Args) -> Result<Purchase<Money>> {
     })
 }
 
-fn relay_action(s: &str) -> Result<RelayCommand> {
+fn relay_action(s: &str) -> Result<RelayCode> {
     Ok(match s {
-        "trip" => RelayCommand::Trip,
-        "reconnect" => RelayCommand::ReconnectAllowed,
-        "close" => RelayCommand::DirectClose,
-        "trip-restore-allowed" => RelayCommand::TripRestoreAllowed,
-        "trip-restore-close" => RelayCommand::TripRestoreClose,
-        "alarm" => RelayCommand::AlarmOn,
-        "alarm-release" => RelayCommand::AlarmOff,
-        "keep-power" => RelayCommand::KeepPowerOn,
-        "keep-power-release" => RelayCommand::KeepPowerOff,
+        "trip" => RelayCode::Trip,
+        "reconnect" => RelayCode::ReconnectAllowed,
+        "close" => RelayCode::DirectClose,
+        "trip-restore-allowed" => RelayCode::TripRestoreAllowed,
+        "trip-restore-close" => RelayCode::TripRestoreClose,
+        "alarm" => RelayCode::AlarmOn,
+        "alarm-release" => RelayCode::AlarmOff,
+        "keep-power" => RelayCode::KeepPowerOn,
+        "keep-power-release" => RelayCode::KeepPowerOff,
         other => return Err(format!("unknown relay action {other}")),
     })
 }

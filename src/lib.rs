@@ -8,7 +8,7 @@
 //!
 //! | layer | modules |
 //! |---|---|
-//! | application | [`dlt645`] (meter-side server, master-side client) |
+//! | endpoints | [`endpoint::dlt645`] (meter-side server, master-side client) |
 //! | domain core | [`metering`] (pulses to energy, power, demand), [`tariff`] (TOU calendar, tiers, rating), [`account`] (credit, alarms, overdraft, relay decisions, recharge rules), [`freeze`] (hourly, daily and settlement-day frozen records) |
 //! | wire and security | [`wire::dlt645`] (DL/T 645-2007 frames), [`security`] (key derivation, sealed commands, anti-replay) |
 //! | foundations | [`units`] (energy, money, price, power), [`time`] (timestamps, civil calendar), [`bcd`], [`address`], [`purchase`] (customer number, purchase), [`relay`] (DL/T 645 relay codes), [`ring`] (record rings read back as "last n"), [`snapshot`] (stored forms of state) |
@@ -53,7 +53,7 @@ extern crate alloc;
 pub mod account;
 pub mod address;
 pub mod bcd;
-pub mod dlt645;
+pub mod endpoint;
 pub mod freeze;
 pub mod metering;
 pub mod purchase;

@@ -1,14 +1,14 @@
 //! The DL/T 645 relay-control codes (`N1` of function 1CH), shared by the wire layer, the
-//! security layer's sealed relay commands and the account, which interprets them
-//! ([`account::RelayCommand::from_code`](crate::account::RelayCommand::from_code)).
+//! security layer's sealed relay commands and the account, which turns a code into its
+//! decision ([`account::RelayCommand::from_code`](crate::account::RelayCommand::from_code)).
 
-/// A DL/T 645 relay-control command: the `N1` byte of function 1CH, also carried by sealed
+/// A DL/T 645 relay-control code: the `N1` byte of function 1CH, also carried by sealed
 /// relay commands. Unknown codes are kept, so they round-trip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
-pub enum RelayCommand {
+pub enum RelayCode {
     /// 1AH: trip (disconnect).
     Trip,
     /// 1BH: reconnect allowed: the customer presses the button to close.
@@ -31,36 +31,36 @@ pub enum RelayCommand {
     Unknown(u8),
 }
 
-impl RelayCommand {
-    /// The command for a code.
-    pub const fn from_code(code: u8) -> RelayCommand {
+impl RelayCode {
+    /// The code for a byte.
+    pub const fn from_code(code: u8) -> RelayCode {
         match code {
-            0x1A => RelayCommand::Trip,
-            0x1B => RelayCommand::ReconnectAllowed,
-            0x1C => RelayCommand::DirectClose,
-            0x1D => RelayCommand::TripRestoreAllowed,
-            0x1E => RelayCommand::TripRestoreClose,
-            0x2A => RelayCommand::AlarmOn,
-            0x2B => RelayCommand::AlarmOff,
-            0x3A => RelayCommand::KeepPowerOn,
-            0x3B => RelayCommand::KeepPowerOff,
-            other => RelayCommand::Unknown(other),
+            0x1A => RelayCode::Trip,
+            0x1B => RelayCode::ReconnectAllowed,
+            0x1C => RelayCode::DirectClose,
+            0x1D => RelayCode::TripRestoreAllowed,
+            0x1E => RelayCode::TripRestoreClose,
+            0x2A => RelayCode::AlarmOn,
+            0x2B => RelayCode::AlarmOff,
+            0x3A => RelayCode::KeepPowerOn,
+            0x3B => RelayCode::KeepPowerOff,
+            other => RelayCode::Unknown(other),
         }
     }
 
-    /// The code.
+    /// The byte.
     pub const fn code(self) -> u8 {
         match self {
-            RelayCommand::Trip => 0x1A,
-            RelayCommand::ReconnectAllowed => 0x1B,
-            RelayCommand::DirectClose => 0x1C,
-            RelayCommand::TripRestoreAllowed => 0x1D,
-            RelayCommand::TripRestoreClose => 0x1E,
-            RelayCommand::AlarmOn => 0x2A,
-            RelayCommand::AlarmOff => 0x2B,
-            RelayCommand::KeepPowerOn => 0x3A,
-            RelayCommand::KeepPowerOff => 0x3B,
-            RelayCommand::Unknown(c) => c,
+            RelayCode::Trip => 0x1A,
+            RelayCode::ReconnectAllowed => 0x1B,
+            RelayCode::DirectClose => 0x1C,
+            RelayCode::TripRestoreAllowed => 0x1D,
+            RelayCode::TripRestoreClose => 0x1E,
+            RelayCode::AlarmOn => 0x2A,
+            RelayCode::AlarmOff => 0x2B,
+            RelayCode::KeepPowerOn => 0x3A,
+            RelayCode::KeepPowerOff => 0x3B,
+            RelayCode::Unknown(c) => c,
         }
     }
 }

@@ -14,6 +14,7 @@ use prepaid_meter::account::{
 };
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::Money;
+use prepaid_meter::wire::dlt645::{RelayStatusWord, SecurityErrorWord};
 
 const OPEN_CREDIT: RelayState = RelayState::Open(TripReason::Credit);
 const OPEN_REMOTE: RelayState = RelayState::Open(TripReason::Remote);
@@ -259,7 +260,7 @@ fn r12_trip_refused_with_keep_power() {
     let before = a.clone();
     let e = a.command(t0(), RelayCommand::Trip).unwrap_err();
     assert_eq!(e, CommandError::KeepPower);
-    assert_eq!(e.dlt645_status(), 0x0020);
+    assert_eq!(RelayStatusWord::from(e).0, 0x0020);
     assert_eq!(a, before);
 }
 
@@ -352,7 +353,7 @@ fn r19_restore_refused_while_open() {
         .command(t0(), restore(60, ReconnectMode::Button))
         .unwrap_err();
     assert_eq!(e, CommandError::AlreadyTripped);
-    assert_eq!(e.dlt645_status(), 0x0100);
+    assert_eq!(RelayStatusWord::from(e).0, 0x0100);
     assert_eq!(a, before);
 }
 
@@ -376,7 +377,7 @@ fn r20_restore_refused_with_keep_power_or_bad_delay() {
         .command(t0(), restore(60, ReconnectMode::Button))
         .unwrap_err();
     assert_eq!(e, CommandError::RestoreKeepPower);
-    assert_eq!(e.dlt645_status(), 0x0040);
+    assert_eq!(RelayStatusWord::from(e).0, 0x0040);
     assert_eq!(a, before);
 }
 
@@ -690,7 +691,7 @@ fn a5_count_rules() {
     let before = a.clone();
     let e = a.recharge(t0(), purchase(2, yuan(10))).unwrap_err();
     assert_eq!(e, RechargeError::RepeatedRecharge);
-    assert_eq!(e.dlt645_serr(), 0x02);
+    assert_eq!(SecurityErrorWord::from(e).0, 0x02);
     for bad in [0, 1, 4, 100, u32::MAX] {
         let e = a.recharge(t0(), purchase(bad, yuan(10))).unwrap_err();
         assert_eq!(e, RechargeError::CountError, "count {bad}");
@@ -719,7 +720,7 @@ fn a6_customer_amount_hoarding_and_overflow() {
     };
     let e = a.recharge(t0(), other).unwrap_err();
     assert_eq!(
-        (e, e.dlt645_serr()),
+        (e, SecurityErrorWord::from(e).0),
         (RechargeError::CustomerMismatch, 0x10)
     );
     for amount in [Money::ZERO, fen(-1), Money::MIN] {
@@ -730,7 +731,10 @@ fn a6_customer_amount_hoarding_and_overflow() {
     }
     // 30 + 4970 = 5000 is allowed; one cent more is hoarding.
     let e = a.recharge(t0(), purchase(2, fen(497_001))).unwrap_err();
-    assert_eq!((e, e.dlt645_serr()), (RechargeError::HoardingLimit, 0x40));
+    assert_eq!(
+        (e, SecurityErrorWord::from(e).0),
+        (RechargeError::HoardingLimit, 0x40)
+    );
     assert_eq!(
         a.recharge(t0(), purchase(2, Money::MAX)).unwrap_err(),
         RechargeError::Overflow

@@ -1,4 +1,5 @@
-//! The `dlt645 decode` example's JSON, on every vector frame.
+//! The `dlt645 decode` example's JSON, on every vector frame: the example is run as a binary,
+//! one frame per run, and its output line and exit status checked.
 #![allow(
     clippy::unwrap_used,
     clippy::unwrap_in_result,
@@ -7,8 +8,26 @@
     clippy::indexing_slicing
 )] // test helpers outside #[test] functions
 
-#[path = "../examples/dlt645/json.rs"]
-mod json;
+mod example_support;
+
+/// What `dlt645 decode HEX` prints for `input`, and whether it exits with success (the frame
+/// parses and its checksum is right).
+fn describe(input: &[u8]) -> (String, bool) {
+    let hex: String = input.iter().map(|b| format!("{b:02X}")).collect();
+    let output = std::process::Command::new(example_support::example("dlt645"))
+        .args(["decode", &hex])
+        .output()
+        .unwrap();
+    let code = output.status.code();
+    assert!(
+        matches!(code, Some(0 | 1)),
+        "exit status {code:?} for {hex}"
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let line = stdout.strip_suffix('\n').unwrap_or(&stdout);
+    assert!(!line.contains('\n'), "one line per frame: {stdout}");
+    (line.to_owned(), code == Some(0))
+}
 
 const VECTORS: &str = include_str!("vectors/dlt645-frames.tsv");
 
@@ -42,7 +61,7 @@ fn every_vector_has_the_required_keys() {
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
     {
         let cols: Vec<&str> = line.split('\t').collect();
-        let (out, ok) = json::describe(&hex(cols[2]));
+        let (out, ok) = describe(&hex(cols[2]));
         for key in [
             "\"address\":",
             "\"control\":",
@@ -65,12 +84,12 @@ fn every_vector_has_the_required_keys() {
 
 #[test]
 fn meanings() {
-    let (o, _) = json::describe(&frame("E14b"));
+    let (o, _) = describe(&frame("E14b"));
     assert_eq!(
         o,
         r#"{"address":"201000000012","control":"91","function":"11","response":true,"error":false,"follow_up":false,"preamble":0,"di":"00900200","name":"remaining balance","data":"56980100","value":{"number":198.56,"unit":"yuan"},"checksum_ok":true}"#
     );
-    let (o, _) = json::describe(&frame("E1"));
+    let (o, _) = describe(&frame("E1"));
     has(
         &o,
         &[
@@ -82,19 +101,19 @@ fn meanings() {
             r#""value":null"#,
         ],
     );
-    let (o, _) = json::describe(&frame("E7b"));
+    let (o, _) = describe(&frame("E7b"));
     has(
         &o,
         &[r#""data":"0110""#, r#""value":{"number":100.1,"unit":"V"}"#],
     );
-    let (o, _) = json::describe(&frame("E12b"));
+    let (o, _) = describe(&frame("E12b"));
     has(
         &o,
         &[
             r#""value":[{"number":1.29,"unit":"kWh"},{"number":0.62,"unit":"kWh"},{"number":0.60,"unit":"kWh"},{"number":0.03,"unit":"kWh"},{"number":0.02,"unit":"kWh"}]"#,
         ],
     );
-    let (o, _) = json::describe(&frame("E9"));
+    let (o, _) = describe(&frame("E9"));
     has(
         &o,
         &[
@@ -103,7 +122,7 @@ fn meanings() {
             r#""data":"120000001020""#,
         ],
     );
-    let (o, _) = json::describe(&frame("E15"));
+    let (o, _) = describe(&frame("E15"));
     has(
         &o,
         &[
@@ -112,10 +131,10 @@ fn meanings() {
             r#""checksum_ok":true"#,
         ],
     );
-    let (o, ok) = json::describe(&frame("E16"));
+    let (o, ok) = describe(&frame("E16"));
     has(&o, &[r#""checksum_ok":false"#]);
     assert!(!ok);
-    let (o, _) = json::describe(&frame("E17b"));
+    let (o, _) = describe(&frame("E17b"));
     has(
         &o,
         &[
@@ -124,7 +143,7 @@ fn meanings() {
             r#""err":{"code":"02","meaning":"no requested data"}"#,
         ],
     );
-    let (o, _) = json::describe(&frame("E24"));
+    let (o, _) = describe(&frame("E24"));
     has(
         &o,
         &[
@@ -133,7 +152,7 @@ fn meanings() {
             r#""command":"1A""#,
         ],
     );
-    let (o, _) = json::describe(&frame("E25"));
+    let (o, _) = describe(&frame("E25"));
     has(
         &o,
         &[
@@ -142,7 +161,7 @@ fn meanings() {
             r#""data":"512210050617""#,
         ],
     );
-    let (o, _) = json::describe(&frame("E27"));
+    let (o, _) = describe(&frame("E27"));
     has(
         &o,
         &[
@@ -165,7 +184,7 @@ fn non_frames_give_parse_errors() {
         &hex("68AAAAAAAAAAAB681300E016")[..],       // address not BCD
         &hex("68111111111111681103333433D416")[..], // read with 3 data bytes
     ] {
-        let (o, ok) = json::describe(bad);
+        let (o, ok) = describe(bad);
         assert!(o.starts_with("{\"parse_error\":\""), "{o}");
         assert!(!ok);
     }

@@ -9,10 +9,11 @@
 )] // test helpers outside #[test] functions
 
 use prepaid_meter::address::Address;
+use prepaid_meter::relay::RelayCode;
 use prepaid_meter::time::{Date, DateTime, Time};
 use prepaid_meter::wire::dlt645::{
     BaudRate, Control, Data, Di, Di97, ErrorCode, Frame, FrameRepr, FreezeTime, Function,
-    OperatorCode, Password, ReadForm, RelayCommand, RelayOrder, RelayStatusWord, Request, Response,
+    OperatorCode, Password, ReadForm, RelayOrder, RelayStatusWord, Request, Response,
     SecurityErrorWord, StreamDecoder, skip_preamble,
 };
 use proptest::prelude::*;
@@ -175,7 +176,7 @@ fn request(s: &Spec) -> Request<'_> {
             },
             operator,
             order: RelayOrder::Plain {
-                command: RelayCommand::from_code(s.byte),
+                command: RelayCode::from_code(s.byte),
                 n2: s.password[1],
                 valid_until: s.time,
             },

@@ -10,361 +10,25 @@
     clippy::indexing_slicing
 )] // test helpers outside #[test] functions
 
+mod fake_meter;
+use fake_meter::{FakeMeter, Served};
+
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::client::{self, ClientError, Progress, Reassembler};
-use prepaid_meter::dlt645::{
-    Client, Measurement, MeterData, Passwords, PlaintextPolicy, PriceNow, PurchaseRecord, Refusal,
-    RelayEvent, RelayEventRecord, Server, ServerConfig, TableEntry,
+use prepaid_meter::endpoint::dlt645::{
+    Client, ClientError, Passwords, PlaintextPolicy, Progress, Reassembler, Server, ServerConfig,
+    ServerConfigError,
 };
+use prepaid_meter::relay::RelayCode;
 use prepaid_meter::time::{Date, DateTime, Time, Timestamp, UtcOffset};
 use prepaid_meter::units::{Energy, Money, Price};
-use prepaid_meter::wire::dlt645::registry::{
-    self, Access, CountParam, EnergyKind, FreezeKind, Limit, Switch, Value,
-};
+use prepaid_meter::wire::dlt645::registry::{self, Access, CountParam, FreezeKind, Value};
 use prepaid_meter::wire::dlt645::{
     BaudRate, Data, Di, Di97, ErrorCode, Frame, FrameRepr, FreezeTime, OperatorCode, Password,
-    RelayCommand, Request, Response, SecurityErrorWord, skip_preamble,
+    Request, Response, SecurityErrorWord, skip_preamble,
 };
 
 fn dt(y: u16, mo: u8, d: u8, h: u8, mi: u8, s: u8) -> DateTime {
     DateTime::new(Date::new(y, mo, d).unwrap(), Time::new(h, mi, s).unwrap())
-}
-
-/// A meter with a value for every register, recording the commands it executes.
-#[derive(Clone, Debug, PartialEq)]
-struct TestMeter {
-    address: Address,
-    balance: Money,
-    limits: [Money; 5],
-    prices: [[Price; 8]; 2],
-    tier_thresholds: [[Energy; 6]; 2],
-    tier_prices: [[Price; 7]; 2],
-    seasons: [Vec<TableEntry>; 2],
-    day_tables: [[Vec<TableEntry>; 8]; 2],
-    switch_times: [DateTime; 4],
-    counts: [u16; 6],
-    meter_number: [u8; 6],
-    customer_number: [u8; 6],
-    settlement: [(u8, u8); 3],
-    trip_delay: u16,
-    clock: Option<DateTime>,
-    freezes: Vec<FreezeTime>,
-    relay: Vec<(RelayCommand, u8)>,
-    cleared: Vec<&'static str>,
-    baud: Option<BaudRate>,
-}
-
-impl TestMeter {
-    fn new(address: &str) -> TestMeter {
-        let day: Vec<TableEntry> = vec![(0, 0, 4), (8, 0, 2), (18, 0, 1), (22, 0, 3)];
-        TestMeter {
-            address: address.parse().unwrap(),
-            balance: Money::from_cents(19_856).unwrap(),
-            limits: [20, 10, 50, 9_999, 5].map(|y| Money::from_units(y).unwrap()),
-            prices: [
-                [5_283, 6_283, 4_283, 3_283, 0, 0, 0, 0].map(Price::from_minor_per_kwh),
-                [5_000; 8].map(Price::from_minor_per_kwh),
-            ],
-            tier_thresholds: [[1, 2, 3, 4, 5, 6].map(|k| Energy::from_kwh(k * 100)); 2],
-            tier_prices: [[0, 500, 1_000, 1_500, 2_000, 2_500, 3_000]
-                .map(Price::from_minor_per_kwh); 2],
-            seasons: [vec![(1, 1, 1), (6, 1, 2)], vec![(1, 1, 1)]],
-            day_tables: [
-                std::array::from_fn(|_| day.clone()),
-                std::array::from_fn(|_| day.clone()),
-            ],
-            switch_times: [dt(2030, 1, 1, 0, 0, 0); 4],
-            counts: [2, 2, 4, 4, 0, 6],
-            meter_number: [0x12, 0, 0, 0, 0x10, 0x20],
-            customer_number: [0x01, 0x02, 0x03, 0x04, 0x05, 0x06],
-            settlement: [(1, 0), (99, 99), (99, 99)],
-            trip_delay: 30,
-            clock: None,
-            freezes: Vec::new(),
-            relay: Vec::new(),
-            cleared: Vec::new(),
-            baud: None,
-        }
-    }
-}
-
-fn set_index(set: u8) -> Option<usize> {
-    match set {
-        1 => Some(0),
-        2 => Some(1),
-        _ => None,
-    }
-}
-
-impl MeterData for TestMeter {
-    fn address(&self) -> Address {
-        self.address
-    }
-    fn set_address(&mut self, address: Address) -> Result<(), Refusal> {
-        self.address = address;
-        Ok(())
-    }
-    fn energy(&self, kind: EnergyKind, tariff: u8, period: u8) -> Option<Energy> {
-        if tariff > 4 || period > 12 {
-            return None;
-        }
-        // E12b for the current forward register: total 1.29, tariffs 0.62/0.60/0.03/0.02.
-        let base = [129, 62, 60, 3, 2][usize::from(tariff)];
-        let k = match kind {
-            EnergyKind::CombinedActive => 1,
-            EnergyKind::ForwardActive => 1,
-            EnergyKind::ReverseActive => 0,
-            EnergyKind::CombinedReactive1 => -1,
-            EnergyKind::CombinedReactive2 => 2,
-        };
-        Energy::from_centi_kwh(k * (base + 1000 * i64::from(period)))
-    }
-    fn remaining_energy(&self) -> Option<Energy> {
-        Some(Energy::from_kwh(12))
-    }
-    fn overdrawn_energy(&self) -> Option<Energy> {
-        Some(Energy::ZERO)
-    }
-    fn balance(&self) -> Option<Money> {
-        Some(self.balance)
-    }
-    fn overdraft(&self) -> Option<Money> {
-        Some(Money::ZERO)
-    }
-    fn measurement(&self, m: Measurement) -> Option<i64> {
-        match m {
-            Measurement::Voltage(p @ 1..=3) => Some(2_200 + i64::from(p)),
-            Measurement::Current(p @ 1..=3) => Some(-1_000 * i64::from(p)),
-            Measurement::ActivePower(p @ 0..=3) => Some(2_200 * i64::from(p + 1)),
-            Measurement::PowerFactor(p @ 0..=3) => Some(-990 + i64::from(p)),
-            Measurement::Frequency => Some(5_000),
-            _ => None,
-        }
-    }
-    fn price_now(&self, which: PriceNow) -> Option<Price> {
-        Some(Price::from_minor_per_kwh(match which {
-            PriceNow::Tier => 500,
-            PriceNow::Total => 5_783,
-            PriceNow::Tariff => 5_283,
-        }))
-    }
-    fn auth_remaining(&self) -> Option<u16> {
-        Some(5)
-    }
-    fn purchase(&self, n: u8) -> Option<PurchaseRecord> {
-        (1..=10).contains(&n).then(|| PurchaseRecord {
-            time: dt(2024, 3, n, 10, 30, 0),
-            count: 11 - u16::from(n),
-            amount: Money::from_units(100).unwrap(),
-            balance_before: Money::from_units(5).unwrap(),
-            balance_after: Money::from_units(105).unwrap(),
-            cumulative: Money::from_units(1000 - 100 * i64::from(n)).unwrap(),
-        })
-    }
-    fn relay_event_count(&self, kind: RelayEvent) -> Option<u32> {
-        Some(match kind {
-            RelayEvent::Trip => 3,
-            RelayEvent::Close => 2,
-        })
-    }
-    fn relay_event(&self, _kind: RelayEvent, n: u8) -> Option<RelayEventRecord> {
-        (1..=2).contains(&n).then(|| RelayEventRecord {
-            time: dt(2024, 2, n, 1, 2, 3),
-            operator: OperatorCode([1, 2, 3, 4]),
-            forward: Energy::from_centi_kwh(129).unwrap(),
-            reverse: Energy::ZERO,
-        })
-    }
-    fn switch_time(&self, which: Switch) -> Option<DateTime> {
-        Some(self.switch_times[which as usize])
-    }
-    fn set_switch_time(&mut self, which: Switch, time: DateTime) -> Result<(), Refusal> {
-        self.switch_times[which as usize] = time;
-        Ok(())
-    }
-    fn count(&self, which: CountParam) -> Option<u16> {
-        Some(self.counts[which as usize])
-    }
-    fn set_count(&mut self, which: CountParam, value: u16) -> Result<(), Refusal> {
-        self.counts[which as usize] = value;
-        Ok(())
-    }
-    fn meter_number(&self) -> Option<[u8; 6]> {
-        Some(self.meter_number)
-    }
-    fn set_meter_number(&mut self, bcd: [u8; 6]) -> Result<(), Refusal> {
-        self.meter_number = bcd;
-        Ok(())
-    }
-    fn customer_number(&self) -> Option<[u8; 6]> {
-        Some(self.customer_number)
-    }
-    fn set_customer_number(&mut self, bcd: [u8; 6]) -> Result<(), Refusal> {
-        self.customer_number = bcd;
-        Ok(())
-    }
-    fn status_word(&self, n: u8) -> Option<u16> {
-        (1..=7).contains(&n).then_some(u16::from(n) << 8)
-    }
-    fn settlement_day(&self, n: u8) -> Option<(u8, u8)> {
-        self.settlement.get(usize::from(n).checked_sub(1)?).copied()
-    }
-    fn set_settlement_day(&mut self, n: u8, day: u8, hour: u8) -> Result<(), Refusal> {
-        let slot = self
-            .settlement
-            .get_mut(usize::from(n).wrapping_sub(1))
-            .ok_or(Refusal::Invalid)?;
-        *slot = (day, hour);
-        Ok(())
-    }
-    fn limit(&self, which: Limit) -> Option<Money> {
-        Some(self.limits[which as usize])
-    }
-    fn set_limit(&mut self, which: Limit, value: Money) -> Result<(), Refusal> {
-        if which == Limit::Hoarding && value < self.limits[Limit::Alarm1 as usize] {
-            return Err(Refusal::Invalid);
-        }
-        self.limits[which as usize] = value;
-        Ok(())
-    }
-    fn trip_delay(&self) -> Option<u16> {
-        Some(self.trip_delay)
-    }
-    fn set_trip_delay(&mut self, minutes: u16) -> Result<(), Refusal> {
-        self.trip_delay = minutes;
-        Ok(())
-    }
-    fn season(&self, set: u8, index: u8) -> Option<TableEntry> {
-        self.seasons[set_index(set)?]
-            .get(usize::from(index))
-            .copied()
-    }
-    fn set_seasons(&mut self, set: u8, entries: &[TableEntry]) -> Result<(), Refusal> {
-        self.seasons[set_index(set).ok_or(Refusal::Invalid)?] = entries.to_vec();
-        Ok(())
-    }
-    fn day_period(&self, set: u8, table: u8, index: u8) -> Option<TableEntry> {
-        self.day_tables[set_index(set)?]
-            .get(usize::from(table).checked_sub(1)?)?
-            .get(usize::from(index))
-            .copied()
-    }
-    fn set_day_table(&mut self, set: u8, table: u8, entries: &[TableEntry]) -> Result<(), Refusal> {
-        let t = self.day_tables[set_index(set).ok_or(Refusal::Invalid)?]
-            .get_mut(usize::from(table).wrapping_sub(1))
-            .ok_or(Refusal::Invalid)?;
-        *t = entries.to_vec();
-        Ok(())
-    }
-    fn price(&self, set: u8, index: u8) -> Option<Price> {
-        self.prices[set_index(set)?]
-            .get(usize::from(index).checked_sub(1)?)
-            .copied()
-    }
-    fn set_price(&mut self, set: u8, index: u8, price: Price) -> Result<(), Refusal> {
-        *self.prices[set_index(set).ok_or(Refusal::Invalid)?]
-            .get_mut(usize::from(index).wrapping_sub(1))
-            .ok_or(Refusal::Invalid)? = price;
-        Ok(())
-    }
-    fn tier_threshold(&self, set: u8, index: u8) -> Option<Energy> {
-        self.tier_thresholds[set_index(set)?]
-            .get(usize::from(index).checked_sub(1)?)
-            .copied()
-    }
-    fn set_tier_threshold(&mut self, set: u8, index: u8, value: Energy) -> Result<(), Refusal> {
-        *self.tier_thresholds[set_index(set).ok_or(Refusal::Invalid)?]
-            .get_mut(usize::from(index).wrapping_sub(1))
-            .ok_or(Refusal::Invalid)? = value;
-        Ok(())
-    }
-    fn tier_price(&self, set: u8, index: u8) -> Option<Price> {
-        self.tier_prices[set_index(set)?]
-            .get(usize::from(index).checked_sub(1)?)
-            .copied()
-    }
-    fn set_tier_price(&mut self, set: u8, index: u8, price: Price) -> Result<(), Refusal> {
-        *self.tier_prices[set_index(set).ok_or(Refusal::Invalid)?]
-            .get_mut(usize::from(index).wrapping_sub(1))
-            .ok_or(Refusal::Invalid)? = price;
-        Ok(())
-    }
-    fn freeze_time(&self, kind: FreezeKind, n: u8) -> Option<DateTime> {
-        (n >= 1).then(|| match kind {
-            FreezeKind::Hourly => dt(2024, 3, 1, 24 - n.min(24), 0, 0),
-            FreezeKind::Daily => dt(2024, 3, 31 - n.min(30), 0, 0, 0),
-        })
-    }
-    fn frozen_energy(
-        &self,
-        _: FreezeKind,
-        n: u8,
-        register: EnergyKind,
-        tariff: u8,
-    ) -> Option<Energy> {
-        if n == 0 {
-            return None;
-        }
-        self.energy(register, tariff, 0)
-    }
-    fn set_clock(&mut self, local: DateTime) -> Result<(), Refusal> {
-        self.clock = Some(local);
-        Ok(())
-    }
-    fn freeze(&mut self, time: FreezeTime) -> Result<(), Refusal> {
-        self.freezes.push(time);
-        Ok(())
-    }
-    fn change_baud(&mut self, rate: BaudRate) -> Result<(), Refusal> {
-        if rate == BaudRate::B19200 {
-            return Err(Refusal::BaudRate);
-        }
-        self.baud = Some(rate);
-        Ok(())
-    }
-    fn clear_max_demand(&mut self, _: OperatorCode) -> Result<(), Refusal> {
-        self.cleared.push("demand");
-        Ok(())
-    }
-    fn meter_clear(&mut self, _: OperatorCode) -> Result<(), Refusal> {
-        self.cleared.push("meter");
-        Ok(())
-    }
-    fn event_clear(&mut self, _: Di, _: OperatorCode) -> Result<(), Refusal> {
-        self.cleared.push("events");
-        Ok(())
-    }
-    fn relay(
-        &mut self,
-        command: RelayCommand,
-        n2: u8,
-        _: OperatorCode,
-        _: Timestamp,
-    ) -> Result<(), Refusal> {
-        if command == RelayCommand::KeepPowerOff && self.relay.is_empty() {
-            return Err(Refusal::KeepPower);
-        }
-        self.relay.push((command, n2));
-        Ok(())
-    }
-    fn security(
-        &mut self,
-        di: Di,
-        _: OperatorCode,
-        payload: Data<'_>,
-        _: Timestamp,
-        out: &mut [u8],
-    ) -> Result<usize, SecurityErrorWord> {
-        if di != Di(0x0700_00FF) {
-            return Err(SecurityErrorWord::AUTH_FAILED);
-        }
-        // Echo the payload reversed: a stand-in for the security layer.
-        let n = payload.len();
-        for (i, b) in payload.iter().enumerate() {
-            out[n - 1 - i] = b;
-        }
-        Ok(n)
-    }
 }
 
 const METER: &str = "201000000012";
@@ -374,14 +38,14 @@ fn now() -> Timestamp {
 }
 
 /// A server for a legacy master: plaintext parameter writes and relay control allowed.
-fn server() -> Server<TestMeter> {
+fn server() -> Served {
     let passwords = Passwords::new([0x11, 0x11, 0x11])
         .with(2, [0x56, 0x34, 0x12])
         .unwrap()
         .with(4, [0x44, 0x44, 0x44])
         .unwrap();
-    Server::new(
-        TestMeter::new(METER),
+    Served::new(
+        FakeMeter::new(METER),
         ServerConfig {
             passwords,
             plaintext: PlaintextPolicy::ALL,
@@ -398,20 +62,20 @@ fn client() -> Client {
     })
 }
 
-fn exchange(server: &mut Server<TestMeter>, request: &[u8]) -> Option<Vec<u8>> {
+fn exchange(server: &mut Served, request: &[u8]) -> Option<Vec<u8>> {
     let mut out = [0u8; 300];
     server
         .handle(request, now(), &mut out)
         .map(|n| out[..n].to_vec())
 }
 
-fn read(server: &mut Server<TestMeter>, di: Di) -> Result<Vec<u8>, ClientError> {
+fn read(server: &mut Served, di: Di) -> Result<Vec<u8>, ClientError> {
     let c = client();
     let mut req = [0u8; 64];
     let n = c.read(di, &mut req).unwrap();
     let answer = exchange(server, &req[..n]).expect("an answer");
     let response = c.parse_answer(&answer)?;
-    let data = client::read_data(&response, di)?;
+    let data = Client::read_data(&response, di)?;
     Ok(data.iter().collect())
 }
 
@@ -585,7 +249,7 @@ fn vector_frames_get_the_answers_real_meters_gave() {
     );
     assert_eq!(s.meter().clock, Some(dt(2017, 6, 5, 10, 22, 51)));
     // E1 to a meter with that address -> its forward total.
-    let mut other = Server::new(TestMeter::new("000000000161"), ServerConfig::default()).unwrap();
+    let mut other = Served::new(FakeMeter::new("000000000161"), ServerConfig::default()).unwrap();
     let mut out = [0u8; 64];
     let n = other
         .handle(
@@ -596,7 +260,7 @@ fn vector_frames_get_the_answers_real_meters_gave() {
         .unwrap();
     let r = FrameRepr::parse(&Frame::new_checked(&out[..n]).unwrap()).unwrap();
     assert_eq!(
-        client::energy(&Response::parse(&r).unwrap(), Di(0x0001_0000)),
+        Client::energy(&Response::parse(&r).unwrap(), Di(0x0001_0000)),
         Ok(Energy::from_centi_kwh(129).unwrap())
     );
 }
@@ -610,7 +274,7 @@ fn broadcasts_are_never_answered() {
     assert_eq!(exchange(&mut s, &req[..n]), None);
     assert_eq!(s.meter().freezes, vec![FreezeTime::NOW]);
     let n = broadcast
-        .relay(RelayCommand::Trip, dt(2030, 1, 1, 0, 0, 0), &mut req)
+        .relay(RelayCode::Trip, dt(2030, 1, 1, 0, 0, 0), &mut req)
         .unwrap();
     assert_eq!(exchange(&mut s, &req[..n]), None);
     assert!(
@@ -631,7 +295,7 @@ fn broadcasts_are_never_answered() {
     assert_eq!(exchange(&mut s, &resp[..n]), None);
 }
 
-fn answer(s: &mut Server<TestMeter>, c: &Client, request: &[u8]) -> Result<Vec<u8>, ClientError> {
+fn answer(s: &mut Served, c: &Client, request: &[u8]) -> Result<Vec<u8>, ClientError> {
     let bytes = exchange(s, request).expect("an answer");
     let r = c.parse_answer(&bytes)?;
     let repr = FrameRepr::parse(&Frame::new_checked(skip_preamble(&bytes)).unwrap()).unwrap();
@@ -650,12 +314,12 @@ fn writes_check_passwords_and_leave_the_meter_unchanged_when_refused() {
     let n = c.write_number(alarm1, 3_000, &mut req).unwrap();
     assert_eq!(answer(&mut s, &c, &req[..n]), Ok(vec![]));
     assert_eq!(
-        client::money(&parse_read(&mut s, alarm1), alarm1),
+        Client::money(&parse_read(&mut s, alarm1), alarm1),
         Ok(Money::from_units(30).unwrap())
     );
 
     let before = s.meter().clone();
-    let refused = |s: &mut Server<TestMeter>, c: &Client, req: &[u8], code: ErrorCode| {
+    let refused = |s: &mut Served, c: &Client, req: &[u8], code: ErrorCode| {
         assert_eq!(answer(s, c, req), Err(ClientError::Refused(code)));
     };
     // Wrong password.
@@ -692,7 +356,7 @@ fn writes_check_passwords_and_leave_the_meter_unchanged_when_refused() {
     // Passwords are write-only through 14H.
     let n = c.write(Di(0x0400_0C03), &[2, 0, 0, 0], &mut req).unwrap();
     refused(&mut s, &c, &req[..n], ErrorCode::UNAUTHORIZED);
-    // A sealed level without a security layer.
+    // A sealed level whose seal does not verify.
     let sealed = c.with_password(Password {
         level: 0x99,
         code: [0; 3],
@@ -758,7 +422,7 @@ fn writes_check_passwords_and_leave_the_meter_unchanged_when_refused() {
     );
 }
 
-fn parse_read(s: &mut Server<TestMeter>, di: Di) -> Response<'static> {
+fn parse_read(s: &mut Served, di: Di) -> Response<'static> {
     let c = client();
     let mut req = [0u8; 64];
     let n = c.read(di, &mut req).unwrap();
@@ -774,12 +438,12 @@ fn relay_control_checks_password_level_and_validity() {
         plaintext: PlaintextPolicy::ALL,
         ..ServerConfig::default()
     };
-    let mut s = Server::new(TestMeter::new("111111111111"), legacy).unwrap();
+    let mut s = Served::new(FakeMeter::new("111111111111"), legacy).unwrap();
     let mut out = [0u8; 64];
     let before = dt(2018, 5, 12, 15, 41, 23).to_timestamp(UtcOffset::CHINA);
     let n = s.handle(&e24, before, &mut out).unwrap();
     assert_eq!(&out[..n], &hex("68111111111111689C00D216")[..]);
-    assert_eq!(s.meter().relay, vec![(RelayCommand::Trip, 0)]);
+    assert_eq!(s.meter().relay, vec![(RelayCode::Trip, 0)]);
     // One second later the command has expired: refused, nothing done.
     let at = dt(2018, 5, 12, 15, 41, 24).to_timestamp(UtcOffset::CHINA);
     let n = s.handle(&e24, at, &mut out).unwrap();
@@ -795,7 +459,7 @@ fn relay_control_checks_password_level_and_validity() {
         code: [0x44; 3],
     });
     let n = c4
-        .relay(RelayCommand::ReconnectAllowed, until, &mut req)
+        .relay(RelayCode::ReconnectAllowed, until, &mut req)
         .unwrap();
     assert_eq!(answer(&mut s, &c4, &req[..n]), Ok(vec![]));
     // Level 5 is not, even with its right password.
@@ -803,20 +467,18 @@ fn relay_control_checks_password_level_and_validity() {
         level: 5,
         code: [0x11; 3],
     });
-    let n = c5.relay(RelayCommand::Trip, until, &mut req).unwrap();
+    let n = c5.relay(RelayCode::Trip, until, &mut req).unwrap();
     assert_eq!(
         answer(&mut s, &c5, &req[..n]),
         Err(ClientError::Refused(ErrorCode::UNAUTHORIZED))
     );
     // Unknown N1.
-    let n = c4
-        .relay(RelayCommand::Unknown(0x4F), until, &mut req)
-        .unwrap();
+    let n = c4.relay(RelayCode::Unknown(0x4F), until, &mut req).unwrap();
     assert_eq!(
         answer(&mut s, &c4, &req[..n]),
         Err(ClientError::Refused(ErrorCode::OTHER))
     );
-    // Sealed form without a security layer: status word.
+    // Sealed form whose seal does not verify: status word.
     let sealed = Request::RelayControl {
         password: Password {
             level: 0x98,
@@ -832,7 +494,7 @@ fn relay_control_checks_password_level_and_validity() {
         answer(&mut s, &c4, &req[..n]),
         Err(ClientError::RelayRefused(_))
     ));
-    assert_eq!(s.meter().relay, vec![(RelayCommand::ReconnectAllowed, 0)]);
+    assert_eq!(s.meter().relay, vec![(RelayCode::ReconnectAllowed, 0)]);
 }
 
 #[test]
@@ -995,35 +657,34 @@ fn commands() {
 
 #[test]
 fn configuration_is_validated_and_preamble_applied() {
-    use prepaid_meter::dlt645::ConfigError;
-    let bad = |c: ServerConfig| Server::new(TestMeter::new(METER), c).err();
+    let bad = |c: ServerConfig| Server::new(c).err();
     assert_eq!(
         bad(ServerConfig {
             preamble: 5,
             ..ServerConfig::default()
         }),
-        Some(ConfigError::Preamble)
+        Some(ServerConfigError::Preamble)
     );
     assert_eq!(
         bad(ServerConfig {
             max_read_len: 201,
             ..ServerConfig::default()
         }),
-        Some(ConfigError::ReadLength)
+        Some(ServerConfigError::ReadLength)
     );
     assert_eq!(
         bad(ServerConfig {
             relay_level: 10,
             ..ServerConfig::default()
         }),
-        Some(ConfigError::Level)
+        Some(ServerConfigError::Level)
     );
     assert_eq!(
         Passwords::default().with(10, [0; 3]),
-        Err(ConfigError::Level)
+        Err(ServerConfigError::Level)
     );
-    let mut s = Server::new(
-        TestMeter::new(METER),
+    let mut s = Served::new(
+        FakeMeter::new(METER),
         ServerConfig {
             preamble: 4,
             ..ServerConfig::default()
@@ -1048,26 +709,26 @@ fn decoded_values_through_the_registry() {
     let mut s = server();
     let mut scratch = [0u8; 255];
     let resp = parse_read(&mut s, Di(0x1D00_0101));
-    let v = client::value(&resp, Di(0x1D00_0101), &mut scratch).unwrap();
+    let v = Client::value(&resp, Di(0x1D00_0101), &mut scratch).unwrap();
     assert_eq!(
         v.to_string(),
         "time=2024-02-01 01:02:03 operator=04030201 forward_active=1.29 reverse_active=0.00"
     );
     let resp = parse_read(&mut s, Di(0x0333_0201));
     assert!(
-        matches!(client::value(&resp, Di(0x0333_0201), &mut scratch), Ok(Value::Number(d)) if d.mantissa == 10)
+        matches!(Client::value(&resp, Di(0x0333_0201), &mut scratch), Ok(Value::Number(d)) if d.mantissa == 10)
     );
     let resp = parse_read(&mut s, Di(0x0405_0101));
     assert_eq!(
-        client::price(&resp, Di(0x0405_0101)),
+        Client::price(&resp, Di(0x0405_0101)),
         Ok(Price::from_minor_per_kwh(5_283))
     );
     assert_eq!(
-        client::money(&resp, Di(0x0405_0101)),
+        Client::money(&resp, Di(0x0405_0101)),
         Err(ClientError::UnknownFormat)
     );
     assert_eq!(
-        client::price(&resp, Di(0x0405_0102)),
+        Client::price(&resp, Di(0x0405_0102)),
         Err(ClientError::Unexpected)
     );
 }

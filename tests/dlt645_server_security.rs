@@ -10,182 +10,25 @@
     clippy::indexing_slicing
 )] // test helpers outside #[test] functions
 
+mod fake_meter;
+use fake_meter::{FakeMeter, Served};
+
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::client::ClientError;
-use prepaid_meter::dlt645::{
-    Client, ConfigError, MeterData, Passwords, PlaintextPolicy, Refusal, Server, ServerConfig,
+use prepaid_meter::endpoint::dlt645::{
+    Client, ClientError, Passwords, PlaintextPolicy, Server, ServerConfig, ServerConfigError,
     ServerState,
 };
+use prepaid_meter::relay::RelayCode;
 use prepaid_meter::security::FailureRecord;
 use prepaid_meter::time::{Date, DateTime, Time, Timestamp, UtcOffset};
 use prepaid_meter::units::{Money, Price};
-use prepaid_meter::wire::dlt645::registry::Limit;
 use prepaid_meter::wire::dlt645::{
     BaudRate, Data, Di, ErrorCode, Frame, FrameRepr, FreezeTime, Function, OperatorCode, Password,
-    ReadForm, RelayCommand, RelayOrder, Request, SecurityErrorWord,
+    ReadForm, RelayOrder, Request,
 };
 
 fn dt(y: u16, mo: u8, d: u8, h: u8, mi: u8, s: u8) -> DateTime {
     DateTime::new(Date::new(y, mo, d).unwrap(), Time::new(h, mi, s).unwrap())
-}
-
-/// A meter that records everything done to it.
-#[derive(Clone, Debug, PartialEq)]
-struct Meter {
-    address: Address,
-    prices: [Price; 4],
-    tier_prices: [Price; 7],
-    limits: [Money; 5],
-    customer_number: [u8; 6],
-    meter_number: [u8; 6],
-    clock: Option<DateTime>,
-    freezes: Vec<FreezeTime>,
-    baud: Option<BaudRate>,
-    relay: Vec<RelayCommand>,
-    cleared: Vec<&'static str>,
-    /// Sealed commands executed (function codes).
-    sealed: Vec<Function>,
-    security: usize,
-}
-
-impl Meter {
-    fn new() -> Meter {
-        Meter {
-            address: METER.parse().unwrap(),
-            prices: [5_283, 6_283, 4_283, 3_283].map(Price::from_minor_per_kwh),
-            tier_prices: [0; 7].map(Price::from_minor_per_kwh),
-            limits: [20, 10, 50, 9_999, 5].map(|y| Money::from_units(y).unwrap()),
-            customer_number: [1, 2, 3, 4, 5, 6],
-            meter_number: [0x12, 0, 0, 0, 0x10, 0x20],
-            clock: None,
-            freezes: Vec::new(),
-            baud: None,
-            relay: Vec::new(),
-            cleared: Vec::new(),
-            sealed: Vec::new(),
-            security: 0,
-        }
-    }
-}
-
-impl MeterData for Meter {
-    fn address(&self) -> Address {
-        self.address
-    }
-    fn set_address(&mut self, address: Address) -> Result<(), Refusal> {
-        self.address = address;
-        Ok(())
-    }
-    fn balance(&self) -> Option<Money> {
-        Money::from_cents(19_856)
-    }
-    fn price(&self, set: u8, index: u8) -> Option<Price> {
-        (set == 1)
-            .then(|| self.prices.get(usize::from(index).checked_sub(1)?).copied())
-            .flatten()
-    }
-    fn set_price(&mut self, set: u8, index: u8, price: Price) -> Result<(), Refusal> {
-        if set != 1 {
-            return Err(Refusal::Invalid);
-        }
-        *self
-            .prices
-            .get_mut(usize::from(index).wrapping_sub(1))
-            .ok_or(Refusal::Invalid)? = price;
-        Ok(())
-    }
-    fn set_tier_price(&mut self, _: u8, index: u8, price: Price) -> Result<(), Refusal> {
-        *self
-            .tier_prices
-            .get_mut(usize::from(index).wrapping_sub(1))
-            .ok_or(Refusal::Invalid)? = price;
-        Ok(())
-    }
-    fn limit(&self, which: Limit) -> Option<Money> {
-        Some(self.limits[which as usize])
-    }
-    fn set_limit(&mut self, which: Limit, value: Money) -> Result<(), Refusal> {
-        self.limits[which as usize] = value;
-        Ok(())
-    }
-    fn customer_number(&self) -> Option<[u8; 6]> {
-        Some(self.customer_number)
-    }
-    fn set_customer_number(&mut self, bcd: [u8; 6]) -> Result<(), Refusal> {
-        self.customer_number = bcd;
-        Ok(())
-    }
-    fn meter_number(&self) -> Option<[u8; 6]> {
-        Some(self.meter_number)
-    }
-    fn set_meter_number(&mut self, bcd: [u8; 6]) -> Result<(), Refusal> {
-        self.meter_number = bcd;
-        Ok(())
-    }
-    fn set_clock(&mut self, local: DateTime) -> Result<(), Refusal> {
-        self.clock = Some(local);
-        Ok(())
-    }
-    fn freeze(&mut self, time: FreezeTime) -> Result<(), Refusal> {
-        self.freezes.push(time);
-        Ok(())
-    }
-    fn change_baud(&mut self, rate: BaudRate) -> Result<(), Refusal> {
-        self.baud = Some(rate);
-        Ok(())
-    }
-    fn clear_max_demand(&mut self, _: OperatorCode) -> Result<(), Refusal> {
-        self.cleared.push("demand");
-        Ok(())
-    }
-    fn meter_clear(&mut self, _: OperatorCode) -> Result<(), Refusal> {
-        self.cleared.push("meter");
-        Ok(())
-    }
-    fn event_clear(&mut self, _: Di, _: OperatorCode) -> Result<(), Refusal> {
-        self.cleared.push("events");
-        Ok(())
-    }
-    fn relay(
-        &mut self,
-        command: RelayCommand,
-        _: u8,
-        _: OperatorCode,
-        _: Timestamp,
-    ) -> Result<(), Refusal> {
-        self.relay.push(command);
-        Ok(())
-    }
-    /// Stands in for a security layer: a sealed command whose data start with 0x5A verifies.
-    fn sealed(&mut self, request: &Request<'_>, _: Timestamp) -> Result<(), Refusal> {
-        let (function, data) = match request {
-            Request::Write { value, .. } => (Function::Write, *value),
-            Request::RelayControl {
-                order: RelayOrder::Sealed(d),
-                ..
-            } => (Function::RelayControl, *d),
-            Request::MeterClear { sealed, .. } => (Function::MeterClear, *sealed),
-            Request::ClearMaxDemand { .. } => (Function::ClearMaxDemand, Data::EMPTY),
-            Request::EventClear { .. } => (Function::EventClear, Data::EMPTY),
-            _ => return Err(Refusal::Unsupported),
-        };
-        if data.iter().next() != Some(0x5A) {
-            return Err(Refusal::Unauthorized);
-        }
-        self.sealed.push(function);
-        Ok(())
-    }
-    fn security(
-        &mut self,
-        _: Di,
-        _: OperatorCode,
-        _: Data<'_>,
-        _: Timestamp,
-        _: &mut [u8],
-    ) -> Result<usize, SecurityErrorWord> {
-        self.security += 1;
-        Ok(0)
-    }
 }
 
 const METER: &str = "201000000012";
@@ -223,8 +66,8 @@ fn config(plaintext: PlaintextPolicy) -> ServerConfig {
     }
 }
 
-fn server(plaintext: PlaintextPolicy) -> Server<Meter> {
-    Server::new(Meter::new(), config(plaintext)).unwrap()
+fn server(plaintext: PlaintextPolicy) -> Served {
+    Served::new(FakeMeter::new(METER), config(plaintext)).unwrap()
 }
 
 fn client(password: Password) -> Client {
@@ -234,7 +77,7 @@ fn client(password: Password) -> Client {
 /// Sends `request` (built by `c`) at `at`; `None` for silence, else the parsed answer's outcome
 /// as `Ok(data)` or the client's error.
 fn send_at(
-    s: &mut Server<Meter>,
+    s: &mut Served,
     c: &Client,
     request: &Request<'_>,
     at: Timestamp,
@@ -250,11 +93,7 @@ fn send_at(
     }))
 }
 
-fn send(
-    s: &mut Server<Meter>,
-    c: &Client,
-    request: &Request<'_>,
-) -> Option<Result<Vec<u8>, ClientError>> {
+fn send(s: &mut Served, c: &Client, request: &Request<'_>) -> Option<Result<Vec<u8>, ClientError>> {
     send_at(s, c, request, now())
 }
 
@@ -267,7 +106,7 @@ fn write(di: u32, password: Password, value: &[u8]) -> Request<'_> {
     }
 }
 
-fn plain_relay(password: Password, command: RelayCommand) -> Request<'static> {
+fn plain_relay(password: Password, command: RelayCode) -> Request<'static> {
     Request::RelayControl {
         password,
         operator: OperatorCode([1, 2, 3, 4]),
@@ -301,7 +140,7 @@ fn state_changing() -> Vec<Request<'static>> {
         write(0x0405_0101, LEVEL2, &[0x00, 0x60, 0x00, 0x00]),
         write(0x0400_0402, LEVEL2, &[0x99, 0, 0, 0, 0, 0]),
         write(0x0405_0101, SEALED_WRITE, &[0x5A, 1, 2, 3]),
-        plain_relay(LEVEL4, RelayCommand::Trip),
+        plain_relay(LEVEL4, RelayCode::Trip),
         sealed_relay(&[0x5A, 1, 2, 3]),
         Request::MeterClear {
             password: LEVEL2,
@@ -418,7 +257,7 @@ fn plaintext_relay_control_is_refused_by_default() {
         code: [0x11; 3],
     };
     for password in [level0, LEVEL4] {
-        for command in [RelayCommand::Trip, RelayCommand::DirectClose] {
+        for command in [RelayCode::Trip, RelayCode::DirectClose] {
             assert_eq!(
                 send(&mut s, &client(password), &plain_relay(password, command)),
                 UNAUTHORIZED
@@ -451,7 +290,7 @@ fn plaintext_relay_control_is_refused_by_default() {
         send(
             &mut s,
             &client(LEVEL4),
-            &plain_relay(LEVEL4, RelayCommand::Trip)
+            &plain_relay(LEVEL4, RelayCode::Trip)
         ),
         UNAUTHORIZED
     );
@@ -464,26 +303,26 @@ fn plaintext_relay_control_is_refused_by_default() {
         send(
             &mut s,
             &client(LEVEL4),
-            &plain_relay(LEVEL4, RelayCommand::Trip)
+            &plain_relay(LEVEL4, RelayCode::Trip)
         ),
         ACK
     );
-    assert_eq!(s.meter().relay, vec![RelayCommand::Trip]);
+    assert_eq!(s.meter().relay, vec![(RelayCode::Trip, 0)]);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Rule: parameters that change what a customer pays are written through the sealed path.
 
 /// A protected identifier, a valid value, and whether the test meter shows it written.
-type ProtectedWrite = (u32, Vec<u8>, fn(&Meter) -> bool);
+type ProtectedWrite = (u32, Vec<u8>, fn(&FakeMeter) -> bool);
 
 fn protected_writes() -> Vec<ProtectedWrite> {
     vec![
         (0x0405_0101, vec![0x00, 0x60, 0x00, 0x00], |m| {
-            m.prices[0] == Price::from_minor_per_kwh(6_000)
+            m.prices[0][0] == Price::from_minor_per_kwh(6_000)
         }),
         (0x0406_0102, vec![0x00, 0x10, 0x00, 0x00], |m| {
-            m.tier_prices[1] == Price::from_minor_per_kwh(1_000)
+            m.tier_prices[0][1] == Price::from_minor_per_kwh(1_000)
         }),
         (0x0400_1001, vec![0x00, 0x30, 0x00, 0x00], |m| {
             m.limits[0] == Money::from_units(30).unwrap()
@@ -614,7 +453,7 @@ fn password_checked() -> Vec<Request<'static>> {
     vec![
         write(0x0405_0101, LEVEL2, &[0x00, 0x60, 0x00, 0x00]),
         write(0x0400_0402, LEVEL2, &[0x99, 0, 0, 0, 0, 0]),
-        plain_relay(LEVEL4, RelayCommand::Trip),
+        plain_relay(LEVEL4, RelayCode::Trip),
         meter_clear(LEVEL2),
         Request::ClearMaxDemand {
             password: LEVEL2,
@@ -693,11 +532,15 @@ fn wrong_passwords_lock_plaintext_commands_out_until_the_next_local_day() {
 
     // The record is part of the stored state: a restart does not unlock.
     let stored = s.state();
-    let mut r =
-        Server::restore(Meter::new(), config(PlaintextPolicy::ALL), stored.clone()).unwrap();
+    let mut r = Served::restore(
+        FakeMeter::new(METER),
+        config(PlaintextPolicy::ALL),
+        stored.clone(),
+    )
+    .unwrap();
     assert!(r.is_locked(now()));
     assert_eq!(send(&mut r, &client(LEVEL2), &price(LEVEL2)), UNAUTHORIZED);
-    assert_eq!(r.meter().prices[0], Meter::new().prices[0]);
+    assert_eq!(r.meter().prices[0][0], FakeMeter::new(METER).prices[0][0]);
 
     // Still locked in the last second of the local day (UTC+8)...
     let last = dt(2024, 3, 1, 23, 59, 59).to_timestamp(UtcOffset::CHINA);
@@ -712,7 +555,7 @@ fn wrong_passwords_lock_plaintext_commands_out_until_the_next_local_day() {
     assert!(!s.is_locked(midnight));
     let seventy = write(0x0405_0101, LEVEL2, &[0x00, 0x70, 0x00, 0x00]);
     assert_eq!(send_at(&mut s, &client(LEVEL2), &seventy, midnight), ACK);
-    assert_eq!(s.meter().prices[0], Price::from_minor_per_kwh(7_000));
+    assert_eq!(s.meter().prices[0][0], Price::from_minor_per_kwh(7_000));
     // A new day counts afresh: one wrong password does not lock again.
     assert_eq!(
         send_at(&mut s, &client(WRONG), &price(WRONG), midnight),
@@ -722,8 +565,8 @@ fn wrong_passwords_lock_plaintext_commands_out_until_the_next_local_day() {
     assert_eq!(s.state().failures.today, 1);
 
     // The day is the configured offset's: at UTC the same lock holds until 00:00 UTC.
-    let mut utc = Server::restore(
-        Meter::new(),
+    let mut utc = Served::restore(
+        FakeMeter::new(METER),
         ServerConfig {
             offset: UtcOffset::UTC,
             ..config(PlaintextPolicy::ALL)
@@ -743,8 +586,8 @@ fn wrong_passwords_lock_plaintext_commands_out_until_the_next_local_day() {
 
 #[test]
 fn a_wrong_old_password_in_18h_counts_and_the_limit_is_configurable() {
-    let mut s = Server::new(
-        Meter::new(),
+    let mut s = Served::new(
+        FakeMeter::new(METER),
         ServerConfig {
             password_daily_limit: 1,
             ..config(PlaintextPolicy::NONE)
@@ -764,8 +607,8 @@ fn a_wrong_old_password_in_18h_counts_and_the_limit_is_configurable() {
     assert_eq!(send(&mut s, &client(LEVEL2), &change(LEVEL2)), UNAUTHORIZED);
     assert_eq!(s.passwords().get(2), Some(LEVEL2.code));
     // Sealed commands do not count against the plain-password limit.
-    let mut s = Server::new(
-        Meter::new(),
+    let mut s = Served::new(
+        FakeMeter::new(METER),
         ServerConfig {
             password_daily_limit: 1,
             ..config(PlaintextPolicy::NONE)
@@ -789,15 +632,12 @@ fn a_wrong_old_password_in_18h_counts_and_the_limit_is_configurable() {
     );
     // A limit of zero is refused at construction.
     assert_eq!(
-        Server::new(
-            Meter::new(),
-            ServerConfig {
-                password_daily_limit: 0,
-                ..ServerConfig::default()
-            }
-        )
+        Server::new(ServerConfig {
+            password_daily_limit: 0,
+            ..ServerConfig::default()
+        })
         .err(),
-        Some(ConfigError::FailureLimit)
+        Some(ServerConfigError::FailureLimit)
     );
 }
 

@@ -9,10 +9,11 @@
 )] // test helpers outside #[test] functions
 
 use prepaid_meter::address::Address;
+use prepaid_meter::relay::RelayCode;
 use prepaid_meter::wire::dlt645::registry::{self, Value};
 use prepaid_meter::wire::dlt645::{
     Di, Di97, Direction, Error, ErrorCode, Frame, FrameRepr, Function, OperatorCode, Password,
-    ReadForm, RelayCommand, RelayOrder, Request, Response, StreamDecoder, skip_preamble,
+    ReadForm, RelayOrder, Request, Response, StreamDecoder, skip_preamble,
 };
 
 const VECTORS: &str = include_str!("vectors/dlt645-frames.tsv");
@@ -190,7 +191,7 @@ fn check(row: &Row) {
             };
             assert_eq!(password, Password::from_wire([0, 0, 0, 0]));
             assert_eq!(operator, OperatorCode([0; 4]));
-            assert_eq!(command, RelayCommand::Trip);
+            assert_eq!(command, RelayCode::Trip);
             assert_eq!(n2, 0);
             assert_eq!(valid_until.to_string(), "2018-05-12 15:41:24");
         }

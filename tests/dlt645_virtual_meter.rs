@@ -23,10 +23,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::thread::JoinHandle;
 
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::Client;
-use prepaid_meter::dlt645::client::{self, ClientError};
+use prepaid_meter::endpoint::dlt645::{Client, ClientError};
 use prepaid_meter::io::FrameReader;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
+use prepaid_meter::relay::RelayCode;
 use prepaid_meter::security::{
     Command, CommandCounter, HeadEnd, HeadEndMeter, RelayControl, Sealed, SecurityConfig, Status,
 };
@@ -34,8 +34,8 @@ use prepaid_meter::tariff::Rater;
 use prepaid_meter::time::{Date, DateTime, Time, Timestamp, UtcOffset};
 use prepaid_meter::units::{Energy, Money, Price};
 use prepaid_meter::wire::dlt645::{
-    Data, Di, ErrorCode, OperatorCode, Password, RelayCommand, RelayOrder, RelayStatusWord,
-    Request, Response, SecurityErrorWord,
+    Data, Di, ErrorCode, OperatorCode, Password, RelayOrder, RelayStatusWord, Request, Response,
+    SecurityErrorWord,
 };
 
 struct Link {
@@ -61,23 +61,23 @@ impl Link {
 
     fn money(&mut self, di: Di) -> Money {
         let r = self.ask(|c, b| c.read(di, b)).unwrap();
-        client::money(&r, di).unwrap()
+        Client::money(&r, di).unwrap()
     }
 
     fn energy(&mut self, di: Di) -> Energy {
         let r = self.ask(|c, b| c.read(di, b)).unwrap();
-        client::energy(&r, di).unwrap()
+        Client::energy(&r, di).unwrap()
     }
 
     fn price(&mut self, di: Di) -> Price {
         let r = self.ask(|c, b| c.read(di, b)).unwrap();
-        client::price(&r, di).unwrap()
+        Client::price(&r, di).unwrap()
     }
 
     fn text(&mut self, di: Di) -> String {
         let r = self.ask(|c, b| c.read(di, b)).unwrap();
         let mut scratch = [0u8; 255];
-        client::value(&r, di, &mut scratch).unwrap().to_string()
+        Client::value(&r, di, &mut scratch).unwrap().to_string()
     }
 
     /// 03H with a sealed payload; the answer's data (after the identifier).
@@ -262,19 +262,13 @@ fn an_hour_of_load_debits_what_the_tariff_says() {
     assert_eq!(rig.link.money(BALANCE), yuan(99));
     assert_eq!(rig.link.money(OVERDRAFT), Money::ZERO);
     // The same as a fresh Rater says for the hour, split pro rata.
-    let tariff = rig.meter.lock().unwrap().meter().tariff().clone();
+    let tariff = rig.meter.lock().unwrap().meter.tariff().clone();
     let totals = Rater::new()
         .rate_interval(&tariff, Energy::from_kwh(2), start, rig.now())
         .unwrap();
     assert_eq!(totals.money, yuan(1));
     assert_eq!(
-        rig.meter
-            .lock()
-            .unwrap()
-            .meter()
-            .account()
-            .totals()
-            .consumed,
+        rig.meter.lock().unwrap().meter.account().totals().consumed,
         totals.money
     );
     // At 08:30 the current price is the peak price.
@@ -379,14 +373,9 @@ fn sealed_recharge_over_03h_and_replays() {
     assert_eq!(rig.link.money(BALANCE), yuan(150));
 
     // Restart with the stored security state: still a replay.
-    let stored = rig.meter.lock().unwrap().meter().stored_security();
+    let stored = rig.meter.lock().unwrap().meter.stored_security();
     assert_eq!(stored.last_counter, 1);
-    rig.meter
-        .lock()
-        .unwrap()
-        .meter_mut()
-        .restart(stored)
-        .unwrap();
+    rig.meter.lock().unwrap().meter.restart(stored).unwrap();
     let w = refused(rig.link.security(sim::RECHARGE, &frame));
     assert_eq!(w, SecurityErrorWord::REPEATED_RECHARGE);
     // A new purchase under the stale counter 1 is refused by the restored counter alone (the
@@ -417,7 +406,7 @@ fn sealed_recharge_over_03h_and_replays() {
         rig.meter
             .lock()
             .unwrap()
-            .meter()
+            .meter
             .stored_security()
             .last_counter,
         counter.last
@@ -492,7 +481,7 @@ fn tampered_frames_are_refused() {
     assert_eq!(rig.link.money(BALANCE), yuan(100));
     assert_eq!(rig.link.text(PURCHASES), "1");
     // Three failures are on record; the untouched frame still works.
-    let stored = rig.meter.lock().unwrap().meter().stored_security();
+    let stored = rig.meter.lock().unwrap().meter.stored_security();
     assert_eq!(stored.failures.consecutive, 3);
     rig.link.security(sim::RECHARGE, &frame).unwrap();
     assert_eq!(rig.link.money(BALANCE), yuan(150));
@@ -519,22 +508,22 @@ fn relay_control_plain_sealed_and_expired() {
         code: [0; 3],
     });
     rig.link
-        .ask(|c, b| c.relay(RelayCommand::Trip, until, b))
+        .ask(|c, b| c.relay(RelayCode::Trip, until, b))
         .unwrap();
     rig.wait(3_600);
     assert_eq!(rig.link.energy(FORWARD), Energy::from_kwh(2));
     assert_eq!(rig.link.money(BALANCE), Money::from_cents(9_930).unwrap());
     assert_eq!(rig.link.text(TRIPS), "1");
-    assert!(!rig.meter.lock().unwrap().meter().relay_closed());
+    assert!(!rig.meter.lock().unwrap().meter.relay_closed());
 
     // A close whose valid-until has passed is refused; the relay stays open.
     assert_eq!(
         rig.link
-            .ask(|c, b| c.relay(RelayCommand::DirectClose, until, b))
+            .ask(|c, b| c.relay(RelayCode::DirectClose, until, b))
             .unwrap_err(),
         ClientError::Refused(ErrorCode::OTHER)
     );
-    assert!(!rig.meter.lock().unwrap().meter().relay_closed());
+    assert!(!rig.meter.lock().unwrap().meter.relay_closed());
     // A plain command at a password level too low is refused.
     rig.link.client = rig.link.client.with_password(Password {
         level: 5,
@@ -545,14 +534,14 @@ fn relay_control_plain_sealed_and_expired() {
             .unwrap();
     assert_eq!(
         rig.link
-            .ask(|c, b| c.relay(RelayCommand::DirectClose, later, b))
+            .ask(|c, b| c.relay(RelayCode::DirectClose, later, b))
             .unwrap_err(),
         ClientError::Refused(ErrorCode::UNAUTHORIZED)
     );
 
     // Sealed (98H) close: its valid-until is the sealed frame's.
     let close = Command::RelayControl(RelayControl {
-        action: RelayCommand::DirectClose,
+        action: RelayCode::DirectClose,
         delay: 0,
     });
     let (expired, _) = seal(
@@ -577,9 +566,9 @@ fn relay_control_plain_sealed_and_expired() {
         rig.link.sealed_relay(&flipped).unwrap_err(),
         ClientError::RelayRefused(RelayStatusWord::MAC)
     );
-    assert!(!rig.meter.lock().unwrap().meter().relay_closed());
+    assert!(!rig.meter.lock().unwrap().meter.relay_closed());
     rig.link.sealed_relay(&frame).unwrap();
-    assert!(rig.meter.lock().unwrap().meter().relay_closed());
+    assert!(rig.meter.lock().unwrap().meter.relay_closed());
     assert_eq!(rig.link.text(Di(0x1E00_0001)), "1", "close count");
     // Replayed: refused.
     assert_eq!(
@@ -593,7 +582,7 @@ fn relay_control_plain_sealed_and_expired() {
 
     // A sealed trip with keep-power on is refused with the keep-power status.
     let keep = Command::RelayControl(RelayControl {
-        action: RelayCommand::KeepPowerOn,
+        action: RelayCode::KeepPowerOn,
         delay: 0,
     });
     let (frame, _) = seal(
@@ -604,7 +593,7 @@ fn relay_control_plain_sealed_and_expired() {
     );
     rig.link.sealed_relay(&frame).unwrap();
     let trip = Command::RelayControl(RelayControl {
-        action: RelayCommand::Trip,
+        action: RelayCode::Trip,
         delay: 0,
     });
     let (frame, _) = seal(
@@ -617,7 +606,7 @@ fn relay_control_plain_sealed_and_expired() {
         rig.link.sealed_relay(&frame).unwrap_err(),
         ClientError::RelayRefused(RelayStatusWord::TRIP_KEEP_POWER)
     );
-    assert!(rig.meter.lock().unwrap().meter().relay_closed());
+    assert!(rig.meter.lock().unwrap().meter.relay_closed());
     rig.finish();
 }
 
@@ -677,18 +666,18 @@ fn with_plaintext_off_only_sealed_commands_change_prices_and_the_relay() {
     });
     assert_eq!(
         rig.link
-            .ask(|c, b| c.relay(RelayCommand::Trip, until, b))
+            .ask(|c, b| c.relay(RelayCode::Trip, until, b))
             .unwrap_err(),
         ClientError::Refused(ErrorCode::UNAUTHORIZED)
     );
-    assert!(rig.meter.lock().unwrap().meter().relay_closed());
+    assert!(rig.meter.lock().unwrap().meter.relay_closed());
     assert_eq!(rig.link.text(TRIPS), "0");
     rig.wait(3_600);
     assert_eq!(rig.link.energy(FORWARD), Energy::from_kwh(2));
 
     // The sealed (98H) trip still works.
     let trip = Command::RelayControl(RelayControl {
-        action: RelayCommand::Trip,
+        action: RelayCode::Trip,
         delay: 0,
     });
     let (frame, _) = seal(
@@ -698,7 +687,7 @@ fn with_plaintext_off_only_sealed_commands_change_prices_and_the_relay() {
         rig.now().checked_add_secs(300).unwrap(),
     );
     rig.link.sealed_relay(&frame).unwrap();
-    assert!(!rig.meter.lock().unwrap().meter().relay_closed());
+    assert!(!rig.meter.lock().unwrap().meter.relay_closed());
     assert_eq!(rig.link.text(TRIPS), "1");
     rig.wait(3_600);
     assert_eq!(rig.link.energy(FORWARD), Energy::from_kwh(2));
@@ -737,13 +726,8 @@ fn identity_authentication_then_a_session_recharge() {
         SecurityErrorWord::REPEATED_RECHARGE
     );
     // A restart ends the session: the next session command needs a new authentication.
-    let stored = rig.meter.lock().unwrap().meter().stored_security();
-    rig.meter
-        .lock()
-        .unwrap()
-        .meter_mut()
-        .restart(stored)
-        .unwrap();
+    let stored = rig.meter.lock().unwrap().meter.stored_security();
+    rig.meter.lock().unwrap().meter.restart(stored).unwrap();
     let sent = he
         .seal_in_session(&recharge(yuan(20), 3), until, rig.now(), &mut buf)
         .unwrap();

@@ -7,7 +7,7 @@ use rng_support::TestRng;
 
 use prepaid_meter::address::Address;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
-use prepaid_meter::relay::RelayCommand;
+use prepaid_meter::relay::RelayCode;
 use prepaid_meter::security::counter::LockoutPolicy;
 use prepaid_meter::security::{
     Command, CommandCounter, CommandType, FrameError, HeadEnd, HeadEndMeter, Lockout,
@@ -16,6 +16,7 @@ use prepaid_meter::security::{
 };
 use prepaid_meter::time::{Timestamp, UtcOffset};
 use prepaid_meter::units::{Money, Price};
+use prepaid_meter::wire::dlt645::SecurityErrorWord;
 use rand_core::{TryCryptoRng, TryRng};
 
 const MASTER: [u8; 16] = [0x5A; 16];
@@ -136,7 +137,7 @@ fn every_command_type_round_trips_with_its_response() {
         }),
         recharge(1),
         Command::RelayControl(RelayControl {
-            action: RelayCommand::Trip,
+            action: RelayCode::Trip,
             delay: 0,
         }),
         Command::SetPrice {
@@ -574,7 +575,7 @@ fn lockout_daily_limit_and_suspension() {
         m.authenticate(&req[..n], now(), &mut TestRng(2), &mut [0u8; 64]),
         Err(OpenError::Suspended)
     );
-    assert_eq!(OpenError::Suspended.serr(), 0x0100);
+    assert_eq!(SecurityErrorWord::from(OpenError::Suspended).0, 0x0100);
     m.clear_suspension();
     accept(&mut m, &good, now());
 }

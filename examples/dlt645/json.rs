@@ -7,7 +7,7 @@
 //! where the format is known, else `null`), `err` (the error bits of an error answer, else
 //! absent), `checksum_ok`. A frame whose structure does not parse gives `{"parse_error": "..."}`.
 //!
-//! Included by `tests/dlt645_decode.rs`, which runs it on the vector frames.
+//! `tests/dlt645_decode.rs` runs the example on the vector frames.
 
 use std::fmt::Write as _;
 

@@ -15,7 +15,7 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::Client;
+use prepaid_meter::endpoint::dlt645::Client;
 use prepaid_meter::wire::dlt645::Di;
 
 fn parse_hex(s: &str) -> Result<Vec<u8>, String> {

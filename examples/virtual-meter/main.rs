@@ -55,8 +55,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::Client;
-use prepaid_meter::dlt645::client::ClientError;
+use prepaid_meter::endpoint::dlt645::{Client, ClientError};
 use prepaid_meter::io::FrameReader;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::{Command, CommandCounter, HeadEnd, SecurityConfig};

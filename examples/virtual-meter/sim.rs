@@ -33,9 +33,10 @@
 //! - `070000FF` identity authentication: the sealed bytes are an `AuthRequest`, the answer an
 //!   `AuthResponse` ([`prepaid_meter::security::session`]); later commands may then be sealed
 //!   in session mode.
-//! - Refusals are error answers: a frame that does not open gets [`OpenError::serr`] (a replayed
-//!   counter: `0002` repeated; a bad tag: `0004`); an authentic purchase the account refuses gets
-//!   [`RechargeError::dlt645_serr`] and is still committed, so the same frame stays refused.
+//! - Refusals are error answers: a frame that does not open gets the `SERR` bits of its
+//!   [`OpenError`] (a replayed counter: `0002` repeated; a bad tag: `0004`); an authentic
+//!   purchase the account refuses gets those of its `RechargeError` and is still committed, so
+//!   the same frame stays refused.
 //!
 //! 1CH with password level 98H carries a sealed `Command::RelayControl` after the operator code;
 //! the answer is the plain 1CH acknowledgement (DL/T 645 has no data there, so the response seal
@@ -58,12 +59,13 @@ use prepaid_meter::account::{
     self, Config as AccountConfig, Contacts, Effects, Limits, Logs, MoneyAccount, RelayState,
 };
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::{
-    Measurement, MeterData, PlaintextPolicy, PriceNow, PurchaseRecord, Refusal, RelayEvent,
-    RelayEventRecord, Server, ServerConfig, TableEntry,
+use prepaid_meter::endpoint::dlt645::{
+    Measurement, MeterData, PlaintextPolicy, PriceNow, PurchaseLogEntry, Refusal, RelayLogEntry,
+    RelayLogKind, Server, ServerConfig, TableEntry,
 };
 use prepaid_meter::io::{FrameReader, FrameWriter, ReadError};
 use prepaid_meter::metering::{Direction, EnergyAccumulator, EnergyRegisters, MeterConstant};
+use prepaid_meter::relay::RelayCode;
 use prepaid_meter::ring::Ring;
 use prepaid_meter::security::{
     Command, ConfigError, HeadEnd, MeterKeys, MeterSecurity, OpenError, Response, SecurityConfig,
@@ -77,7 +79,7 @@ use prepaid_meter::time::{Date, DateTime, Time, Timestamp, UtcOffset};
 use prepaid_meter::units::{Energy, Money, Price};
 use prepaid_meter::wire::dlt645::registry::{CountParam, EnergyKind, FreezeKind, Limit, Switch};
 use prepaid_meter::wire::dlt645::{
-    Data, Di, FreezeTime, OperatorCode, RelayCommand, RelayOrder, Request, SecurityErrorWord,
+    Data, Di, FreezeTime, OperatorCode, RelayOrder, Request, SecurityErrorWord,
 };
 
 /// The test master key the example uses unless `--master` gives another (never use it for
@@ -231,8 +233,8 @@ pub struct SimMeter {
     alarm: bool,
     /// DL/T 645 trip and close records: the account's relay events, with the operator and the
     /// energy registers at the time (which only the meter knows).
-    trips: Ring<RelayEventRecord, RECORDS>,
-    closes: Ring<RelayEventRecord, RECORDS>,
+    trips: Ring<RelayLogEntry, RECORDS>,
+    closes: Ring<RelayLogEntry, RECORDS>,
     daily: Ring<(DateTime, Energy, [Energy; 4]), RECORDS>,
     keys: MeterKeys,
     security: MeterSecurity<SoftwareModule>,
@@ -322,7 +324,7 @@ impl SimMeter {
         self.alarm = fx.alarms.output();
         if let Some(contacts) = fx.drive {
             self.contacts = contacts;
-            let record = RelayEventRecord {
+            let record = RelayLogEntry {
                 time: self.local(at),
                 operator,
                 forward: self.registers.total(Direction::Import),
@@ -457,8 +459,8 @@ impl SimMeter {
         // A refused frame changes at most the failure record (a bad tag): store it too.
         self.stored_security = self.security.state();
         let (receipt, sealed) = opened
-            .map_err(|e| SecurityErrorWord(e.serr()))?
-            .map_err(|e| SecurityErrorWord(e.dlt645_serr()))?;
+            .map_err(SecurityErrorWord::from)?
+            .map_err(SecurityErrorWord::from)?;
         self.account = account;
         self.logs.record_purchase(&receipt.record);
         self.apply(&receipt.effects, operator, now);
@@ -501,7 +503,7 @@ impl SimMeter {
     }
 
     /// The purchase record `n` (1 = last) in DL/T 645 form.
-    fn purchase_record(&self, n: u8) -> Option<PurchaseRecord> {
+    fn purchase_record(&self, n: u8) -> Option<PurchaseLogEntry> {
         let purchases = self.logs.purchases();
         let r = purchases.last(usize::from(n))?;
         // Cumulative at record n: everything bought so far less the purchases after it.
@@ -509,7 +511,7 @@ impl SimMeter {
             .iter()
             .take(usize::from(n) - 1)
             .try_fold(Money::ZERO, |sum, p| sum.checked_add(p.amount))?;
-        Some(PurchaseRecord {
+        Some(PurchaseLogEntry {
             time: self.local(r.time),
             count: u16::try_from(r.count).ok()?,
             amount: r.amount,
@@ -630,19 +632,19 @@ impl MeterData for SimMeter {
         let end = s.started.checked_add_secs(i64::from(s.validity_secs))?;
         u16::try_from(end.checked_secs_since(now)? / 60).ok()
     }
-    fn purchase(&self, n: u8) -> Option<PurchaseRecord> {
+    fn purchase(&self, n: u8) -> Option<PurchaseLogEntry> {
         self.purchase_record(n)
     }
-    fn relay_event_count(&self, kind: RelayEvent) -> Option<u32> {
+    fn relay_event_count(&self, kind: RelayLogKind) -> Option<u32> {
         Some(match kind {
-            RelayEvent::Trip => self.trips.pushed(),
-            RelayEvent::Close => self.closes.pushed(),
+            RelayLogKind::Trip => self.trips.pushed(),
+            RelayLogKind::Close => self.closes.pushed(),
         })
     }
-    fn relay_event(&self, kind: RelayEvent, n: u8) -> Option<RelayEventRecord> {
+    fn relay_event(&self, kind: RelayLogKind, n: u8) -> Option<RelayLogEntry> {
         match kind {
-            RelayEvent::Trip => nth(&self.trips, n),
-            RelayEvent::Close => nth(&self.closes, n),
+            RelayLogKind::Trip => nth(&self.trips, n),
+            RelayLogKind::Close => nth(&self.closes, n),
         }
     }
     fn customer_number(&self) -> Option<[u8; 6]> {
@@ -836,7 +838,7 @@ impl MeterData for SimMeter {
     }
     fn relay(
         &mut self,
-        command: RelayCommand,
+        command: RelayCode,
         n2: u8,
         operator: OperatorCode,
         now: Timestamp,
@@ -877,41 +879,50 @@ impl MeterData for SimMeter {
                 let r = self.security.authenticate(request, now, &mut OsRandom, out);
                 // A failed proof counts toward the lock-out: store the state either way.
                 self.stored_security = self.security.state();
-                r.map_err(|e| SecurityErrorWord(e.serr()))
+                r.map_err(SecurityErrorWord::from)
             }
             _ => Err(SecurityErrorWord::OTHER),
         }
     }
 }
 
-/// The shared meter: one server, many connections.
-pub type Shared = Arc<Mutex<Server<SimMeter>>>;
+/// The simulated meter and the DL/T 645 server that answers for it.
+#[derive(Debug)]
+pub struct Node {
+    /// The meter.
+    pub meter: SimMeter,
+    /// The server: passwords and the wrong-password record.
+    pub server: Server,
+}
+
+/// The node shared by every connection (TCP clients, the serial device): one lock over the
+/// meter and its server, so each request is answered whole.
+pub type Shared = Arc<Mutex<Node>>;
 
 /// A simulated meter, started at host time `now`, behind a DL/T 645 server answering with 4
 /// preamble bytes, with plaintext compatibility as `config.plaintext` says.
 pub fn shared(config: &Config, now: Timestamp) -> Result<Shared, String> {
-    let server = Server::new(
-        SimMeter::new(config, now)?,
-        ServerConfig {
-            preamble: 4,
-            plaintext: if config.plaintext {
-                PlaintextPolicy::ALL
-            } else {
-                PlaintextPolicy::NONE
-            },
-            ..ServerConfig::default()
+    let meter = SimMeter::new(config, now)?;
+    let server = Server::new(ServerConfig {
+        preamble: 4,
+        plaintext: if config.plaintext {
+            PlaintextPolicy::ALL
+        } else {
+            PlaintextPolicy::NONE
         },
-    )
+        ..ServerConfig::default()
+    })
     .map_err(|e| e.to_string())?;
-    Ok(Arc::new(Mutex::new(server)))
+    Ok(Arc::new(Mutex::new(Node { meter, server })))
 }
 
 /// Answers one request frame received at host time `host`.
 pub fn answer(meter: &Shared, frame: &[u8], host: Timestamp, out: &mut [u8]) -> Option<usize> {
-    let mut server = meter.lock().unwrap_or_else(|p| p.into_inner());
-    server.meter_mut().advance(host);
-    let now = server.meter().meter_time(host);
-    server.handle(frame, now, out)
+    let mut node = meter.lock().unwrap_or_else(|p| p.into_inner());
+    let Node { meter, server } = &mut *node;
+    meter.advance(host);
+    let now = meter.meter_time(host);
+    server.handle(meter, frame, now, out)
 }
 
 /// `std::io` streams seen through embedded-io.

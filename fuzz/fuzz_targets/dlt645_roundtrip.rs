@@ -4,10 +4,11 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use prepaid_meter::address::Address;
+use prepaid_meter::relay::RelayCode;
 use prepaid_meter::time::{Date, DateTime, Time};
 use prepaid_meter::wire::dlt645::{
     BaudRate, Control, Data, Di, Di97, ErrorCode, Frame, FrameRepr, FreezeTime, Function,
-    OperatorCode, Password, ReadForm, RelayCommand, RelayOrder, Request, Response, skip_preamble,
+    OperatorCode, Password, ReadForm, RelayOrder, Request, Response, skip_preamble,
 };
 
 #[derive(Arbitrary, Debug)]
@@ -88,7 +89,7 @@ fuzz_target!(|i: Input| {
                 password,
                 operator,
                 order: RelayOrder::Plain {
-                    command: RelayCommand::from_code(i.byte),
+                    command: RelayCode::from_code(i.byte),
                     n2: 0,
                     valid_until: dt,
                 },

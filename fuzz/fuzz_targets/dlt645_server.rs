@@ -1,80 +1,21 @@
 //! The meter-side server on arbitrary frames never panics: it answers with a valid response
 //! from its own address (or the new one after 15H), or stays silent; broadcasts stay silent.
-//! Without plaintext compatibility no frame changes a money limit, a tariff table or the relay
-//! (the test meter has no security layer, so nothing is sealed); a frame to the wildcard
-//! changes nothing at all.
+//! Without plaintext compatibility no frame changes a money limit, a price, a tariff table or
+//! the relay in plaintext (the test meter's stand-in security layer changes no parameter, so
+//! sealed commands leave them too); a frame to the wildcard changes nothing at all. The meter is
+//! the tests' fake meter.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use prepaid_meter::address::Address;
-use prepaid_meter::dlt645::{
-    MeterData, PlaintextPolicy, Refusal, Server, ServerConfig, TableEntry,
-};
-use prepaid_meter::time::{DateTime, Timestamp};
-use prepaid_meter::units::{Energy, Money, Price};
-use prepaid_meter::wire::dlt645::registry::{EnergyKind, Limit};
-use prepaid_meter::wire::dlt645::{
-    Control, Data, Frame, FrameRepr, FreezeTime, OperatorCode, RelayCommand, Response,
-    skip_preamble,
-};
+use prepaid_meter::endpoint::dlt645::{PlaintextPolicy, Server, ServerConfig};
+use prepaid_meter::time::Timestamp;
+use prepaid_meter::wire::dlt645::{Control, Data, Frame, FrameRepr, Response, skip_preamble};
 
-struct Meter {
-    address: Address,
-    limits: [Money; 5],
-    seasons: Vec<TableEntry>,
-    relayed: u32,
-}
-
-impl MeterData for Meter {
-    fn address(&self) -> Address {
-        self.address
-    }
-    fn set_address(&mut self, a: Address) -> Result<(), Refusal> {
-        self.address = a;
-        Ok(())
-    }
-    fn energy(&self, _: EnergyKind, tariff: u8, period: u8) -> Option<Energy> {
-        (tariff <= 4 && period <= 12)
-            .then(|| Energy::from_wh(i64::from(tariff) * 1_000 + i64::from(period)))
-    }
-    fn balance(&self) -> Option<Money> {
-        Money::from_cents(19_856)
-    }
-    fn limit(&self, l: Limit) -> Option<Money> {
-        Some(self.limits[l as usize])
-    }
-    fn set_limit(&mut self, l: Limit, v: Money) -> Result<(), Refusal> {
-        self.limits[l as usize] = v;
-        Ok(())
-    }
-    fn price(&self, set: u8, index: u8) -> Option<Price> {
-        (set <= 2 && index <= 4).then(|| Price::from_minor_per_kwh(u32::from(index) * 1_000))
-    }
-    fn season(&self, _: u8, index: u8) -> Option<TableEntry> {
-        self.seasons.get(usize::from(index)).copied()
-    }
-    fn set_seasons(&mut self, _: u8, entries: &[TableEntry]) -> Result<(), Refusal> {
-        self.seasons = entries.to_vec();
-        Ok(())
-    }
-    fn set_clock(&mut self, _: DateTime) -> Result<(), Refusal> {
-        Ok(())
-    }
-    fn freeze(&mut self, _: FreezeTime) -> Result<(), Refusal> {
-        Ok(())
-    }
-    fn relay(
-        &mut self,
-        _: RelayCommand,
-        _: u8,
-        _: OperatorCode,
-        _: Timestamp,
-    ) -> Result<(), Refusal> {
-        self.relayed += 1;
-        Ok(())
-    }
-}
+#[path = "../../tests/fake_meter/mod.rs"]
+mod fake_meter;
+use fake_meter::FakeMeter;
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -87,12 +28,8 @@ struct Input {
 
 fuzz_target!(|i: Input| {
     let me = Address::from_number(201_000_000_012).unwrap();
-    let meter = Meter {
-        address: me,
-        limits: [Money::ZERO; 5],
-        seasons: vec![(1, 1, 1)],
-        relayed: 0,
-    };
+    let initial = FakeMeter::new("201000000012");
+    let mut meter = initial.clone();
     let plaintext = if i.target & 0x80 != 0 {
         PlaintextPolicy::ALL
     } else {
@@ -102,7 +39,7 @@ fuzz_target!(|i: Input| {
         plaintext,
         ..ServerConfig::default()
     };
-    let mut server = Server::new(meter, config).unwrap();
+    let mut server = Server::new(config).unwrap();
     let to = match i.target % 4 {
         0 => me,
         1 => Address::WILDCARD,
@@ -124,28 +61,29 @@ fuzz_target!(|i: Input| {
     };
     let mut out = [0u8; 300];
     let now = Timestamp::from_unix(1_600_000_000 + i64::from(i.now));
-    let answer = server.handle(request, now, &mut out);
-    let m = server.meter();
-    let protected_unchanged = m.limits == [Money::ZERO; 5] && m.seasons == [(1, 1, 1)];
+    let answer = server.handle(&mut meter, request, now, &mut out);
+    let m = &meter;
+    let protected_unchanged = m.limits == initial.limits
+        && m.prices == initial.prices
+        && m.tier_prices == initial.tier_prices
+        && m.seasons == initial.seasons
+        && m.day_tables == initial.day_tables;
     if plaintext == PlaintextPolicy::NONE {
         assert!(
             protected_unchanged,
             "a protected parameter changed in plaintext"
         );
-        assert_eq!(m.relayed, 0, "plain relay control executed");
+        assert!(m.relay.is_empty(), "plain relay control executed");
     }
     if !i.raw && to == Address::WILDCARD {
-        assert!(
-            protected_unchanged && m.relayed == 0 && m.address == me,
-            "a wildcard frame changed the meter"
-        );
+        assert!(*m == initial, "a wildcard frame changed the meter");
     }
     if let Some(n) = answer {
         let frame = Frame::new_checked(skip_preamble(&out[..n])).expect("answers are frames");
         let repr = FrameRepr::parse(&frame).expect("answers parse");
         assert!(repr.control.is_response());
         assert!(Response::parse(&repr).is_ok());
-        assert!(repr.address == server.meter().address || repr.address == me);
+        assert!(repr.address == meter.address || repr.address == me);
         if !i.raw {
             assert!(!to.is_broadcast(), "a broadcast was answered");
         }

@@ -73,24 +73,6 @@ pub enum RechargeError {
     Overflow,
 }
 
-impl RechargeError {
-    /// The bit of the DL/T 645 security error word (SERR) that reports this error; errors
-    /// without a bit of their own report "other error" (`0x01`).
-    pub const fn dlt645_serr(self) -> u16 {
-        match self {
-            RechargeError::RepeatedRecharge => 0x02,
-            RechargeError::CustomerMismatch => 0x10,
-            RechargeError::CountError => 0x20,
-            RechargeError::HoardingLimit => 0x40,
-            RechargeError::RemoteCostControl
-            | RechargeError::NotOpen
-            | RechargeError::AlreadyOpen
-            | RechargeError::InvalidAmount
-            | RechargeError::Overflow => 0x01,
-        }
-    }
-}
-
 impl fmt::Display for RechargeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -114,12 +96,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn serr_bits() {
-        assert_eq!(RechargeError::RepeatedRecharge.dlt645_serr(), 0x02);
-        assert_eq!(RechargeError::CustomerMismatch.dlt645_serr(), 0x10);
-        assert_eq!(RechargeError::CountError.dlt645_serr(), 0x20);
-        assert_eq!(RechargeError::HoardingLimit.dlt645_serr(), 0x40);
-        assert_eq!(RechargeError::NotOpen.dlt645_serr(), 0x01);
+    fn display_and_customer_bytes() {
         assert!(RechargeError::Overflow.to_string().contains("overflow"));
         let c = CustomerNumber::new([1, 2, 3, 4, 5, 6]);
         assert_eq!(c.to_bytes(), [1, 2, 3, 4, 5, 6]);

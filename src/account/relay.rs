@@ -104,15 +104,15 @@ impl RelayCommand {
     /// ```
     /// use prepaid_meter::account::{ReconnectMode, RelayCommand};
     /// use prepaid_meter::relay;
-    /// assert_eq!(RelayCommand::from_code(relay::RelayCommand::Trip, 0), Some(RelayCommand::Trip));
+    /// assert_eq!(RelayCommand::from_code(relay::RelayCode::Trip, 0), Some(RelayCommand::Trip));
     /// assert_eq!(
-    ///     RelayCommand::from_code(relay::RelayCommand::TripRestoreClose, 2),
+    ///     RelayCommand::from_code(relay::RelayCode::TripRestoreClose, 2),
     ///     Some(RelayCommand::TripRestore { delay_secs: 600, then: ReconnectMode::Direct })
     /// );
-    /// assert_eq!(RelayCommand::from_code(relay::RelayCommand::Unknown(0x4F), 0), None);
+    /// assert_eq!(RelayCommand::from_code(relay::RelayCode::Unknown(0x4F), 0), None);
     /// ```
-    pub const fn from_code(code: crate::relay::RelayCommand, n2: u8) -> Option<RelayCommand> {
-        use crate::relay::RelayCommand as Code;
+    pub const fn from_code(code: crate::relay::RelayCode, n2: u8) -> Option<RelayCommand> {
+        use crate::relay::RelayCode as Code;
         let delay_secs = n2 as u32 * RESTORE_DELAY_UNIT_SECS;
         Some(match code {
             Code::Trip => RelayCommand::Trip,
@@ -153,8 +153,8 @@ pub enum RemoteTrip {
     },
 }
 
-/// Why a relay command was refused (the state is unchanged). Each maps to a bit of the DL/T
-/// 645 `1CH` execution status word ([`CommandError::dlt645_status`]).
+/// Why a relay command was refused (the state is unchanged). The DL/T 645 endpoint reports each
+/// as a bit of its own in the `1CH` execution status word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
@@ -167,18 +167,6 @@ pub enum CommandError {
     InvalidRestoreTime,
     /// A trip with automatic restore while the relay is already open (自动恢复失败（跳闸）).
     AlreadyTripped,
-}
-
-impl CommandError {
-    /// The bit of the DL/T 645 execution status word that reports this error.
-    pub const fn dlt645_status(self) -> u16 {
-        match self {
-            CommandError::KeepPower => 0x0020,
-            CommandError::RestoreKeepPower => 0x0040,
-            CommandError::InvalidRestoreTime => 0x0080,
-            CommandError::AlreadyTripped => 0x0100,
-        }
-    }
 }
 
 impl fmt::Display for CommandError {
@@ -201,15 +189,15 @@ mod tests {
     #[test]
     fn every_code_maps_and_unknown_codes_do_not() {
         for byte in 0..=255u8 {
-            let code = crate::relay::RelayCommand::from_code(byte);
+            let code = crate::relay::RelayCode::from_code(byte);
             let mapped = RelayCommand::from_code(code, 1);
             assert_eq!(
                 mapped.is_none(),
-                matches!(code, crate::relay::RelayCommand::Unknown(_))
+                matches!(code, crate::relay::RelayCode::Unknown(_))
             );
         }
         assert_eq!(
-            RelayCommand::from_code(crate::relay::RelayCommand::TripRestoreAllowed, 255),
+            RelayCommand::from_code(crate::relay::RelayCode::TripRestoreAllowed, 255),
             Some(RelayCommand::TripRestore {
                 delay_secs: 76_500,
                 then: ReconnectMode::Button
@@ -218,7 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn contacts_and_status_bits() {
+    fn contacts_and_messages() {
         assert_eq!(RelayState::Closed.contacts(), Contacts::Closed);
         assert_eq!(
             RelayState::Open(TripReason::Remote).contacts(),
@@ -234,11 +222,7 @@ mod tests {
             CommandError::InvalidRestoreTime,
             CommandError::AlreadyTripped,
         ];
-        let mut seen = 0u16;
         for e in all {
-            assert_eq!(e.dlt645_status().count_ones(), 1);
-            assert_eq!(seen & e.dlt645_status(), 0);
-            seen |= e.dlt645_status();
             assert!(!e.to_string().is_empty());
         }
     }

@@ -27,7 +27,7 @@ use core::fmt;
 
 use super::module::WRAPPED_KEYS_LEN;
 use crate::purchase::{CustomerNumber, Purchase};
-use crate::relay::RelayCommand;
+use crate::relay::RelayCode;
 use crate::units::{Money, Price};
 
 /// Why a payload does not encode or decode.
@@ -131,7 +131,7 @@ impl CommandType {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RelayControl {
     /// What to do.
-    pub action: RelayCommand,
+    pub action: RelayCode,
     /// DL/T 645 N2: delay for the automatic-restore actions, in units the meter defines.
     pub delay: u8,
 }
@@ -379,9 +379,9 @@ fn exact<const N: usize>(b: &[u8]) -> Result<[u8; N], PayloadError> {
 }
 
 /// The relay command for an N1 code; an unknown code is refused.
-fn known_relay(code: u8) -> Result<RelayCommand, PayloadError> {
-    match RelayCommand::from_code(code) {
-        RelayCommand::Unknown(_) => Err(PayloadError::RelayAction),
+fn known_relay(code: u8) -> Result<RelayCode, PayloadError> {
+    match RelayCode::from_code(code) {
+        RelayCode::Unknown(_) => Err(PayloadError::RelayAction),
         known => Ok(known),
     }
 }
@@ -500,7 +500,7 @@ mod tests {
             }),
             Command::Recharge(p),
             Command::RelayControl(RelayControl {
-                action: RelayCommand::TripRestoreClose,
+                action: RelayCode::TripRestoreClose,
                 delay: 3,
             }),
             Command::SetPrice {
@@ -607,10 +607,10 @@ mod tests {
             Err(PayloadError::Length)
         );
         for code in 0..=255u8 {
-            assert_eq!(RelayCommand::from_code(code).code(), code);
+            assert_eq!(RelayCode::from_code(code).code(), code);
             if let Ok(a) = known_relay(code) {
                 assert_eq!(a.code(), code);
-                assert!(!matches!(a, RelayCommand::Unknown(_)));
+                assert!(!matches!(a, RelayCode::Unknown(_)));
             }
             if let Some(t) = Threshold::from_code(code) {
                 assert_eq!(t.code(), code);

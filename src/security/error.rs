@@ -48,24 +48,6 @@ pub enum OpenError {
     Module(ModuleError),
 }
 
-impl OpenError {
-    /// The DL/T 645 03H error word (SERR) bits that best describe this refusal, for a plain
-    /// error answer: 0x0100 suspended, 0x0080 address, 0x0008 identity authentication (no or
-    /// expired session, locked), 0x0004 verification (tag, key version), 0x0002 repeated (a
-    /// replayed or overtaken counter or sequence number: for a recharge, the frame was already
-    /// applied), 0x0001 other.
-    pub const fn serr(self) -> u16 {
-        match self {
-            OpenError::Suspended => 0x0100,
-            OpenError::WrongMeter => 0x0080,
-            OpenError::NoSession | OpenError::SessionExpired | OpenError::Locked => 0x0008,
-            OpenError::BadTag | OpenError::WrongKeyVersion => 0x0004,
-            OpenError::Replay => 0x0002,
-            _ => 0x0001,
-        }
-    }
-}
-
 impl fmt::Display for OpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -162,24 +144,5 @@ impl From<PayloadError> for SealError {
 impl From<ModuleError> for SealError {
     fn from(e: ModuleError) -> Self {
         SealError::Module(e)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serr_bits() {
-        assert_eq!(OpenError::Suspended.serr(), 0x0100);
-        assert_eq!(OpenError::WrongMeter.serr(), 0x0080);
-        assert_eq!(OpenError::NoSession.serr(), 0x0008);
-        assert_eq!(OpenError::Locked.serr(), 0x0008);
-        assert_eq!(OpenError::BadTag.serr(), 0x0004);
-        assert_eq!(OpenError::WrongKeyVersion.serr(), 0x0004);
-        // A replayed recharge is a repeated recharge (SERR bit 1).
-        assert_eq!(OpenError::Replay.serr(), 0x0002);
-        assert_eq!(OpenError::Expired.serr(), 0x0001);
-        assert_eq!(OpenError::Frame(FrameError::Length).serr(), 0x0001);
     }
 }

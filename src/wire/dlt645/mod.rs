@@ -68,7 +68,7 @@ pub use frame::{
 };
 pub use payload::{
     BaudRate, ErrorCode, FreezeTime, MAX_READ_DATA_LEN, OperatorCode, Password, ReadForm,
-    RelayCommand, RelayOrder, RelayStatusWord, Request, Response, SecurityErrorWord,
+    RelayOrder, RelayStatusWord, Request, Response, SecurityErrorWord,
 };
 pub use stream::StreamDecoder;
 

@@ -109,6 +109,7 @@ impl<const N: usize> StreamDecoder<N> {
     ///
     /// The frame borrows the decoder's buffer and is removed at the next call. The same as
     /// [`StreamDecoder::push`] followed by [`StreamDecoder::frame`].
+    #[must_use = "a decoded frame is dropped unless handled"]
     pub fn decode(&mut self, input: &mut &[u8]) -> Option<Frame<&[u8]>> {
         if self.push(input) { self.frame() } else { None }
     }
@@ -116,6 +117,7 @@ impl<const N: usize> StreamDecoder<N> {
     /// Moves bytes from the front of `input` into the buffer until a frame is complete; returns
     /// `true` if one is ([`StreamDecoder::frame`] gives it until the next `push`). When it
     /// returns `false`, `input` is empty.
+    #[must_use = "`true` means a frame is ready"]
     pub fn push(&mut self, input: &mut &[u8]) -> bool {
         self.consume_pending();
         loop {

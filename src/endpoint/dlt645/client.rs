@@ -1,21 +1,15 @@
 //! The master side: request builders and answer parsers.
-//!
-//! A [`Client`] talks to one meter address with one password and operator code. Its builders
-//! emit request frames into a buffer; [`Client::parse_answer`] checks an answer frame (framing,
-//! direction, source address) and turns error answers into [`ClientError`]s; the free functions
-//! ([`value`], [`money`], [`energy`], [`price`]) decode a read answer with the identifier's
-//! registry format. [`Reassembler`] joins the follow-up frames of a long answer.
 
 use core::fmt;
 
 use crate::address::Address;
+use crate::relay::RelayCode;
 use crate::time::DateTime;
 use crate::units::{Energy, Money, Price};
 use crate::wire::dlt645::registry::{self, Format, Value};
 use crate::wire::dlt645::{
     BaudRate, Data, Di, Error, ErrorCode, Frame, FrameRepr, FreezeTime, OperatorCode, Password,
-    ReadForm, RelayCommand, RelayOrder, RelayStatusWord, Request, Response, SecurityErrorWord,
-    skip_preamble,
+    ReadForm, RelayOrder, RelayStatusWord, Request, Response, SecurityErrorWord, skip_preamble,
 };
 
 /// Why an answer was not what the client asked for.
@@ -64,11 +58,18 @@ impl From<Error> for ClientError {
     }
 }
 
-/// A master's view of one meter.
+/// A master's view of one meter: request builders and answer parsers.
+///
+/// A client talks to one meter address with one password and operator code. Its builders
+/// emit request frames into a buffer; [`Client::parse_answer`] checks an answer frame (framing,
+/// direction, source address) and turns error answers into [`ClientError`]s;
+/// [`Client::value`], [`Client::money`], [`Client::energy`] and [`Client::price`] decode a read
+/// answer with the identifier's registry format. [`Reassembler`] joins the follow-up frames of
+/// a long answer.
 ///
 /// ```
 /// use prepaid_meter::address::Address;
-/// use prepaid_meter::dlt645::Client;
+/// use prepaid_meter::endpoint::dlt645::Client;
 /// use prepaid_meter::wire::dlt645::Di;
 /// let client = Client::new("000000000161".parse().unwrap());
 /// let mut buf = [0u8; 32];
@@ -255,7 +256,7 @@ impl Client {
     /// 1CH: a plaintext relay command valid until a local time.
     pub fn relay(
         &self,
-        command: RelayCommand,
+        command: RelayCode,
         valid_until: DateTime,
         buf: &mut [u8],
     ) -> Result<usize, ClientError> {
@@ -289,6 +290,7 @@ impl Client {
     /// this meter (any meter if the client's address has wildcards). Error answers become
     /// [`ClientError::Refused`], [`ClientError::SecurityRefused`] or
     /// [`ClientError::RelayRefused`].
+    #[must_use = "an answer may be a refusal"]
     pub fn parse_answer<'a>(&self, bytes: &'a [u8]) -> Result<Response<'a>, ClientError> {
         let frame = Frame::new_checked(skip_preamble(bytes))?;
         let repr = FrameRepr::parse(&frame)?;
@@ -302,59 +304,60 @@ impl Client {
             other => Ok(other),
         }
     }
-}
 
-/// The data of a read answer to `di` (normal or follow-up).
-pub fn read_data<'a>(response: &Response<'a>, di: Di) -> Result<Data<'a>, ClientError> {
-    match *response {
-        Response::Read { di: d, data, .. } | Response::ReadFollowUp { di: d, data, .. }
-            if d == di =>
-        {
-            Ok(data)
+    /// The data of a read answer to `di` (normal or follow-up).
+    pub fn read_data<'a>(response: &Response<'a>, di: Di) -> Result<Data<'a>, ClientError> {
+        match *response {
+            Response::Read { di: d, data, .. } | Response::ReadFollowUp { di: d, data, .. }
+                if d == di =>
+            {
+                Ok(data)
+            }
+            _ => Err(ClientError::Unexpected),
         }
-        _ => Err(ClientError::Unexpected),
     }
-}
 
-/// Decodes a (complete) read answer to `di` with its registry format; the plain bytes are
-/// copied into `scratch`.
-pub fn value<'s>(
-    response: &Response<'_>,
-    di: Di,
-    scratch: &'s mut [u8; 255],
-) -> Result<Value<'s>, ClientError> {
-    let data = read_data(response, di)?;
-    let entry = registry::lookup(di).ok_or(ClientError::UnknownFormat)?;
-    let bytes = data.copy_to(scratch).ok_or(ClientError::Value)?;
-    entry.format.decode(bytes).map_err(|_| ClientError::Value)
-}
-
-fn mantissa(response: &Response<'_>, di: Di, decimals: u8) -> Result<i64, ClientError> {
-    let mut scratch = [0u8; 255];
-    match value(response, di, &mut scratch)? {
-        Value::Number(d) if d.decimals == decimals => Ok(d.mantissa),
-        _ => Err(ClientError::UnknownFormat),
+    /// Decodes a (complete) read answer to `di` with its registry format; the plain bytes are
+    /// copied into `scratch`.
+    pub fn value<'s>(
+        response: &Response<'_>,
+        di: Di,
+        scratch: &'s mut [u8; 255],
+    ) -> Result<Value<'s>, ClientError> {
+        let data = Client::read_data(response, di)?;
+        let entry = registry::lookup(di).ok_or(ClientError::UnknownFormat)?;
+        let bytes = data.copy_to(scratch).ok_or(ClientError::Value)?;
+        entry.format.decode(bytes).map_err(|_| ClientError::Value)
     }
-}
 
-/// A money value (`XXXXXX.XX` yuan: balance, overdraft, limits) from a read answer to `di`.
-pub fn money(response: &Response<'_>, di: Di) -> Result<Money, ClientError> {
-    Money::from_cents(mantissa(response, di, 2)?).ok_or(ClientError::Value)
-}
+    fn mantissa(response: &Response<'_>, di: Di, decimals: u8) -> Result<i64, ClientError> {
+        let mut scratch = [0u8; 255];
+        match Client::value(response, di, &mut scratch)? {
+            Value::Number(d) if d.decimals == decimals => Ok(d.mantissa),
+            _ => Err(ClientError::UnknownFormat),
+        }
+    }
 
-/// An energy value (`XXXXXX.XX` kWh) from a read answer to `di`.
-pub fn energy(response: &Response<'_>, di: Di) -> Result<Energy, ClientError> {
-    Energy::from_centi_kwh(mantissa(response, di, 2)?).ok_or(ClientError::Value)
-}
+    /// A money value (`XXXXXX.XX` yuan: balance, overdraft, limits) from a read answer to `di`.
+    pub fn money(response: &Response<'_>, di: Di) -> Result<Money, ClientError> {
+        Money::from_cents(Client::mantissa(response, di, 2)?).ok_or(ClientError::Value)
+    }
 
-/// A price (`XXXX.XXXX` yuan/kWh) from a read answer to `di`.
-pub fn price(response: &Response<'_>, di: Di) -> Result<Price, ClientError> {
-    u32::try_from(mantissa(response, di, 4)?)
-        .map(Price::from_minor_per_kwh)
-        .map_err(|_| ClientError::Value)
+    /// An energy value (`XXXXXX.XX` kWh) from a read answer to `di`.
+    pub fn energy(response: &Response<'_>, di: Di) -> Result<Energy, ClientError> {
+        Energy::from_centi_kwh(Client::mantissa(response, di, 2)?).ok_or(ClientError::Value)
+    }
+
+    /// A price (`XXXX.XXXX` yuan/kWh) from a read answer to `di`.
+    pub fn price(response: &Response<'_>, di: Di) -> Result<Price, ClientError> {
+        u32::try_from(Client::mantissa(response, di, 4)?)
+            .map(Price::from_minor_per_kwh)
+            .map_err(|_| ClientError::Value)
+    }
 }
 
 /// What to do after [`Reassembler::push`].
+#[must_use = "a long answer needs its follow-up parts"]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Progress {

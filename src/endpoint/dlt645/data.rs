@@ -3,12 +3,13 @@
 use core::fmt;
 
 use crate::address::Address;
+use crate::relay::RelayCode;
 use crate::time::{DateTime, Timestamp};
 use crate::units::{Energy, Money, Price};
 use crate::wire::dlt645::registry::{CountParam, EnergyKind, FreezeKind, Limit, Switch};
 use crate::wire::dlt645::{
-    BaudRate, Data, Di, ErrorCode, FreezeTime, OperatorCode, RelayCommand, RelayStatusWord,
-    Request, SecurityErrorWord,
+    BaudRate, Data, Di, ErrorCode, FreezeTime, OperatorCode, RelayStatusWord, Request,
+    SecurityErrorWord,
 };
 
 /// Why a meter refused a write or a command. The server turns it into the error answer.
@@ -40,6 +41,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// The `ERR` byte for this refusal.
+    #[must_use]
     pub const fn error_code(self) -> ErrorCode {
         match self {
             Refusal::Unauthorized => ErrorCode::UNAUTHORIZED,
@@ -56,6 +58,7 @@ impl Refusal {
     }
 
     /// The relay execution status word for this refusal (sealed relay commands).
+    #[must_use]
     pub const fn relay_status(self) -> RelayStatusWord {
         match self {
             Refusal::Unauthorized => RelayStatusWord::MAC,
@@ -117,7 +120,7 @@ pub enum PriceNow {
 /// Relay event kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum RelayEvent {
+pub enum RelayLogKind {
     /// Trips (1D).
     Trip,
     /// Closings (1E).
@@ -127,7 +130,7 @@ pub enum RelayEvent {
 /// A purchase (recharge) record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct PurchaseRecord {
+pub struct PurchaseLogEntry {
     /// When.
     pub time: DateTime,
     /// The purchase count after this purchase.
@@ -145,7 +148,7 @@ pub struct PurchaseRecord {
 /// A relay trip or close record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct RelayEventRecord {
+pub struct RelayLogEntry {
     /// When.
     pub time: DateTime,
     /// Who ordered it.
@@ -230,17 +233,17 @@ pub trait MeterData {
     }
 
     /// The `n`-th most recent purchase (1 = last).
-    fn purchase(&self, n: u8) -> Option<PurchaseRecord> {
+    fn purchase(&self, n: u8) -> Option<PurchaseLogEntry> {
         None
     }
 
     /// How many relay events of a kind happened.
-    fn relay_event_count(&self, kind: RelayEvent) -> Option<u32> {
+    fn relay_event_count(&self, kind: RelayLogKind) -> Option<u32> {
         None
     }
 
     /// The `n`-th most recent relay event of a kind (1 = last).
-    fn relay_event(&self, kind: RelayEvent, n: u8) -> Option<RelayEventRecord> {
+    fn relay_event(&self, kind: RelayLogKind, n: u8) -> Option<RelayLogEntry> {
         None
     }
 
@@ -419,7 +422,7 @@ pub trait MeterData {
     /// Executes a plaintext relay command whose password and validity the server has checked.
     fn relay(
         &mut self,
-        command: RelayCommand,
+        command: RelayCode,
         n2: u8,
         operator: OperatorCode,
         now: Timestamp,

@@ -1,0 +1,186 @@
+//! What a [`Server`](super::Server) is built from and what it stores: the configuration, the
+//! passwords, the plaintext policy and the stored state.
+
+use core::fmt;
+
+use subtle::ConstantTimeEq;
+
+use crate::security::FailureRecord;
+use crate::time::UtcOffset;
+use crate::wire::dlt645::{MAX_READ_DATA_LEN, Password};
+
+/// A server configuration that [`Server::new`](super::Server::new) refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum ServerConfigError {
+    /// More than 4 preamble bytes.
+    Preamble,
+    /// `max_read_len` outside 16..=200.
+    ReadLength,
+    /// A password level above 9.
+    Level,
+    /// A daily wrong-password limit of zero (it would lock plaintext commands out for good).
+    FailureLimit,
+}
+
+impl fmt::Display for ServerConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ServerConfigError::Preamble => "at most 4 preamble bytes",
+            ServerConfigError::ReadLength => "max_read_len must lie in 16..=200",
+            ServerConfigError::Level => "password levels are 0..=9",
+            ServerConfigError::FailureLimit => "the daily wrong-password limit must be at least 1",
+        })
+    }
+}
+
+impl core::error::Error for ServerConfigError {}
+
+/// The passwords of levels 0 (highest) to 9, three bytes each in wire order (`P0 P1 P2`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Passwords {
+    codes: [[u8; 3]; 10],
+}
+
+impl Passwords {
+    /// Every level with the same password (factory state; set real ones before deployment).
+    pub const fn new(all: [u8; 3]) -> Passwords {
+        Passwords { codes: [all; 10] }
+    }
+
+    /// With the password of `level` replaced, or [`ServerConfigError::Level`] above 9.
+    pub fn with(mut self, level: u8, code: [u8; 3]) -> Result<Passwords, ServerConfigError> {
+        *self
+            .codes
+            .get_mut(usize::from(level))
+            .ok_or(ServerConfigError::Level)? = code;
+        Ok(self)
+    }
+
+    /// The password of `level`.
+    pub fn get(&self, level: u8) -> Option<[u8; 3]> {
+        self.codes.get(usize::from(level)).copied()
+    }
+
+    /// `true` if `password` is right for its level and its level is `required` or higher (a
+    /// number at most `required`). Compares in constant time.
+    pub fn verify(&self, password: Password, required: u8) -> bool {
+        if password.level > required {
+            return false;
+        }
+        match self.codes.get(usize::from(password.level)) {
+            Some(stored) => stored.ct_eq(&password.code).into(),
+            None => false,
+        }
+    }
+}
+
+impl Default for Passwords {
+    fn default() -> Passwords {
+        Passwords::new([0; 3])
+    }
+}
+
+/// DL/T 645 plaintext compatibility: which protected operations a [`Server`](super::Server) also accepts with
+/// a plain password (levels 00..09) instead of a sealed command (98H/99H). Everything is off by
+/// default.
+///
+/// A plain password travels in clear in every frame and a plain command carries no counter:
+/// anyone who hears one frame can send it again, and a plain relay command stays valid until
+/// its own valid-until time. Turn these on only for legacy masters and test benches, on links
+/// nobody else can reach.
+///
+/// ```
+/// use prepaid_meter::endpoint::dlt645::{PlaintextPolicy, ServerConfig};
+/// // A test bench for head-end software that writes prices and trips relays in plaintext.
+/// let config = ServerConfig {
+///     plaintext: PlaintextPolicy::ALL,
+///     ..ServerConfig::default()
+/// };
+/// assert_eq!(ServerConfig::default().plaintext, PlaintextPolicy::NONE);
+/// # let _ = config;
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PlaintextPolicy {
+    /// 14H writes of [protected](crate::wire::dlt645::registry::Access::Protected) identifiers (prices, tiers, money limits,
+    /// customer number, tariff tables and switch times, clock, settlement days, trip delay)
+    /// with a plain password of the entry's level, and 1AH meter clear with a plain password of
+    /// [`ServerConfig::clear_level`].
+    pub parameters: bool,
+    /// 1CH relay control with a plain password of [`ServerConfig::relay_level`].
+    pub relay: bool,
+}
+
+impl PlaintextPolicy {
+    /// Sealed commands only (the default).
+    pub const NONE: PlaintextPolicy = PlaintextPolicy {
+        parameters: false,
+        relay: false,
+    };
+    /// Plain parameter writes and plain relay control both accepted (legacy masters).
+    pub const ALL: PlaintextPolicy = PlaintextPolicy {
+        parameters: true,
+        relay: true,
+    };
+}
+
+/// How a [`Server`](super::Server) behaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The meter's local time zone (UTC+8 by default).
+    pub offset: UtcOffset,
+    /// The passwords (all `000000` by default).
+    pub passwords: Passwords,
+    /// `FE` bytes before each answer, 0..=4 (default 0).
+    pub preamble: u8,
+    /// Data bytes per read answer, identifier and sequence number included, 16..=200
+    /// (default 200).
+    pub max_read_len: u8,
+    /// The lowest password level allowed to clear demand, events or the meter (default 2).
+    pub clear_level: u8,
+    /// The lowest password level allowed to send plaintext relay commands (default 4), when
+    /// [`PlaintextPolicy::relay`] allows them at all.
+    pub relay_level: u8,
+    /// Plaintext compatibility (default: none; sealed commands only).
+    pub plaintext: PlaintextPolicy,
+    /// Wrong plain passwords accepted per local day (at [`offset`](Self::offset)), at least 1
+    /// (default 3). When the limit is reached, every command checked by a plain password (14H,
+    /// 18H, 19H, 1AH, 1BH, plain 1CH) is refused, right password or not, until the next local
+    /// midnight. Sealed commands are not affected (the security layer counts its own failures).
+    pub password_daily_limit: u16,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            offset: UtcOffset::CHINA,
+            passwords: Passwords::default(),
+            preamble: 0,
+            max_read_len: MAX_READ_DATA_LEN as u8,
+            clear_level: 2,
+            relay_level: 4,
+            plaintext: PlaintextPolicy::NONE,
+            password_daily_limit: 3,
+        }
+    }
+}
+
+/// The server's own state, for storage in non-volatile memory: the passwords (changed by 18H)
+/// and the wrong-password record.
+///
+/// Plain data. Store it whenever it changed ([`Server::state`](super::Server::state) after [`Server::handle`](super::Server::handle)) and
+/// before sending the answer: a meter that forgets its failure count on a power cycle gives
+/// an attacker a fresh day of guesses per cycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ServerState {
+    /// The passwords.
+    pub passwords: Passwords,
+    /// Wrong plain passwords: today's count (local day at [`ServerConfig::offset`]) and the
+    /// count since the last right one.
+    pub failures: FailureRecord,
+}
