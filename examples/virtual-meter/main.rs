@@ -48,6 +48,8 @@
 //! (`status`, `balance`, `count`) or the refusal (`serr` and its meaning).
 
 mod sim;
+#[cfg(test)]
+mod tests;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};

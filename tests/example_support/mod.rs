@@ -17,6 +17,7 @@ fn features() -> String {
         ("hal", cfg!(feature = "hal")),
         ("io", cfg!(feature = "io")),
         ("storage", cfg!(feature = "storage")),
+        ("_test", cfg!(feature = "_test")),
     ];
     all.iter()
         .filter(|(_, on)| *on)

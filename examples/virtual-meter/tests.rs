@@ -1,8 +1,7 @@
-//! The `virtual-meter` example's meter, served over a real TCP connection on 127.0.0.1 with an
-//! injected clock: balance, consumption rated by the tariff engine and debited by the account,
+//! Tests of the `virtual-meter` example, run by `cargo test` (the example has `test = true`): its
+//! meter, served over a real TCP connection on 127.0.0.1 with an injected clock: balance, consumption rated by the tariff engine and debited by the account,
 //! sealed recharges over 03H (replays refused, also after a restart), sealed and plain relay
 //! control.
-#![cfg(all(feature = "std", feature = "io"))]
 #![allow(
     clippy::unwrap_used,
     clippy::unwrap_in_result,
@@ -11,11 +10,7 @@
     clippy::indexing_slicing
 )] // test helpers outside #[test] functions
 
-#[path = "../examples/virtual-meter/sim.rs"]
-mod sim;
-
-mod rng_support;
-use rng_support::TestRng;
+use crate::sim;
 
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -700,7 +695,7 @@ fn identity_authentication_then_a_session_recharge() {
     let mut rig = Rig::start(start);
     let mut he = rig.head_end();
     let mut req = [0u8; 64];
-    let n = he.auth_request(&mut TestRng(7), &mut req).unwrap();
+    let n = he.auth_request(&mut sim::OsRandom, &mut req).unwrap();
     let answer = rig.link.security(sim::AUTHENTICATE, &req[..n]).unwrap();
     let session = he.accept_auth_response(&answer, rig.now()).unwrap();
     assert_eq!(session.validity_secs, 300);
