@@ -532,4 +532,52 @@ mod tests {
             Err(DecodeError::Invalid(TariffError::InvalidDate))
         );
     }
+
+    /// The documented format, pinned byte for byte: a tariff with special days, yearly
+    /// settlement and a passive set, and one with monthly settlement and no passive set.
+    #[test]
+    fn known_tariffs_have_pinned_bytes() {
+        const SMALL: [u8; 127] = [
+            84, 70, 1, 127, 0, 1, 128, 112, 0, 0, 1, 0, 10, 1, 0, 0, 1, 2, 112, 23, 0, 0, 184, 11,
+            0, 0, 1, 2, 8, 0, 1, 22, 30, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 64, 13, 3, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 244, 1, 0, 0, 1, 1, 1, 1, 0, 0, 21, 116, 103, 0, 0, 0, 0, 2, 112, 23, 0,
+            0, 184, 11, 0, 0, 1, 2, 8, 0, 1, 22, 30, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 64, 13, 3,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 244, 1, 0, 0, 1, 1, 1, 1, 0, 253, 68, 178, 58,
+        ];
+        const MONTHLY: [u8; 68] = [
+            84, 70, 1, 68, 0, 0, 128, 112, 0, 0, 0, 0, 1, 163, 20, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1,
+            1, 1, 1, 1, 1, 1, 2, 64, 13, 3, 0, 0, 0, 0, 0, 128, 26, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            244, 1, 0, 0, 184, 11, 0, 0, 0, 15, 12, 181, 80, 167, 232,
+        ];
+        let mut buf = [0u8; 256];
+        let t = small();
+        let n = t.encode(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &SMALL[..]);
+        assert_eq!(Tariff::decode(&SMALL), Ok(t));
+
+        let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+        let cal = Calendar::new(
+            &[Season {
+                start: MonthDay::new(1, 1),
+                week: WeekRule::uniform(1),
+            }],
+            &[day],
+        )
+        .unwrap();
+        let tiers = Tiers::new(
+            &[Energy::from_kwh(200), Energy::from_kwh(400)],
+            &[
+                Price::ZERO,
+                Price::from_minor_per_kwh(500),
+                Price::from_minor_per_kwh(3_000),
+            ],
+            Settlement::Monthly { day: 15, hour: 12 },
+        )
+        .unwrap();
+        let set = TariffSet::new(cal, &[Price::from_minor_per_kwh(5_283)], tiers).unwrap();
+        let t: Tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
+        let n = t.encode(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &MONTHLY[..]);
+        assert_eq!(Tariff::decode(&MONTHLY), Ok(t));
+    }
 }
