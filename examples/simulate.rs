@@ -70,7 +70,7 @@ fn tariff() -> Result<Tariff, Error> {
     let tiers = Tiers::new(
         &[Energy::from_kwh(200)],
         &[Price::ZERO, Price::from_minor_per_kwh(500)],
-        Settlement::Monthly { day: 1, hour: 0 },
+        Settlement::monthly(1, 0)?,
     )?;
     let prices = [8_000, 6_500, 5_283, 3_500].map(Price::from_minor_per_kwh);
     Ok(Tariff::new(

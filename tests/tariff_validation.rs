@@ -56,7 +56,7 @@ fn tariff_set_errors() {
     let tiers = Tiers::new(
         &[Energy::from_kwh(1)],
         &[Price::ZERO, price(1)],
-        Settlement::Monthly { day: 1, hour: 0 },
+        Settlement::monthly(1, 0).unwrap(),
     )
     .unwrap();
     assert!(
@@ -143,7 +143,7 @@ fn a_validated_tariff_rates_every_instant_of_its_calendar() {
     let tiers = Tiers::new(
         &[Energy::from_wh(1), Energy::MAX],
         &[Price::ZERO, Price::ZERO, price(max / 2)],
-        Settlement::Monthly { day: 28, hour: 23 },
+        Settlement::monthly(28, 23).unwrap(),
     )
     .unwrap();
     let set = TariffSet::new(cal(&[one_table(1)]), &[price(max - max / 2)], tiers).unwrap();

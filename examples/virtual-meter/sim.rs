@@ -169,7 +169,7 @@ pub fn tariff_plan(prices: &[Price; 4], tiers: bool) -> Result<Tariff, String> {
         Tiers::new(
             &[Energy::from_kwh(230), Energy::from_kwh(400)],
             &[0, 500, 3_000].map(Price::from_minor_per_kwh),
-            Settlement::Monthly { day: 1, hour: 0 },
+            Settlement::monthly(1, 0).map_err(|e| e.to_string())?,
         )
         .map_err(|e| e.to_string())?
     } else {

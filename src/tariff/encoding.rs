@@ -9,7 +9,7 @@ use core::fmt;
 use heapless::Vec;
 
 use super::{
-    Calendar, DayTable, MonthDay, Season, Settlement, SettlementDate, SpecialDate, SpecialDay,
+    Calendar, DayTable, MonthDay, Season, Settlement, SettlementDate, SettlementDay, SpecialDate, SpecialDay,
     SwitchPoint, Tariff, TariffError, TariffSet, Tiers, WeekRule,
 };
 use super::{MAX_SETTLEMENT_DATES, MAX_THRESHOLDS, MAX_TIERS};
@@ -335,7 +335,7 @@ fn write_set<const S: usize, const D: usize, const P: usize, const T: usize>(
         w.put(&p.minor_per_kwh().to_le_bytes())?;
     }
     match tiers.settlement() {
-        Settlement::Monthly { day, hour } => w.put(&[0, *day, *hour]),
+        Settlement::Monthly(d) => w.put(&[0, d.day(), d.hour()]),
         Settlement::Yearly(dates) => {
             w.u8(1)?;
             w.count(dates.len())?;
@@ -385,10 +385,15 @@ fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
     for _ in 0..=n_thresholds {
         push(&mut tier_prices, Price::from_minor_per_kwh(r.u32()?))?;
     }
+    let mut bad_day = None;
     let settlement = match r.u8()? {
         0 => {
             let [day, hour] = r.array()?;
-            Settlement::Monthly { day, hour }
+            // An invalid day is reported after the thresholds, as `Tiers::new` orders its checks.
+            Settlement::Monthly(SettlementDay::new(day, hour).unwrap_or_else(|e| {
+                bad_day = Some(e);
+                SettlementDay::FIRST_OF_MONTH
+            }))
         }
         1 => {
             let mut dates: Vec<SettlementDate, MAX_SETTLEMENT_DATES> = Vec::new();
@@ -401,6 +406,9 @@ fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
         _ => return Err(DecodeError::InvalidField),
     };
     let tiers = Tiers::new(&thresholds, &tier_prices, settlement)?;
+    if let Some(e) = bad_day {
+        return Err(e.into());
+    }
     Ok(TariffSet::new(calendar, &prices, tiers)?)
 }
 
@@ -571,7 +579,7 @@ mod tests {
                 Price::from_minor_per_kwh(500),
                 Price::from_minor_per_kwh(3_000),
             ],
-            Settlement::Monthly { day: 15, hour: 12 },
+            Settlement::monthly(15, 12).unwrap(),
         )
         .unwrap();
         let set = TariffSet::new(cal, &[Price::from_minor_per_kwh(5_283)], tiers).unwrap();

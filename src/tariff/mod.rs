@@ -15,7 +15,8 @@
 //! A [`TariffSet`] holds a [`Calendar`] (seasons, each with a [`WeekRule`] naming the
 //! [`DayTable`] of each weekday; day tables of [`SwitchPoint`]s that select a tariff), a
 //! TOU price per tariff, and [`Tiers`]: up to 6 thresholds and 7 prices on the
-//! consumption since the last settlement ([`Settlement`]: monthly or on up to 6 dates a year).
+//! consumption since the last settlement ([`Settlement`]: monthly on a [`SettlementDay`] or on
+//! up to 6 dates a year).
 //! The effective price of a watt-hour is its TOU price plus its tier price.
 //!
 //! | DL/T 645 (0401xxxx, 0405xxxx, 0406xxxx) | DLMS activity calendar | here |
@@ -100,7 +101,7 @@
 //! let tiers = Tiers::new(
 //!     &[Energy::from_kwh(200)],
 //!     &[Price::ZERO, Price::from_minor_per_kwh(500)],
-//!     Settlement::Monthly { day: 1, hour: 0 },
+//!     Settlement::monthly(1, 0)?,
 //! )?;
 //! let set = TariffSet::new(cal, &[Price::from_minor_per_kwh(6_000), Price::from_minor_per_kwh(3_000)], tiers)?;
 //! let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], set)?;
@@ -123,6 +124,7 @@ mod encoding;
 mod error;
 mod rater;
 mod set;
+mod settlement;
 mod tiers;
 
 #[cfg(feature = "alloc")]
@@ -134,9 +136,8 @@ pub use encoding::{DecodeError, EncodeError};
 pub use error::{RateError, TariffError};
 pub use rater::{Rated, Rater, Totals};
 pub use set::{Passive, SetId, Slot, Tariff, TariffSet};
-pub use tiers::{
-    MAX_SETTLEMENT_DATES, MAX_THRESHOLDS, MAX_TIERS, Settlement, SettlementDate, Tiers,
-};
+pub use settlement::{MAX_SETTLEMENT_DATES, Settlement, SettlementDate, SettlementDay};
+pub use tiers::{MAX_THRESHOLDS, MAX_TIERS, Tiers};
 
 use crate::units::{Energy, Price};
 
