@@ -48,7 +48,6 @@
 //! assert_eq!(last.balance(), Money::from_minor(250_000));
 //! ```
 
-
 use heapless::Vec;
 
 use crate::ring::Ring;

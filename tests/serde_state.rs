@@ -116,8 +116,8 @@ fn account_snapshot_round_trips_and_validates_its_config() {
 
 #[test]
 fn rings_and_schedules_refuse_impossible_snapshots() {
-    use prepaid_meter::tariff::SettlementDay;
     use prepaid_meter::ring::Ring;
+    use prepaid_meter::tariff::SettlementDay;
     let mut ring: Ring<u32, 3> = Ring::new();
     for n in 1..=5 {
         ring.push(n);

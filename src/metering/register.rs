@@ -1,4 +1,5 @@
 use super::MeteringError;
+use crate::tariff::DEFAULT_TARIFFS;
 use crate::units::Energy;
 
 /// The register modulus: 1 000 000 kWh in Wh. A DL/T 645 `XXXXXX.XX` register shows at most
@@ -46,7 +47,7 @@ struct Set<const T: usize> {
 /// registers only); deserializing recomputes the totals, so they cannot disagree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct EnergyRegisters<const T: usize = 4> {
+pub struct EnergyRegisters<const T: usize = DEFAULT_TARIFFS> {
     import: Set<T>,
     export: Set<T>,
 }

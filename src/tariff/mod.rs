@@ -33,8 +33,9 @@
 //! registers of [`crate::metering::EnergyRegisters`] are (tariff 1 = 尖 sharp, 2 = 峰 peak,
 //! 3 = 平 flat, 4 = 谷 valley); arrays of per-tariff values hold tariff 1 first. Tiers are
 //! counted from 0 (tier 0 lies below the first threshold). Capacities are const generics whose
-//! defaults meet DL/T 645: 14 seasons, 8 day tables, 14 switch points per table, 4 tariffs
-//! (up to [`MAX_TARIFFS`] = 63), 254 special days.
+//! defaults meet DL/T 645 and are named: [`DEFAULT_SEASONS`] (14), [`DEFAULT_DAY_TABLES`] (8),
+//! [`DEFAULT_SWITCH_POINTS`] (14 per table), [`DEFAULT_TARIFFS`] (4; up to [`MAX_TARIFFS`] =
+//! 63), [`DEFAULT_SPECIAL_DAYS`] (254).
 //!
 //! Everything is validated at construction, with a [`TariffError`] for each defect; a
 //! validated tariff cannot fail while rating (only inputs can: a negative energy, an instant
@@ -58,8 +59,11 @@
 //!
 //! # Encoding
 //!
-//! [`Tariff::encode`] / [`Tariff::decode`]: a compact, versioned binary form with a CRC-32,
-//! for storage and for sending tariffs to meters; errors [`EncodeError`], [`DecodeError`].
+//! [`Tariff::emit`] / [`Tariff::parse`] / [`Tariff::buffer_len`] (the crate-wide names, as
+//! for every stored form in [`crate::snapshot`]): a compact, versioned binary form with a
+//! CRC-32, for storage and for sending tariffs to meters; errors [`EncodeError`],
+//! [`DecodeError`] (which keeps the [`TariffError`] of a refused tariff). The frame is the
+//! crate's stored-form frame.
 //! With `serde`, every type serializes, and deserializing validates like construction.
 //!
 //! ## Binary layout (version 1)
@@ -84,9 +88,9 @@
 //! (`i64` Wh each), tier prices (`u32`, one more than thresholds); settlement kind (0 =
 //! monthly, then day and hour; 1 = yearly, then a count and per date month, day, hour).
 //!
-//! Decoding checks the magic, version, length and CRC, then builds the tariff through the same
-//! constructors as code does, so a decoded tariff is validated exactly like a constructed one.
-//! The encoding is canonical: whatever decodes, encodes back to the same bytes.
+//! Parsing checks the magic, version, length and CRC, then builds the tariff through the same
+//! constructors as code does, so a parsed tariff is validated exactly like a constructed one.
+//! The form is canonical: whatever parses, emits back to the same bytes.
 //!
 //! # Example
 //!
@@ -143,6 +147,18 @@ use crate::units::{Energy, Price};
 
 /// The most tariffs a set may price (DL/T 645: 63).
 pub const MAX_TARIFFS: usize = 63;
+
+/// Default season capacity of a calendar (`S`): DL/T 645's 14 year time zones.
+pub const DEFAULT_SEASONS: usize = 14;
+/// Default day-table capacity of a calendar (`D`): DL/T 645's 8 day tables.
+pub const DEFAULT_DAY_TABLES: usize = 8;
+/// Default switch-point capacity of a day table (`P`): DL/T 645's 14 periods a day.
+pub const DEFAULT_SWITCH_POINTS: usize = 14;
+/// Default tariff capacity of a set (`T`), and of the energy registers and rating totals: the 4
+/// tariffs of Chinese meters (1 sharp, 2 peak, 3 flat, 4 valley).
+pub const DEFAULT_TARIFFS: usize = 4;
+/// Default special-day capacity of a tariff (`H`): DL/T 645's 254 public holidays.
+pub const DEFAULT_SPECIAL_DAYS: usize = 254;
 
 /// The most energy one meter is assumed to consume in a year, 10 TWh (a 1 GW load running all
 /// year); also the most one rating call accepts. Prices are validated against it.

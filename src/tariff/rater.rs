@@ -1,6 +1,6 @@
 //! Exact rating: the incremental rater a meter (or an account) keeps, and the totals it adds up.
 
-use super::{MAX_ENERGY_PER_YEAR, MAX_TIERS, RateError, Slot, Tariff};
+use super::{DEFAULT_TARIFFS, MAX_ENERGY_PER_YEAR, MAX_TIERS, RateError, Slot, Tariff};
 use crate::time::Timestamp;
 use crate::units::{Energy, Money, Price};
 
@@ -286,7 +286,7 @@ fn check_energy(energy: Energy) -> Result<(), RateError> {
 /// `T` is the tariff capacity of the tariff rated; energy per tariff adds up both sets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Totals<const T: usize = 4> {
+pub struct Totals<const T: usize = DEFAULT_TARIFFS> {
     /// Energy per tariff, tariff 1 first (both sets together).
     pub energy_by_tariff: [Energy; T],
     /// Energy per tier.

@@ -241,7 +241,9 @@ impl Settlement {
             Settlement::Yearly(dates) => dates
                 .iter()
                 .find(|d| {
-                    d.month == date.month() && date.day() == d.day && u32::from(d.hour) * 3600 > secs
+                    d.month == date.month()
+                        && date.day() == d.day
+                        && u32::from(d.hour) * 3600 > secs
                 })
                 .map(|d| u32::from(d.hour) * 3600),
         }
@@ -325,10 +327,7 @@ mod tests {
             Some(dt(2024, 4, 15, 12, 0))
         );
         assert_eq!(day.next_after(b), Some(dt(2024, 6, 15, 12, 0)));
-        assert_eq!(
-            day.next_after(dt(2024, 5, 15, 11, 59)),
-            Some(b)
-        );
+        assert_eq!(day.next_after(dt(2024, 5, 15, 11, 59)), Some(b));
         // Before the first boundary of the calendar there is none.
         assert_eq!(
             SettlementDay::new(1, 1)
@@ -344,10 +343,7 @@ mod tests {
         let day = SettlementDay::new(28, 23).unwrap();
         day.write_to(&mut Writer::new(&mut buf)).unwrap();
         assert_eq!(buf, [28, 23]);
-        assert_eq!(
-            SettlementDay::read_from(&mut Reader::new(&buf, 1)),
-            Ok(day)
-        );
+        assert_eq!(SettlementDay::read_from(&mut Reader::new(&buf, 1)), Ok(day));
         for bad in [[0u8, 0], [29, 0], [1, 24]] {
             assert_eq!(
                 SettlementDay::read_from(&mut Reader::new(&bad, 1)),
