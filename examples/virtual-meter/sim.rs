@@ -63,7 +63,7 @@ use prepaid_meter::dlt645::{
     RelayEventRecord, Server, ServerConfig, TableEntry,
 };
 use prepaid_meter::io::{FrameReader, FrameWriter, ReadError};
-use prepaid_meter::metering::{Direction, EnergyAccumulator, EnergyRegisters, MeterConstant};
+use prepaid_meter::metering::{Flow, EnergyAccumulator, EnergyRegisters, MeterConstant};
 use prepaid_meter::ring::Ring;
 use prepaid_meter::security::{
     Command, ConfigError, HeadEnd, MeterKeys, MeterSecurity, OpenError, Response, SecurityConfig,
@@ -325,8 +325,8 @@ impl SimMeter {
             let record = RelayEventRecord {
                 time: self.local(at),
                 operator,
-                forward: self.registers.total(Direction::Import),
-                reverse: self.registers.total(Direction::Export),
+                forward: self.registers.total(Flow::Import),
+                reverse: self.registers.total(Flow::Export),
             };
             match contacts {
                 Contacts::Open => self.trips.push(record),
@@ -364,7 +364,7 @@ impl SimMeter {
             };
             let _ = self
                 .registers
-                .add(Direction::Import, rated.slot.tariff, energy);
+                .add(Flow::Import, rated.slot.tariff, energy);
             if let Ok(fx) = self.account.debit(seg_end, rated.money) {
                 self.apply(&fx, METER_OPERATOR, seg_end);
             }
@@ -397,7 +397,7 @@ impl SimMeter {
 
     /// Forward active energy, total.
     pub fn forward_total(&self) -> Energy {
-        self.registers.total(Direction::Import)
+        self.registers.total(Flow::Import)
     }
 
     /// The security state as last stored (what a restart comes back with).
@@ -582,8 +582,8 @@ impl MeterData for SimMeter {
     }
     fn energy(&self, kind: EnergyKind, tariff: u8, period: u8) -> Option<Energy> {
         let dir = match kind {
-            EnergyKind::CombinedActive | EnergyKind::ForwardActive => Direction::Import,
-            EnergyKind::ReverseActive => Direction::Export,
+            EnergyKind::CombinedActive | EnergyKind::ForwardActive => Flow::Import,
+            EnergyKind::ReverseActive => Flow::Export,
             _ => return None,
         };
         (period == 0).then_some(())?;
@@ -828,8 +828,8 @@ impl MeterData for SimMeter {
         let at = self.local(self.now().ok_or(Refusal::Invalid)?);
         let e = (
             at,
-            self.registers.total(Direction::Import),
-            self.registers.tariffs(Direction::Import),
+            self.registers.total(Flow::Import),
+            self.registers.tariffs(Flow::Import),
         );
         self.daily.push(e);
         Ok(())

@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use prepaid_meter::metering::{
-//!     Direction, EnergyAccumulator, EnergyRegisters, GlitchFilter, MeterConstant, PulseCounter,
+//!     Flow, EnergyAccumulator, EnergyRegisters, GlitchFilter, MeterConstant, PulseCounter,
 //! };
 //! use prepaid_meter::time::Instant;
 //!
@@ -30,8 +30,8 @@
 //! let mut acc = EnergyAccumulator::new(c);
 //! let mut regs: EnergyRegisters = EnergyRegisters::new();
 //! let wh = acc.add_pulses(batch.accepted.into());
-//! regs.add(Direction::Import, 2, wh).unwrap();
-//! assert_eq!(regs.total(Direction::Import).to_string(), "2.000 kWh");
+//! regs.add(Flow::Import, 2, wh).unwrap();
+//! assert_eq!(regs.total(Flow::Import).to_string(), "2.000 kWh");
 //! ```
 
 mod accumulator;
@@ -42,10 +42,10 @@ mod power;
 mod pulse;
 mod register;
 
-pub use accumulator::EnergyAccumulator;
+pub use accumulator::{EnergyAccumulator, EnergyAccumulatorState};
 pub use constant::MeterConstant;
-pub use demand::{DemandMeter, DemandReading};
+pub use demand::{DemandMeter, DemandMeterState, DemandReading};
 pub use error::MeteringError;
 pub use power::PowerEstimator;
 pub use pulse::{GlitchFilter, PulseBatch, PulseCounter};
-pub use register::{Direction, EnergyRegisters, ROLLOVER};
+pub use register::{EnergyRegisters, EnergyRegistersState, Flow, ROLLOVER};
