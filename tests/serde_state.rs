@@ -35,7 +35,7 @@ fn registers_round_trip_and_recompute_totals() {
 fn value_types_round_trip() {
     let acc = {
         let mut a = EnergyAccumulator::new(MeterConstant::new(1600).unwrap());
-        a.add_pulses(3);
+        let _ = a.add_pulses(3);
         a
     };
     let back: EnergyAccumulator =

@@ -138,7 +138,7 @@ pub use calendar::{
 };
 pub use encoding::{DecodeError, EncodeError};
 pub use error::{RateError, TariffError};
-pub use rater::{Rated, Rater, Totals};
+pub use rater::{Rated, Rater, RaterState, Totals};
 pub use set::{Passive, SetId, Slot, Tariff, TariffSet};
 pub use settlement::{MAX_SETTLEMENT_DATES, Settlement, SettlementDate, SettlementDay};
 pub use tiers::{MAX_THRESHOLDS, MAX_TIERS, Tiers};
