@@ -5,7 +5,7 @@
 
 use divan::{Bencher, black_box, counter::ItemsCount};
 use prepaid_meter::metering::{
-    Flow, EnergyAccumulator, EnergyRegisters, GlitchFilter, MeterConstant, PulseCounter,
+    EnergyAccumulator, EnergyRegisters, Flow, GlitchFilter, MeterConstant, PulseCounter,
 };
 use prepaid_meter::time::{Duration, Instant};
 

@@ -15,7 +15,7 @@
 use prepaid_meter::account::{AlarmFlags, Config, Limits, MoneyAccount, RelayState};
 use prepaid_meter::address::Address;
 use prepaid_meter::metering::{
-    DemandMeter, Flow, EnergyAccumulator, EnergyRegisters, GlitchFilter, MeterConstant,
+    DemandMeter, EnergyAccumulator, EnergyRegisters, Flow, GlitchFilter, MeterConstant,
     PulseCounter,
 };
 use prepaid_meter::purchase::{CustomerNumber, Purchase};

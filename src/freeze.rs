@@ -417,6 +417,7 @@ impl<B: Field, const T: usize> Field for Frozen<B, T> {
         deserialize = "B: serde::Deserialize<'de>"
     ))
 )]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct FreezesState<
     B,
     const T: usize = DEFAULT_REGISTERS,
@@ -703,7 +704,11 @@ mod tests {
         let mut t = at(2024, 1, 1, 0, 0, 0);
         for _ in 0..100 {
             let next = t.checked_add_secs(86_400 / 2).unwrap();
-            let _ = f.record(&s.due(t, next), [Energy::from_wh(5); 5], Money::from_minor(-3));
+            let _ = f.record(
+                &s.due(t, next),
+                [Energy::from_wh(5); 5],
+                Money::from_minor(-3),
+            );
             t = next;
         }
         let state = f.state();
@@ -716,10 +721,16 @@ mod tests {
         full.daily.items.clear();
         full.settlement.items.clear();
         for _ in 0..62 {
-            full.daily.items.push(f.hourly().last(1).unwrap().clone()).unwrap();
+            full.daily
+                .items
+                .push(f.hourly().last(1).unwrap().clone())
+                .unwrap();
         }
         for _ in 0..12 {
-            full.settlement.items.push(f.hourly().last(1).unwrap().clone()).unwrap();
+            full.settlement
+                .items
+                .push(f.hourly().last(1).unwrap().clone())
+                .unwrap();
         }
         full.daily.oldest = 0;
         full.settlement.oldest = 0;

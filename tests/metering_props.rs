@@ -1,8 +1,6 @@
 //! Property tests for exact pulse-to-energy conversion and register rollover.
 
-use prepaid_meter::metering::{
-    Flow, EnergyAccumulator, EnergyRegisters, MeterConstant, ROLLOVER,
-};
+use prepaid_meter::metering::{EnergyAccumulator, EnergyRegisters, Flow, MeterConstant, ROLLOVER};
 use prepaid_meter::units::Energy;
 use proptest::prelude::*;
 

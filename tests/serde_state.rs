@@ -1,7 +1,7 @@
 //! Snapshots of state round-trip through serde, and invalid snapshots are refused or normalised.
 #![cfg(feature = "serde")]
 
-use prepaid_meter::metering::{Flow, EnergyAccumulator, EnergyRegisters, MeterConstant};
+use prepaid_meter::metering::{EnergyAccumulator, EnergyRegisters, Flow, MeterConstant};
 use prepaid_meter::time::{Date, DateTime, Time, Timestamp};
 use prepaid_meter::units::{Energy, Money, Price};
 

@@ -63,7 +63,7 @@ use prepaid_meter::dlt645::{
     RelayEventRecord, Server, ServerConfig, TableEntry,
 };
 use prepaid_meter::io::{FrameReader, FrameWriter, ReadError};
-use prepaid_meter::metering::{Flow, EnergyAccumulator, EnergyRegisters, MeterConstant};
+use prepaid_meter::metering::{EnergyAccumulator, EnergyRegisters, Flow, MeterConstant};
 use prepaid_meter::ring::Ring;
 use prepaid_meter::security::{
     Command, ConfigError, HeadEnd, MeterKeys, MeterSecurity, OpenError, Response, SecurityConfig,
@@ -362,9 +362,7 @@ impl SimMeter {
             let Ok(rated) = self.rater.rate(&self.tariff, energy, t) else {
                 break;
             };
-            let _ = self
-                .registers
-                .add(Flow::Import, rated.slot.tariff, energy);
+            let _ = self.registers.add(Flow::Import, rated.slot.tariff, energy);
             if let Ok(fx) = self.account.debit(seg_end, rated.money) {
                 self.apply(&fx, METER_OPERATOR, seg_end);
             }

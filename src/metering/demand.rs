@@ -345,7 +345,10 @@ mod tests {
         assert_eq!(DemandMeterState::<3>::parse(&buf[..n]), Ok(state.clone()));
 
         let fresh = DemandMeter::<3>::new(c, 60).unwrap().state();
-        assert_eq!(DemandMeter::restore(c, 60, fresh.clone()).unwrap().state(), fresh);
+        assert_eq!(
+            DemandMeter::restore(c, 60, fresh.clone()).unwrap().state(),
+            fresh
+        );
         let mut bad = fresh;
         bad.pulses_now = 1;
         assert_eq!(

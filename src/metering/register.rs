@@ -372,7 +372,8 @@ mod tests {
     #[test]
     fn state_round_trips_and_out_of_range_readings_are_refused() {
         let mut r: EnergyRegisters<2> = EnergyRegisters::new();
-        r.add(Flow::Import, 1, Energy::from_wh(999_999_999)).unwrap();
+        r.add(Flow::Import, 1, Energy::from_wh(999_999_999))
+            .unwrap();
         r.add(Flow::Import, 2, Energy::from_wh(3)).unwrap();
         r.add(Flow::Export, 2, Energy::from_wh(5)).unwrap();
         let state = r.state();

@@ -191,7 +191,13 @@ impl Rater {
     /// Error: [`RateError::InvalidState`] if the carry is not below 1000, the tier energy is
     /// negative, or the latest instant lies outside the tariff's calendar (no rater of this
     /// tariff can have rated it).
-    pub fn restore<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize>(
+    pub fn restore<
+        const S: usize,
+        const D: usize,
+        const P: usize,
+        const T: usize,
+        const H: usize,
+    >(
         tariff: &Tariff<S, D, P, T, H>,
         state: RaterState,
     ) -> Result<Rater, RateError> {
