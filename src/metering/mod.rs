@@ -14,6 +14,23 @@
 //!    DL/T 645 rollover at 999999.99 kWh;
 //! 5. [`PowerEstimator`] and [`DemandMeter`] give instantaneous power and demand (`fixed`).
 //!
+//! # State across a power cut
+//!
+//! The engines a meter keeps have the crate's state shape ([`crate::snapshot`]): a plain-data
+//! state type, `state(&self)`, and a validating `restore(config, state)` that refuses, with a
+//! [`MeteringError`], a state no engine of that configuration can be in; each state type has a
+//! versioned, CRC-checked stored form without serde.
+//!
+//! | engine | state | restore from | magic | stored bytes |
+//! |---|---|---|---|---|
+//! | [`EnergyAccumulator`] | [`EnergyAccumulatorState`] | the [`MeterConstant`] | `EA` | 13 |
+//! | [`EnergyRegisters`] | [`EnergyRegistersState`] | — | `ER` | 73 (4 tariffs) |
+//! | [`DemandMeter`] | [`DemandMeterState`] | constant and subperiod | `DM` | 53 (block demand) |
+//!
+//! [`PulseCounter`] holds only the pulses since the last drain (drained every loop) and
+//! monotonic instants, and [`PowerEstimator`] only monotonic instants: none of it means
+//! anything after a reset, so they have no stored state. [`GlitchFilter`] is configuration.
+//!
 //! ```
 //! use prepaid_meter::metering::{
 //!     Flow, EnergyAccumulator, EnergyRegisters, GlitchFilter, MeterConstant, PulseCounter,
