@@ -130,6 +130,9 @@ impl From<TariffError> for ReadError {
 
 /// The tariff's stored form in the crate's frame: a borrowed tariff to write, or the outcome of
 /// reading one (a refused tariff keeps its [`TariffError`]).
+// The parsed tariff is the result itself (no allocator to box it in); a `Write` form lives only
+// for the length of one `emit`.
+#[allow(clippy::large_enum_variant)]
 enum Form<'a, const S: usize, const D: usize, const P: usize, const T: usize, const H: usize> {
     Write(&'a Tariff<S, D, P, T, H>),
     Read(Result<Tariff<S, D, P, T, H>, TariffError>),
