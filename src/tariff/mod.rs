@@ -47,7 +47,8 @@
 //!   (carried remainder, consumption since settlement, latest instant) with
 //!   [`Rater::rate`] (energy at an instant → [`Rated`]: money, slot, tier split, and until
 //!   when the slot holds) and [`Rater::rate_interval`] (energy over an interval, split pro rata
-//!   at every change).
+//!   at every change). Its state, [`RaterState`], has a stored form without serde (magic
+//!   `"RT"`, 28 bytes) and is checked against the tariff by [`Rater::restore`].
 //! - `BatchPlan` (feature `alloc`) is the batch path for servers: a tariff precomputed
 //!   for a run of 5-, 15-, 30- or 60-minute intervals and shared by any number of meters; it
 //!   rates a meter's readings into [`Totals`] exactly as a series of
