@@ -7,7 +7,8 @@ use prepaid_meter::account::{
     Config, CustomerNumber, DebtRecovery, EmergencyCredit, FriendlyCalendar, Limits, MoneyAccount,
     Purchase, RecoveryPeriod,
 };
-use prepaid_meter::freeze::{CatchUp, Freezes, Schedule, SettlementDay};
+use prepaid_meter::freeze::{CatchUp, Freezes, Schedule};
+use prepaid_meter::tariff::SettlementDay;
 use prepaid_meter::time::{Date, Timestamp, UtcOffset};
 use prepaid_meter::units::{Energy, Money};
 

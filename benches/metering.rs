@@ -5,7 +5,7 @@
 
 use divan::{Bencher, black_box, counter::ItemsCount};
 use prepaid_meter::metering::{
-    Direction, EnergyAccumulator, EnergyRegisters, GlitchFilter, MeterConstant, PulseCounter,
+    EnergyAccumulator, EnergyRegisters, Flow, GlitchFilter, MeterConstant, PulseCounter,
 };
 use prepaid_meter::time::{Duration, Instant};
 
@@ -48,7 +48,7 @@ fn pulse_drain_account<const N: usize>(bencher: Bencher) {
         }
         let batch = counter.drain();
         let wh = acc.add_pulses(u64::from(batch.accepted));
-        let _ = regs.add(Direction::Import, 2, black_box(wh));
+        let _ = regs.add(Flow::Import, 2, black_box(wh));
     });
 }
 
@@ -60,6 +60,6 @@ fn account_batch(bencher: Bencher) {
     let mut regs: EnergyRegisters<4> = EnergyRegisters::new();
     bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
         let wh = acc.add_pulses(black_box(37));
-        let _ = regs.add(Direction::Import, 3, wh);
+        let _ = regs.add(Flow::Import, 3, wh);
     });
 }

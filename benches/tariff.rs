@@ -102,7 +102,7 @@ fn realistic_tariff() -> Tariff {
             p(7_000),
             p(9_000),
         ],
-        Settlement::Monthly { day: 1, hour: 0 },
+        Settlement::Monthly(SettlementDay::FIRST_OF_MONTH),
     )
     .unwrap();
     let set = TariffSet::new(cal, &[p(11_000), p(8_500), p(5_500), p(2_800)], tiers).unwrap();

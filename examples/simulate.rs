@@ -15,7 +15,7 @@
 use prepaid_meter::account::{AlarmFlags, Config, Limits, MoneyAccount, RelayState};
 use prepaid_meter::address::Address;
 use prepaid_meter::metering::{
-    DemandMeter, Direction, EnergyAccumulator, EnergyRegisters, GlitchFilter, MeterConstant,
+    DemandMeter, EnergyAccumulator, EnergyRegisters, Flow, GlitchFilter, MeterConstant,
     PulseCounter,
 };
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
@@ -70,7 +70,7 @@ fn tariff() -> Result<Tariff, Error> {
     let tiers = Tiers::new(
         &[Energy::from_kwh(200)],
         &[Price::ZERO, Price::from_minor_per_kwh(500)],
-        Settlement::Monthly { day: 1, hour: 0 },
+        Settlement::monthly(1, 0)?,
     )?;
     let prices = [8_000, 6_500, 5_283, 3_500].map(Price::from_minor_per_kwh);
     Ok(Tariff::new(
@@ -170,7 +170,7 @@ fn main() -> Result<(), Error> {
             let batch = counter.drain();
             let wh = acc.add_pulses(u64::from(batch.accepted));
             let rated = rater.rate(&tariff, wh, at(hour, minute)?)?;
-            regs.add(Direction::Import, rated.slot.tariff, wh)?;
+            regs.add(Flow::Import, rated.slot.tariff, wh)?;
             let effects = account.debit(now, rated.money)?;
             demand.add(now, batch.accepted);
             tariff_no = rated.slot.tariff;
@@ -233,7 +233,7 @@ fn main() -> Result<(), Error> {
         );
     }
 
-    let total = regs.total(Direction::Import);
+    let total = regs.total(Flow::Import);
     println!(
         "\n{pulses_total} pulses ({glitches_total} glitches rejected) = {total} exactly \
          ({pulses_total} x 1000 / {} Wh; {}/{} Wh carried)",
@@ -244,7 +244,7 @@ fn main() -> Result<(), Error> {
     for (i, name) in TARIFF_NAMES.iter().enumerate() {
         println!(
             "  {name:<6} {}",
-            regs.tariff(Direction::Import, u8::try_from(i + 1)?)?
+            regs.tariff(Flow::Import, u8::try_from(i + 1)?)?
         );
     }
     if let Some(max) = demand.max_demand() {
@@ -257,8 +257,8 @@ fn main() -> Result<(), Error> {
     }
     println!(
         "DL/T 645 00010000 (import total) reads {:06}.{:02} kWh; 00900200 (balance) reads {}",
-        regs.total_centi_kwh(Direction::Import) / 100,
-        regs.total_centi_kwh(Direction::Import) % 100,
+        regs.total_centi_kwh(Flow::Import) / 100,
+        regs.total_centi_kwh(Flow::Import) % 100,
         cents(account.remaining())
     );
     Ok(())

@@ -37,7 +37,7 @@ fn tariff() -> Result<Tariff, TariffError> {
     let tiers = Tiers::new(
         &[Energy::from_kwh(180), Energy::from_kwh(280)],
         &[p(0), p(500), p(3_000)],
-        Settlement::Monthly { day: 1, hour: 0 },
+        Settlement::monthly(1, 0)?,
     )?;
     let set = TariffSet::new(calendar, &[p(11_000), p(8_500), p(5_500), p(2_800)], tiers)?;
     let new_year = SpecialDay {

@@ -52,7 +52,8 @@ pub struct Ring<T, const N: usize> {
 /// Binary form ([`Field`]): a `u16` record count, the records, `oldest` as a `u16`, `pushed` as
 /// a `u32`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RingState<T, const N: usize> {
     /// The records held, in storage order (push order starting at `oldest`).
     pub items: Vec<T, N>,

@@ -1,8 +1,6 @@
 //! Property tests for exact pulse-to-energy conversion and register rollover.
 
-use prepaid_meter::metering::{
-    Direction, EnergyAccumulator, EnergyRegisters, MeterConstant, ROLLOVER,
-};
+use prepaid_meter::metering::{EnergyAccumulator, EnergyRegisters, Flow, MeterConstant, ROLLOVER};
 use prepaid_meter::units::Energy;
 use proptest::prelude::*;
 
@@ -59,11 +57,11 @@ proptest! {
         let m = ROLLOVER.wh();
         let mut sums = [[0i128; 4]; 2];
         for &(tariff, wh, export) in &adds {
-            let dir = if export { Direction::Export } else { Direction::Import };
+            let dir = if export { Flow::Export } else { Flow::Import };
             regs.add(dir, tariff, Energy::from_wh(wh)).unwrap();
             sums[usize::from(export)][usize::from(tariff - 1)] += i128::from(wh);
         }
-        for (k, dir) in [Direction::Import, Direction::Export].into_iter().enumerate() {
+        for (k, dir) in [Flow::Import, Flow::Export].into_iter().enumerate() {
             let mut total = 0i128;
             for t in 1..=4u8 {
                 let expect = sums[k][usize::from(t - 1)] % i128::from(m);
@@ -81,11 +79,11 @@ proptest! {
 #[test]
 fn rollover_at_999999_99_kwh() {
     let mut regs: EnergyRegisters<4> = EnergyRegisters::new();
-    regs.add(Direction::Import, 3, Energy::from_wh(999_999_990))
+    regs.add(Flow::Import, 3, Energy::from_wh(999_999_990))
         .unwrap();
-    assert_eq!(regs.total_centi_kwh(Direction::Import), 99_999_999); // 999999.99 kWh
-    regs.add(Direction::Import, 3, Energy::from_wh(9)).unwrap();
-    assert_eq!(regs.total_centi_kwh(Direction::Import), 99_999_999);
-    regs.add(Direction::Import, 3, Energy::from_wh(1)).unwrap();
-    assert_eq!(regs.total_centi_kwh(Direction::Import), 0); // 000000.00 kWh
+    assert_eq!(regs.total_centi_kwh(Flow::Import), 99_999_999); // 999999.99 kWh
+    regs.add(Flow::Import, 3, Energy::from_wh(9)).unwrap();
+    assert_eq!(regs.total_centi_kwh(Flow::Import), 99_999_999);
+    regs.add(Flow::Import, 3, Energy::from_wh(1)).unwrap();
+    assert_eq!(regs.total_centi_kwh(Flow::Import), 0); // 000000.00 kWh
 }

@@ -83,7 +83,7 @@ fn naive_next_settlement(tariff: &Tariff, after: Timestamp) -> Option<Timestamp>
             .naive_utc();
         let (m, d, h) = (dt.month() as u8, dt.day() as u8, dt.hour() as u8);
         let settles = match set.tiers().settlement() {
-            Settlement::Monthly { day, hour } => d == *day && h == *hour,
+            Settlement::Monthly(s) => d == s.day() && h == s.hour(),
             Settlement::Yearly(dates) => {
                 dates.iter().any(|s| (s.month, s.day, s.hour) == (m, d, h))
             }

@@ -136,7 +136,7 @@ proptest! {
         let slot = tariff.slot_at(at).unwrap();
         let span = (slot.valid_until.unix() - at.unix()) as u32;
         let mut rater0 = Rater::from_parts(rng.below(1000) as u16, Energy::from_wh(rng.below(100_000) as i64), None).unwrap();
-        rater0.rate(&tariff, Energy::ZERO, at).unwrap();
+        let _ = rater0.rate(&tariff, Energy::ZERO, at).unwrap();
         let whole: i64 = parts.iter().map(|p| p.0).sum();
         let mut r = rater0;
         let one = r.rate(&tariff, Energy::from_wh(whole), at).unwrap();

@@ -219,7 +219,7 @@ fn tiered_tariff() -> Tariff {
     let tiers = Tiers::new(
         &[kwh(50), kwh(100), kwh(150), kwh(200), kwh(250), kwh(300)],
         &[0, 100, 200, 300, 400, 500, 600].map(price),
-        Settlement::Monthly { day: 1, hour: 0 },
+        Settlement::monthly(1, 0).unwrap(),
     )
     .unwrap();
     Tariff::new(
@@ -563,7 +563,7 @@ fn a_leap_day() {
     let tiers = Tiers::new(
         &[kwh(100)],
         &[price(0), price(100)],
-        Settlement::Monthly { day: 28, hour: 0 },
+        Settlement::monthly(28, 0).unwrap(),
     )
     .unwrap();
     let tariff: Tariff = Tariff::new(
@@ -623,7 +623,7 @@ fn settlement_on_the_configured_day() {
     let tiers = Tiers::new(
         &[kwh(100)],
         &[price(0), price(1_000)],
-        Settlement::Monthly { day: 15, hour: 12 },
+        Settlement::monthly(15, 12).unwrap(),
     )
     .unwrap();
     let tariff: Tariff = Tariff::new(

@@ -29,26 +29,35 @@ fn cal(tables: &[DayTable]) -> Calendar {
 fn tariff_set_errors() {
     let p = price(1_000);
     assert_eq!(
-        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(1)]), &[], Tiers::none()),
+        <TariffSet>::new(cal(&[one_table(1)]), &[], Tiers::none()),
         Err(TariffError::NoPrices)
     );
     assert_eq!(
-        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(1)]), &[p; 5], Tiers::none()),
+        <TariffSet>::new(cal(&[one_table(1)]), &[p; 5], Tiers::none()),
         Err(TariffError::CapacityExceeded)
     );
     assert_eq!(
-        TariffSet::<14, 8, 14, 64>::new(cal(&[one_table(1)]), &[p; 64], Tiers::none()),
+        TariffSet::<DEFAULT_SEASONS, DEFAULT_DAY_TABLES, DEFAULT_SWITCH_POINTS, 64>::new(
+            cal(&[one_table(1)]),
+            &[p; 64],
+            Tiers::none()
+        ),
         Err(TariffError::TooManyTariffs)
     );
     assert!(
-        TariffSet::<14, 8, 14, 63>::new(cal(&[one_table(63)]), &[p; 63], Tiers::none()).is_ok()
+        TariffSet::<DEFAULT_SEASONS, DEFAULT_DAY_TABLES, DEFAULT_SWITCH_POINTS, MAX_TARIFFS>::new(
+            cal(&[one_table(63)]),
+            &[p; 63],
+            Tiers::none()
+        )
+        .is_ok()
     );
     assert_eq!(
-        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(1), one_table(3)]), &[p; 2], Tiers::none()),
+        <TariffSet>::new(cal(&[one_table(1), one_table(3)]), &[p; 2], Tiers::none()),
         Err(TariffError::TariffNumberOutOfRange)
     );
     assert_eq!(
-        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(0)]), &[p; 2], Tiers::none()),
+        <TariffSet>::new(cal(&[one_table(0)]), &[p; 2], Tiers::none()),
         Err(TariffError::TariffNumberOutOfRange)
     );
     // TOU price plus tier price above MAX_EFFECTIVE_PRICE: a year could overflow the money.
@@ -56,19 +65,16 @@ fn tariff_set_errors() {
     let tiers = Tiers::new(
         &[Energy::from_kwh(1)],
         &[Price::ZERO, price(1)],
-        Settlement::Monthly { day: 1, hour: 0 },
+        Settlement::monthly(1, 0).unwrap(),
     )
     .unwrap();
-    assert!(
-        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(1)]), &[price(max - 1)], tiers.clone())
-            .is_ok()
-    );
+    assert!(<TariffSet>::new(cal(&[one_table(1)]), &[price(max - 1)], tiers.clone()).is_ok());
     assert_eq!(
-        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(1)]), &[price(max)], tiers.clone()),
+        <TariffSet>::new(cal(&[one_table(1)]), &[price(max)], tiers.clone()),
         Err(TariffError::PriceOverflow)
     );
     assert_eq!(
-        TariffSet::<14, 8, 14, 4>::new(cal(&[one_table(1)]), &[price(u32::MAX)], tiers),
+        <TariffSet>::new(cal(&[one_table(1)]), &[price(u32::MAX)], tiers),
         Err(TariffError::PriceOverflow)
     );
 }
@@ -87,9 +93,7 @@ fn special_day_errors_and_unchanged_tariff() {
         date: SpecialDate::every_year(m, d),
         day_table: table,
     };
-    let t = |days: &[SpecialDay]| {
-        Tariff::<14, 8, 14, 4, 254>::new(UtcOffset::CHINA, days, set()).map(|_| ())
-    };
+    let t = |days: &[SpecialDay]| <Tariff>::new(UtcOffset::CHINA, days, set()).map(|_| ());
     assert_eq!(
         t(&[day(5, 1, 1), day(1, 1, 1)]),
         Err(TariffError::UnsortedSpecialDays)
@@ -114,12 +118,11 @@ fn special_day_errors_and_unchanged_tariff() {
     assert_eq!(t(&[day(5, 1, 0)]), Err(TariffError::DayTableOutOfRange));
     let many: Vec<SpecialDay> = (0..3).map(|i| day(1, 1 + i, 1)).collect();
     assert_eq!(
-        Tariff::<14, 8, 14, 4, 2>::new(UtcOffset::CHINA, &many, set()).map(|_| ()),
+        Tariff::<DEFAULT_SEASONS, DEFAULT_DAY_TABLES, DEFAULT_SWITCH_POINTS, DEFAULT_TARIFFS, 2>::new(UtcOffset::CHINA, &many, set()).map(|_| ()),
         Err(TariffError::CapacityExceeded)
     );
     assert_eq!(
-        Tariff::<14, 8, 14, 4, 254>::new(UtcOffset::from_hours(5).unwrap(), &[day(5, 1, 2)], set())
-            .map(|_| ()),
+        <Tariff>::new(UtcOffset::from_hours(5).unwrap(), &[day(5, 1, 2)], set()).map(|_| ()),
         Ok(())
     );
 
@@ -143,7 +146,7 @@ fn a_validated_tariff_rates_every_instant_of_its_calendar() {
     let tiers = Tiers::new(
         &[Energy::from_wh(1), Energy::MAX],
         &[Price::ZERO, Price::ZERO, price(max / 2)],
-        Settlement::Monthly { day: 28, hour: 23 },
+        Settlement::monthly(28, 23).unwrap(),
     )
     .unwrap();
     let set = TariffSet::new(cal(&[one_table(1)]), &[price(max - max / 2)], tiers).unwrap();
@@ -161,28 +164,28 @@ fn a_validated_tariff_rates_every_instant_of_its_calendar() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
-    /// decode(encode(t)) == t for random valid tariffs, and the bytes are canonical.
+    /// parse(emit(t)) == t for random valid tariffs, and the bytes are canonical.
     #[test]
     fn encoding_round_trips(seed in any::<u64>()) {
         let mut rng = Xs::new(seed);
         let t = tariff(&mut rng, Timestamp::from_unix(1_700_000_000), Timestamp::from_unix(1_800_000_000));
-        let mut buf = vec![0u8; t.encoded_len()];
-        prop_assert_eq!(t.encode(&mut buf), Ok(buf.len()));
-        let back = Tariff::decode(&buf).unwrap();
+        let mut buf = vec![0u8; t.buffer_len()];
+        prop_assert_eq!(t.emit(&mut buf), Ok(buf.len()));
+        let back = Tariff::parse(&buf).unwrap();
         prop_assert_eq!(&back, &t);
-        let mut again = vec![0u8; back.encoded_len()];
-        back.encode(&mut again).unwrap();
+        let mut again = vec![0u8; back.buffer_len()];
+        back.emit(&mut again).unwrap();
         prop_assert_eq!(again, buf.clone());
         // Any single flipped bit is caught (CRC-32 detects every 1-bit error).
         let bit = rng.below(buf.len() as u64 * 8) as usize;
         buf[bit / 8] ^= 1 << (bit % 8);
-        prop_assert!(Tariff::<14, 8, 14, 4, 254>::decode(&buf).is_err());
+        prop_assert!(<Tariff>::parse(&buf).is_err());
     }
 
     /// Arbitrary bytes are refused (without a panic): they lack the magic, length and CRC.
     #[test]
     fn decoding_garbage_is_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-        prop_assert!(Tariff::<14, 8, 14, 4, 254>::decode(&bytes).is_err());
+        prop_assert!(<Tariff>::parse(&bytes).is_err());
     }
 
     /// Mutated bodies of valid encodings, re-signed with a correct CRC so that they reach the
@@ -192,8 +195,8 @@ proptest! {
     fn re_signed_mutations_reach_the_parser(seed in any::<u64>(), flips in 1usize..6) {
         let mut rng = Xs::new(seed);
         let t = tariff(&mut rng, Timestamp::from_unix(1_700_000_000), Timestamp::from_unix(1_800_000_000));
-        let mut buf = vec![0u8; t.encoded_len()];
-        t.encode(&mut buf).unwrap();
+        let mut buf = vec![0u8; t.buffer_len()];
+        t.emit(&mut buf).unwrap();
         // Keep the magic, version and length (6 bytes); mutate the body; re-sign.
         let body_end = buf.len() - 4;
         for _ in 0..flips {
@@ -202,9 +205,9 @@ proptest! {
         }
         let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&buf[..body_end]);
         buf[body_end..].copy_from_slice(&crc.to_le_bytes());
-        if let Ok(back) = Tariff::<14, 8, 14, 4, 254>::decode(&buf) {
-            let mut again = vec![0u8; back.encoded_len()];
-            back.encode(&mut again).unwrap();
+        if let Ok(back) = <Tariff>::parse(&buf) {
+            let mut again = vec![0u8; back.buffer_len()];
+            back.emit(&mut again).unwrap();
             prop_assert_eq!(again, buf);
         }
     }

@@ -64,7 +64,7 @@ use prepaid_meter::endpoint::dlt645::{
     RelayLogKind, Server, ServerConfig, TableEntry,
 };
 use prepaid_meter::io::{FrameReader, FrameWriter, ReadError};
-use prepaid_meter::metering::{Direction, EnergyAccumulator, EnergyRegisters, MeterConstant};
+use prepaid_meter::metering::{EnergyAccumulator, EnergyRegisters, Flow, MeterConstant};
 use prepaid_meter::relay::RelayCode;
 use prepaid_meter::ring::Ring;
 use prepaid_meter::security::{
@@ -171,7 +171,7 @@ pub fn tariff_plan(prices: &[Price; 4], tiers: bool) -> Result<Tariff, String> {
         Tiers::new(
             &[Energy::from_kwh(230), Energy::from_kwh(400)],
             &[0, 500, 3_000].map(Price::from_minor_per_kwh),
-            Settlement::Monthly { day: 1, hour: 0 },
+            Settlement::monthly(1, 0).map_err(|e| e.to_string())?,
         )
         .map_err(|e| e.to_string())?
     } else {
@@ -327,8 +327,8 @@ impl SimMeter {
             let record = RelayLogEntry {
                 time: self.local(at),
                 operator,
-                forward: self.registers.total(Direction::Import),
-                reverse: self.registers.total(Direction::Export),
+                forward: self.registers.total(Flow::Import),
+                reverse: self.registers.total(Flow::Export),
             };
             match contacts {
                 Contacts::Open => self.trips.push(record),
@@ -364,9 +364,7 @@ impl SimMeter {
             let Ok(rated) = self.rater.rate(&self.tariff, energy, t) else {
                 break;
             };
-            let _ = self
-                .registers
-                .add(Direction::Import, rated.slot.tariff, energy);
+            let _ = self.registers.add(Flow::Import, rated.slot.tariff, energy);
             if let Ok(fx) = self.account.debit(seg_end, rated.money) {
                 self.apply(&fx, METER_OPERATOR, seg_end);
             }
@@ -399,7 +397,7 @@ impl SimMeter {
 
     /// Forward active energy, total.
     pub fn forward_total(&self) -> Energy {
-        self.registers.total(Direction::Import)
+        self.registers.total(Flow::Import)
     }
 
     /// The security state as last stored (what a restart comes back with).
@@ -584,8 +582,8 @@ impl MeterData for SimMeter {
     }
     fn energy(&self, kind: EnergyKind, tariff: u8, period: u8) -> Option<Energy> {
         let dir = match kind {
-            EnergyKind::CombinedActive | EnergyKind::ForwardActive => Direction::Import,
-            EnergyKind::ReverseActive => Direction::Export,
+            EnergyKind::CombinedActive | EnergyKind::ForwardActive => Flow::Import,
+            EnergyKind::ReverseActive => Flow::Export,
             _ => return None,
         };
         (period == 0).then_some(())?;
@@ -830,8 +828,8 @@ impl MeterData for SimMeter {
         let at = self.local(self.now().ok_or(Refusal::Invalid)?);
         let e = (
             at,
-            self.registers.total(Direction::Import),
-            self.registers.tariffs(Direction::Import),
+            self.registers.total(Flow::Import),
+            self.registers.tariffs(Flow::Import),
         );
         self.daily.push(e);
         Ok(())

@@ -1,24 +1,33 @@
-//! Tariff decoding of arbitrary bytes never panics, and whatever decodes encodes back to the
-//! same bytes (so `decode(encode(t)) == t`). The input is tried as it is and, so the fuzzer
-//! reaches the field parser, with its length field and CRC fixed up; every decoded tariff is
+//! Tariff parsing of arbitrary bytes never panics, and whatever parses emits back to the same
+//! bytes (so `parse(emit(t)) == t`). The input is tried as it is and, so the fuzzer reaches
+//! the field parser, with its length field and CRC fixed up; every parsed tariff is
 //! also rated once, which must not panic either.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use prepaid_meter::tariff::{Rater, Tariff};
+use prepaid_meter::tariff::{
+    DEFAULT_DAY_TABLES, DEFAULT_SEASONS, DEFAULT_SPECIAL_DAYS, DEFAULT_SWITCH_POINTS, MAX_TARIFFS,
+    Rater, Tariff,
+};
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::Energy;
 
 const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 
 fn check(bytes: &[u8]) {
-    let Ok(tariff) = Tariff::<14, 8, 14, 63, 254>::decode(bytes) else {
+    let Ok(tariff) = Tariff::<
+        DEFAULT_SEASONS,
+        DEFAULT_DAY_TABLES,
+        DEFAULT_SWITCH_POINTS,
+        MAX_TARIFFS,
+        DEFAULT_SPECIAL_DAYS,
+    >::parse(bytes) else {
         return;
     };
-    let mut out = vec![0u8; tariff.encoded_len()];
-    let n = tariff.encode(&mut out).expect("a decoded tariff encodes");
+    let mut out = vec![0u8; tariff.buffer_len()];
+    let n = tariff.emit(&mut out).expect("a parsed tariff emits");
     assert_eq!(&out[..n], bytes);
-    assert_eq!(Tariff::decode(&out[..n]).as_ref(), Ok(&tariff));
+    assert_eq!(Tariff::parse(&out[..n]).as_ref(), Ok(&tariff));
     let at = Timestamp::from_unix(i64::from(u32::from_le_bytes([
         bytes[bytes.len() - 1],
         bytes[bytes.len() - 2],

@@ -1,4 +1,5 @@
-use super::MeterConstant;
+use super::{MeterConstant, MeteringError};
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
 use crate::units::Energy;
 
 /// Turns pulses into whole watt-hours exactly, carrying the remainder to the next pulses.
@@ -14,6 +15,10 @@ use crate::units::Energy;
 /// assert_eq!(acc.add_pulses(1).wh(), 1); // 1.25 Wh
 /// assert_eq!(acc.remainder(), 400); // 0.25 Wh = 400/1600 Wh
 /// ```
+///
+/// State: [`EnergyAccumulator::state`] and [`EnergyAccumulator::restore`] with the meter
+/// constant (see [`EnergyAccumulatorState`]). Under `serde` the accumulator serializes as
+/// `{ constant, remainder }` and deserializing refuses a remainder not below the constant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "AccumulatorFields"))]
@@ -34,16 +39,44 @@ struct AccumulatorFields {
 /// accumulator.
 #[cfg(feature = "serde")]
 impl TryFrom<AccumulatorFields> for EnergyAccumulator {
-    type Error = &'static str;
-    fn try_from(f: AccumulatorFields) -> Result<Self, &'static str> {
-        if f.remainder >= f.constant.imp_per_kwh() {
-            return Err("accumulator remainder not below the meter constant");
-        }
-        Ok(EnergyAccumulator {
-            constant: f.constant,
-            remainder: f.remainder,
+    type Error = MeteringError;
+    fn try_from(f: AccumulatorFields) -> Result<Self, MeteringError> {
+        EnergyAccumulator::restore(
+            f.constant,
+            EnergyAccumulatorState {
+                remainder: f.remainder,
+            },
+        )
+    }
+}
+
+/// The state of an [`EnergyAccumulator`] as plain data: the energy not yet returned, in units
+/// of `1/C` Wh (`0..C` for the meter constant `C` it is restored with).
+///
+/// Binary form ([`Field`]; stored on its own as a [`Snapshot`], magic `"EA"`, version 1): the
+/// remainder as a `u32`. The stored form is 13 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct EnergyAccumulatorState {
+    /// The energy carried to the next pulses, in units of `1/C` Wh.
+    pub remainder: u32,
+}
+
+impl Field for EnergyAccumulatorState {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.remainder.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(EnergyAccumulatorState {
+            remainder: u32::read_from(r)?,
         })
     }
+}
+
+impl Snapshot for EnergyAccumulatorState {
+    const MAGIC: [u8; 2] = *b"EA";
+    const VERSION: u8 = 1;
 }
 
 impl EnergyAccumulator {
@@ -55,9 +88,37 @@ impl EnergyAccumulator {
         }
     }
 
-    /// An accumulator restored from a saved [`remainder`](Self::remainder); a remainder that is
-    /// not below `C` is reduced modulo `C` and its whole watt-hours are returned with it.
-    pub const fn restore(constant: MeterConstant, remainder: u32) -> (EnergyAccumulator, Energy) {
+    /// The accumulator's state as plain data.
+    pub const fn state(&self) -> EnergyAccumulatorState {
+        EnergyAccumulatorState {
+            remainder: self.remainder,
+        }
+    }
+
+    /// An accumulator for `constant` in `state`.
+    ///
+    /// Error: [`MeteringError::RemainderOutOfRange`] if the remainder is not below the
+    /// constant (an accumulator of that constant never holds it).
+    pub const fn restore(
+        constant: MeterConstant,
+        state: EnergyAccumulatorState,
+    ) -> Result<EnergyAccumulator, MeteringError> {
+        if state.remainder >= constant.imp_per_kwh() {
+            return Err(MeteringError::RemainderOutOfRange);
+        }
+        Ok(EnergyAccumulator {
+            constant,
+            remainder: state.remainder,
+        })
+    }
+
+    /// An accumulator from any remainder in units of `1/C` Wh (one counted under another
+    /// constant, say): a remainder that is not below `C` is reduced modulo `C` and its whole
+    /// watt-hours are returned with it.
+    pub const fn from_remainder(
+        constant: MeterConstant,
+        remainder: u32,
+    ) -> (EnergyAccumulator, Energy) {
         let c = constant.imp_per_kwh();
         let acc = EnergyAccumulator {
             constant,
@@ -76,11 +137,13 @@ impl EnergyAccumulator {
         self.remainder
     }
 
-    /// Adds `pulses` and returns the whole watt-hours they complete.
+    /// Adds `pulses` and returns the whole watt-hours they complete (add them to the registers:
+    /// they are not returned again).
     ///
     /// Never overflows: `pulses × 1000 + remainder` is computed in 128 bits and the result is at
     /// most `u64::MAX × 1000 / 1` Wh, which is clamped to [`Energy::MAX`] (more than 10^15 kWh,
     /// which no meter reaches).
+    #[must_use = "the energy returned is not carried: add it to the registers"]
     pub const fn add_pulses(&mut self, pulses: u64) -> Energy {
         let c = self.constant.imp_per_kwh();
         // The common case stays in 64 bits (software division on a Cortex-M0 is far cheaper
@@ -119,10 +182,15 @@ mod tests {
     }
 
     #[test]
-    fn restore_reduces_the_remainder() {
+    fn restore_checks_and_from_remainder_reduces() {
         let c = MeterConstant::new(1600).unwrap();
-        let (acc, e) = EnergyAccumulator::restore(c, 3300);
+        let (acc, e) = EnergyAccumulator::from_remainder(c, 3300);
         assert_eq!((acc.remainder(), e.wh()), (100, 2));
+        assert_eq!(EnergyAccumulator::restore(c, acc.state()), Ok(acc));
+        assert_eq!(
+            EnergyAccumulator::restore(c, EnergyAccumulatorState { remainder: 1600 }),
+            Err(MeteringError::RemainderOutOfRange)
+        );
         let mut big = EnergyAccumulator::new(MeterConstant::new(1).unwrap());
         assert_eq!(big.add_pulses(u64::MAX), Energy::MAX);
         // Both sides of the 64-bit fast path agree.

@@ -1,16 +1,82 @@
+use fixed::types::I32F32;
+use heapless::Vec;
+
 use super::power::power_from_pulses;
 use super::{MeterConstant, MeteringError};
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
 use crate::time::Timestamp;
 use crate::units::Power;
 
 /// A demand value: the average power over the window that ended at `window_end`.
+///
+/// Binary form ([`Field`]): `window_end` (`i64` Unix seconds), then `demand` as the `i64` bits
+/// of its `I32F32` watts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DemandReading {
     /// The end of the demand window (a subperiod boundary).
     pub window_end: Timestamp,
     /// The average power over the window.
     pub demand: Power,
+}
+
+impl Field for DemandReading {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.window_end.write_to(w)?;
+        self.demand.to_fixed().to_bits().write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(DemandReading {
+            window_end: Timestamp::read_from(r)?,
+            demand: Power::from_fixed(I32F32::from_bits(i64::read_from(r)?)),
+        })
+    }
+}
+
+/// The state of a [`DemandMeter`] as plain data (its configuration, the meter constant and the
+/// subperiod, is given to [`DemandMeter::restore`] apart).
+///
+/// Binary form ([`Field`]; stored on its own as a [`Snapshot`], magic `"DM"`, version 1):
+/// `current` (`Option<i64>`: a tag byte, then the index), `window` (a `u16` count, then a `u64`
+/// per subperiod), `pulses_now` (`u64`), `max` (`Option<DemandReading>`: a tag byte, then 16
+/// bytes). For block demand (`N = 1`) with a maximum the stored form is 53 bytes; each further
+/// subperiod of the window adds 8.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct DemandMeterState<const N: usize = 1> {
+    /// Index (since the epoch, in subperiods) of the subperiod being filled; `None` before the
+    /// first pulse or tick.
+    pub current: Option<i64>,
+    /// Pulses of the closed subperiods in the window, oldest first (at most `N`).
+    pub window: Vec<u64, N>,
+    /// Pulses counted in the subperiod being filled.
+    pub pulses_now: u64,
+    /// The largest demand seen since construction or the last clear.
+    pub max: Option<DemandReading>,
+}
+
+impl<const N: usize> Field for DemandMeterState<N> {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.current.write_to(w)?;
+        self.window.write_to(w)?;
+        self.pulses_now.write_to(w)?;
+        self.max.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(DemandMeterState {
+            current: Field::read_from(r)?,
+            window: Field::read_from(r)?,
+            pulses_now: Field::read_from(r)?,
+            max: Field::read_from(r)?,
+        })
+    }
+}
+
+impl<const N: usize> Snapshot for DemandMeterState<N> {
+    const MAGIC: [u8; 2] = *b"DM";
+    const VERSION: u8 = 1;
 }
 
 /// Demand over a block or sliding window, aligned to the wall clock.
@@ -35,7 +101,10 @@ pub struct DemandReading {
 /// assert_eq!(r.demand.whole_watts(), 2000); // 0.5 kWh in 15 min = 2 kW
 /// assert_eq!(d.max_demand(), Some(r));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// State: [`DemandMeter::state`] and [`DemandMeter::restore`] (see [`DemandMeterState`]). Two
+/// demand meters are equal when their configuration and state are.
+#[derive(Clone, Copy, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DemandMeter<const N: usize = 1> {
     constant: MeterConstant,
@@ -51,6 +120,16 @@ pub struct DemandMeter<const N: usize = 1> {
     pulses_now: u64,
     max: Option<DemandReading>,
 }
+
+impl<const N: usize> PartialEq for DemandMeter<N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.constant == other.constant
+            && self.subperiod_secs == other.subperiod_secs
+            && self.state() == other.state()
+    }
+}
+
+impl<const N: usize> Eq for DemandMeter<N> {}
 
 impl<const N: usize> DemandMeter<N> {
     /// A demand meter with `N` subperiods of `subperiod_secs` seconds.
@@ -71,6 +150,61 @@ impl<const N: usize> DemandMeter<N> {
             pulses_now: 0,
             max: None,
         })
+    }
+
+    /// The demand meter's state as plain data.
+    pub fn state(&self) -> DemandMeterState<N> {
+        // Before the window fills, the closed subperiods are `ring[..filled]`; after, the oldest
+        // is at `head` (the next to be overwritten).
+        let (older, newer): (&[u64], &[u64]) = if self.filled < N {
+            (self.ring.get(..self.filled).unwrap_or(&[]), &[])
+        } else {
+            let (newer, older) = self.ring.split_at(self.head.min(N));
+            (older, newer)
+        };
+        let mut window = Vec::new();
+        for &p in older.iter().chain(newer) {
+            // At most N values: the push cannot fail.
+            let _ = window.push(p);
+        }
+        DemandMeterState {
+            current: self.current,
+            window,
+            pulses_now: self.pulses_now,
+            max: self.max,
+        }
+    }
+
+    /// A demand meter of `N` subperiods of `subperiod_secs` seconds for `constant`, in `state`.
+    ///
+    /// Errors: [`MeteringError::InvalidDemandPeriod`] as for [`DemandMeter::new`];
+    /// [`MeteringError::InvalidDemandState`] if the state has pulses or a maximum before any
+    /// subperiod began (`current` is `None`), or a maximum whose window does not end on a
+    /// subperiod boundary or whose demand is negative.
+    pub fn restore(
+        constant: MeterConstant,
+        subperiod_secs: u32,
+        state: DemandMeterState<N>,
+    ) -> Result<Self, MeteringError> {
+        let mut d = Self::new(constant, subperiod_secs)?;
+        let untouched = state.window.is_empty() && state.pulses_now == 0 && state.max.is_none();
+        let max_ok = state.max.is_none_or(|m| {
+            m.window_end.unix().rem_euclid(i64::from(subperiod_secs)) == 0
+                && m.demand >= Power::ZERO
+        });
+        if (state.current.is_none() && !untouched) || !max_ok {
+            return Err(MeteringError::InvalidDemandState);
+        }
+        let filled = state.window.len();
+        for (slot, p) in d.ring.iter_mut().zip(&state.window) {
+            *slot = *p;
+        }
+        d.filled = filled;
+        d.head = filled % N;
+        d.current = state.current;
+        d.pulses_now = state.pulses_now;
+        d.max = state.max;
+        Ok(d)
     }
 
     /// Counts `pulses` at `now` (call with 0 pulses to let time pass). Returns the reading of
@@ -182,6 +316,57 @@ mod tests {
         assert_eq!(d.max_demand().unwrap().demand.whole_watts(), 3000);
         assert_eq!(d.add(Timestamp::from_unix(10), 5), None);
         assert_eq!(d.add(Timestamp::from_unix(60), 0), None, "window restarted");
+    }
+
+    #[test]
+    fn state_round_trips_mid_window_and_refuses_impossible_states() {
+        let c = c1000();
+        let mut d: DemandMeter<3> = DemandMeter::new(c, 60).unwrap();
+        let mut t = 0;
+        for pulses in [60u32, 120, 0, 30, 45] {
+            let _ = d.add(Timestamp::from_unix(t), pulses);
+            t += 60;
+        }
+        let state = d.state();
+        assert_eq!(state.window.len(), 3);
+        let mut back = DemandMeter::restore(c, 60, state.clone()).unwrap();
+        assert_eq!(back, d);
+        for pulses in [10u32, 0, 500, 7] {
+            assert_eq!(
+                back.add(Timestamp::from_unix(t), pulses),
+                d.add(Timestamp::from_unix(t), pulses)
+            );
+            t += 60;
+        }
+        assert_eq!(back.max_demand(), d.max_demand());
+        let mut buf = [0u8; 96];
+        let n = state.emit(&mut buf).unwrap();
+        assert_eq!(n, 5 + 9 + (2 + 24) + 8 + 17 + 4);
+        assert_eq!(DemandMeterState::<3>::parse(&buf[..n]), Ok(state.clone()));
+
+        let fresh = DemandMeter::<3>::new(c, 60).unwrap().state();
+        assert_eq!(
+            DemandMeter::restore(c, 60, fresh.clone()).unwrap().state(),
+            fresh
+        );
+        let mut bad = fresh;
+        bad.pulses_now = 1;
+        assert_eq!(
+            DemandMeter::restore(c, 60, bad),
+            Err(MeteringError::InvalidDemandState)
+        );
+        let mut bad = state.clone();
+        if let Some(m) = bad.max.as_mut() {
+            m.window_end = Timestamp::from_unix(m.window_end.unix() + 1);
+        }
+        assert_eq!(
+            DemandMeter::restore(c, 60, bad),
+            Err(MeteringError::InvalidDemandState)
+        );
+        assert_eq!(
+            DemandMeter::restore(c, 7, state),
+            Err(MeteringError::InvalidDemandPeriod)
+        );
     }
 
     #[test]

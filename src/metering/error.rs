@@ -20,6 +20,12 @@ pub enum MeteringError {
     NegativeEnergy,
     /// A demand subperiod that is zero or does not divide a day, or a window of no subperiods.
     InvalidDemandPeriod,
+    /// A restored accumulator remainder that is not below the meter constant.
+    RemainderOutOfRange,
+    /// A restored register reading that is negative or not below [`ROLLOVER`](super::ROLLOVER).
+    RegisterOutOfRange,
+    /// A restored demand state that no demand meter of this configuration can be in.
+    InvalidDemandState,
 }
 
 impl fmt::Display for MeteringError {
@@ -34,6 +40,11 @@ impl fmt::Display for MeteringError {
             MeteringError::InvalidDemandPeriod => {
                 "demand subperiod must divide a day and the window must have subperiods"
             }
+            MeteringError::RemainderOutOfRange => {
+                "accumulator remainder not below the meter constant"
+            }
+            MeteringError::RegisterOutOfRange => "register reading outside 0..999999.999 kWh",
+            MeteringError::InvalidDemandState => "not a state a demand meter can be in",
         })
     }
 }

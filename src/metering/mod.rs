@@ -14,9 +14,26 @@
 //!    DL/T 645 rollover at 999999.99 kWh;
 //! 5. [`PowerEstimator`] and [`DemandMeter`] give instantaneous power and demand (`fixed`).
 //!
+//! # State across a power cut
+//!
+//! The engines a meter keeps have the crate's state shape ([`crate::snapshot`]): a plain-data
+//! state type, `state(&self)`, and a validating `restore(config, state)` that refuses, with a
+//! [`MeteringError`], a state no engine of that configuration can be in; each state type has a
+//! versioned, CRC-checked stored form without serde.
+//!
+//! | engine | state | restore from | magic | stored bytes |
+//! |---|---|---|---|---|
+//! | [`EnergyAccumulator`] | [`EnergyAccumulatorState`] | the [`MeterConstant`] | `EA` | 13 |
+//! | [`EnergyRegisters`] | [`EnergyRegistersState`] | — | `ER` | 73 (4 tariffs) |
+//! | [`DemandMeter`] | [`DemandMeterState`] | constant and subperiod | `DM` | 53 (block demand) |
+//!
+//! [`PulseCounter`] holds only the pulses since the last drain (drained every loop) and
+//! monotonic instants, and [`PowerEstimator`] only monotonic instants: none of it means
+//! anything after a reset, so they have no stored state. [`GlitchFilter`] is configuration.
+//!
 //! ```
 //! use prepaid_meter::metering::{
-//!     Direction, EnergyAccumulator, EnergyRegisters, GlitchFilter, MeterConstant, PulseCounter,
+//!     Flow, EnergyAccumulator, EnergyRegisters, GlitchFilter, MeterConstant, PulseCounter,
 //! };
 //! use prepaid_meter::time::Instant;
 //!
@@ -30,8 +47,8 @@
 //! let mut acc = EnergyAccumulator::new(c);
 //! let mut regs: EnergyRegisters = EnergyRegisters::new();
 //! let wh = acc.add_pulses(batch.accepted.into());
-//! regs.add(Direction::Import, 2, wh).unwrap();
-//! assert_eq!(regs.total(Direction::Import).to_string(), "2.000 kWh");
+//! regs.add(Flow::Import, 2, wh).unwrap();
+//! assert_eq!(regs.total(Flow::Import).to_string(), "2.000 kWh");
 //! ```
 
 mod accumulator;
@@ -42,10 +59,10 @@ mod power;
 mod pulse;
 mod register;
 
-pub use accumulator::EnergyAccumulator;
+pub use accumulator::{EnergyAccumulator, EnergyAccumulatorState};
 pub use constant::MeterConstant;
-pub use demand::{DemandMeter, DemandReading};
+pub use demand::{DemandMeter, DemandMeterState, DemandReading};
 pub use error::MeteringError;
 pub use power::PowerEstimator;
 pub use pulse::{GlitchFilter, PulseBatch, PulseCounter};
-pub use register::{Direction, EnergyRegisters, ROLLOVER};
+pub use register::{EnergyRegisters, EnergyRegistersState, Flow, ROLLOVER};

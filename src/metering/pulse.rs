@@ -164,6 +164,7 @@ impl PulseCounter {
 
     /// Takes the counts since the previous drain (call from the main loop). The last pulse time
     /// and interval are kept for the filter and the power estimate.
+    #[must_use = "drained pulses are not counted again: turn them into energy"]
     pub fn drain(&self) -> PulseBatch {
         critical_section::with(|cs| {
             let cell = self.state.borrow(cs);

@@ -1,4 +1,6 @@
 use super::MeteringError;
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
+use crate::tariff::DEFAULT_TARIFFS;
 use crate::units::Energy;
 
 /// The register modulus: 1 000 000 kWh in Wh. A DL/T 645 `XXXXXX.XX` register shows at most
@@ -10,7 +12,7 @@ pub const ROLLOVER: Energy = Energy::from_wh(1_000_000_000);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Direction {
+pub enum Flow {
     /// Forward (import) active energy, DL/T 645 `0001xx00`.
     Import,
     /// Reverse (export) active energy, DL/T 645 `0002xx00`.
@@ -32,23 +34,60 @@ struct Set<const T: usize> {
 /// tariff registers modulo [`ROLLOVER`].
 ///
 /// ```
-/// use prepaid_meter::metering::{Direction, EnergyRegisters};
+/// use prepaid_meter::metering::{Flow, EnergyRegisters};
 /// use prepaid_meter::units::Energy;
 /// let mut r: EnergyRegisters<4> = EnergyRegisters::new();
-/// r.add(Direction::Import, 4, Energy::from_wh(999_999_995)).unwrap();
-/// r.add(Direction::Import, 1, Energy::from_wh(20)).unwrap();
-/// assert_eq!(r.total(Direction::Import), Energy::from_wh(15)); // rolled over
-/// assert_eq!(r.total_centi_kwh(Direction::Import), 1);
-/// assert_eq!(r.tariff(Direction::Import, 4).unwrap().to_centi_kwh().0, 99_999_999);
+/// r.add(Flow::Import, 4, Energy::from_wh(999_999_995)).unwrap();
+/// r.add(Flow::Import, 1, Energy::from_wh(20)).unwrap();
+/// assert_eq!(r.total(Flow::Import), Energy::from_wh(15)); // rolled over
+/// assert_eq!(r.total_centi_kwh(Flow::Import), 1);
+/// assert_eq!(r.tariff(Flow::Import, 4).unwrap().to_centi_kwh().0, 99_999_999);
 /// ```
 ///
-/// Under `serde`, the registers serialize as `{ import: [Wh; T], export: [Wh; T] }` (tariff
-/// registers only); deserializing recomputes the totals, so they cannot disagree.
+/// State: [`EnergyRegisters::state`] and [`EnergyRegisters::restore`] (see
+/// [`EnergyRegistersState`]). Under `serde`, the registers serialize as their state,
+/// `{ import: [Wh; T], export: [Wh; T] }` (tariff registers only); deserializing reduces each
+/// reading modulo [`ROLLOVER`] (where `restore` refuses it) and recomputes the totals, so they
+/// cannot disagree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct EnergyRegisters<const T: usize = 4> {
+pub struct EnergyRegisters<const T: usize = DEFAULT_TARIFFS> {
     import: Set<T>,
     export: Set<T>,
+}
+
+/// The state of [`EnergyRegisters`] as plain data: the tariff registers of each flow, tariff 1
+/// first, in Wh (the totals are their sum modulo [`ROLLOVER`], so they are not stored).
+///
+/// Binary form ([`Field`]; stored on its own as a [`Snapshot`], magic `"ER"`, version 1): the
+/// `T` import readings, then the `T` export readings, each an `i64` of Wh. With 4 tariffs the
+/// fields take 64 bytes and the stored form 73. A form written for another `T` does not parse
+/// (its length does not match).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct EnergyRegistersState<const T: usize = DEFAULT_TARIFFS> {
+    /// Import (forward) tariff registers, `0..ROLLOVER` each.
+    pub import: [Energy; T],
+    /// Export (reverse) tariff registers, `0..ROLLOVER` each.
+    pub export: [Energy; T],
+}
+
+impl<const T: usize> Field for EnergyRegistersState<T> {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.import.write_to(w)?;
+        self.export.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(EnergyRegistersState {
+            import: Field::read_from(r)?,
+            export: Field::read_from(r)?,
+        })
+    }
+}
+
+impl<const T: usize> Snapshot for EnergyRegistersState<T> {
+    const MAGIC: [u8; 2] = *b"ER";
+    const VERSION: u8 = 1;
 }
 
 impl<const T: usize> Default for EnergyRegisters<T> {
@@ -83,7 +122,7 @@ impl<const T: usize> EnergyRegisters<T> {
     /// are recomputed from the tariff registers, so they are consistent by construction.
     pub fn from_tariff_readings(import: [Energy; T], export: [Energy; T]) -> Self {
         let mut r = Self::new();
-        for (dir, values) in [(Direction::Import, import), (Direction::Export, export)] {
+        for (dir, values) in [(Flow::Import, import), (Flow::Export, export)] {
             let set = r.set_mut(dir);
             for (slot, e) in set.tariff.iter_mut().zip(values) {
                 *slot = reduce(e);
@@ -93,17 +132,38 @@ impl<const T: usize> EnergyRegisters<T> {
         r
     }
 
-    fn set(&self, dir: Direction) -> &Set<T> {
-        match dir {
-            Direction::Import => &self.import,
-            Direction::Export => &self.export,
+    /// The registers' state as plain data.
+    pub fn state(&self) -> EnergyRegistersState<T> {
+        EnergyRegistersState {
+            import: self.tariffs(Flow::Import),
+            export: self.tariffs(Flow::Export),
         }
     }
 
-    fn set_mut(&mut self, dir: Direction) -> &mut Set<T> {
+    /// Registers in `state`; the totals are recomputed from the tariff registers.
+    ///
+    /// Error: [`MeteringError::RegisterOutOfRange`] if a reading is negative or not below
+    /// [`ROLLOVER`] (no register can hold it). Use [`EnergyRegisters::from_tariff_readings`] to
+    /// reduce readings instead.
+    pub fn restore(state: EnergyRegistersState<T>) -> Result<Self, MeteringError> {
+        let in_range = |e: &Energy| !e.is_negative() && *e < ROLLOVER;
+        if !state.import.iter().chain(&state.export).all(in_range) {
+            return Err(MeteringError::RegisterOutOfRange);
+        }
+        Ok(Self::from_tariff_readings(state.import, state.export))
+    }
+
+    fn set(&self, dir: Flow) -> &Set<T> {
         match dir {
-            Direction::Import => &mut self.import,
-            Direction::Export => &mut self.export,
+            Flow::Import => &self.import,
+            Flow::Export => &self.export,
+        }
+    }
+
+    fn set_mut(&mut self, dir: Flow) -> &mut Set<T> {
+        match dir {
+            Flow::Import => &mut self.import,
+            Flow::Export => &mut self.export,
         }
     }
 
@@ -111,7 +171,7 @@ impl<const T: usize> EnergyRegisters<T> {
     ///
     /// Errors (the registers are unchanged): [`MeteringError::TariffOutOfRange`],
     /// [`MeteringError::NegativeEnergy`].
-    pub fn add(&mut self, dir: Direction, tariff: u8, energy: Energy) -> Result<(), MeteringError> {
+    pub fn add(&mut self, dir: Flow, tariff: u8, energy: Energy) -> Result<(), MeteringError> {
         if energy.is_negative() {
             return Err(MeteringError::NegativeEnergy);
         }
@@ -127,12 +187,12 @@ impl<const T: usize> EnergyRegisters<T> {
     }
 
     /// The total register of `dir`, `0..ROLLOVER`.
-    pub fn total(&self, dir: Direction) -> Energy {
+    pub fn total(&self, dir: Flow) -> Energy {
         Energy::from_wh(i64::from(self.set(dir).total))
     }
 
     /// The register of tariff `tariff` (1..=T) of `dir`.
-    pub fn tariff(&self, dir: Direction, tariff: u8) -> Result<Energy, MeteringError> {
+    pub fn tariff(&self, dir: Flow, tariff: u8) -> Result<Energy, MeteringError> {
         usize::from(tariff)
             .checked_sub(1)
             .and_then(|i| self.set(dir).tariff.get(i))
@@ -141,14 +201,14 @@ impl<const T: usize> EnergyRegisters<T> {
     }
 
     /// All tariff registers of `dir`, tariff 1 first.
-    pub fn tariffs(&self, dir: Direction) -> [Energy; T] {
+    pub fn tariffs(&self, dir: Flow) -> [Energy; T] {
         self.set(dir)
             .tariff
             .map(|wh| Energy::from_wh(i64::from(wh)))
     }
 
     /// The total of `dir` as DL/T 645 shows it: whole 0.01 kWh, `0..=99_999_999`.
-    pub fn total_centi_kwh(&self, dir: Direction) -> u32 {
+    pub fn total_centi_kwh(&self, dir: Flow) -> u32 {
         self.set(dir).total / 10
     }
 }
@@ -163,7 +223,7 @@ mod serde_impl {
     use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
     use serde::ser::{Serialize, SerializeStruct, SerializeTuple, Serializer};
 
-    use super::{Direction, EnergyRegisters};
+    use super::{EnergyRegisters, EnergyRegistersState};
     use crate::units::Energy;
 
     struct Readings<const T: usize>([Energy; T]);
@@ -201,20 +261,21 @@ mod serde_impl {
         }
     }
 
-    impl<const T: usize> Serialize for EnergyRegisters<T> {
+    impl<const T: usize> Serialize for EnergyRegistersState<T> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             let mut st = s.serialize_struct("EnergyRegisters", 2)?;
-            st.serialize_field("import", &Readings(self.tariffs(Direction::Import)))?;
-            st.serialize_field("export", &Readings(self.tariffs(Direction::Export)))?;
+            st.serialize_field("import", &Readings(self.import))?;
+            st.serialize_field("export", &Readings(self.export))?;
             st.end()
         }
     }
 
-    impl<'de, const T: usize> Deserialize<'de> for EnergyRegisters<T> {
+    /// The readings as given (not reduced: [`EnergyRegisters::restore`] checks them).
+    impl<'de, const T: usize> Deserialize<'de> for EnergyRegistersState<T> {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             struct V<const T: usize>;
             impl<'de, const T: usize> Visitor<'de> for V<T> {
-                type Value = EnergyRegisters<T>;
+                type Value = EnergyRegistersState<T>;
                 fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                     f.write_str("energy registers { import, export }")
                 }
@@ -231,7 +292,10 @@ mod serde_impl {
                     }
                     let import = import.ok_or_else(|| A::Error::missing_field("import"))?;
                     let export = export.ok_or_else(|| A::Error::missing_field("export"))?;
-                    Ok(EnergyRegisters::from_tariff_readings(import.0, export.0))
+                    Ok(EnergyRegistersState {
+                        import: import.0,
+                        export: export.0,
+                    })
                 }
                 fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                     let import: Readings<T> = seq
@@ -240,10 +304,27 @@ mod serde_impl {
                     let export: Readings<T> = seq
                         .next_element()?
                         .ok_or_else(|| A::Error::invalid_length(1, &self))?;
-                    Ok(EnergyRegisters::from_tariff_readings(import.0, export.0))
+                    Ok(EnergyRegistersState {
+                        import: import.0,
+                        export: export.0,
+                    })
                 }
             }
             d.deserialize_struct("EnergyRegisters", &["import", "export"], V::<T>)
+        }
+    }
+
+    impl<const T: usize> Serialize for EnergyRegisters<T> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            self.state().serialize(s)
+        }
+    }
+
+    /// Readings out of range are reduced modulo the rollover (as they always were).
+    impl<'de, const T: usize> Deserialize<'de> for EnergyRegisters<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let st = EnergyRegistersState::<T>::deserialize(d)?;
+            Ok(EnergyRegisters::from_tariff_readings(st.import, st.export))
         }
     }
 }
@@ -255,24 +336,24 @@ mod tests {
     #[test]
     fn rejected_adds_leave_registers_unchanged() {
         let mut r: EnergyRegisters<4> = EnergyRegisters::new();
-        r.add(Direction::Export, 3, Energy::from_wh(7)).unwrap();
+        r.add(Flow::Export, 3, Energy::from_wh(7)).unwrap();
         let before = r;
         assert_eq!(
-            r.add(Direction::Import, 0, Energy::from_wh(1)),
+            r.add(Flow::Import, 0, Energy::from_wh(1)),
             Err(MeteringError::TariffOutOfRange)
         );
         assert_eq!(
-            r.add(Direction::Import, 5, Energy::from_wh(1)),
+            r.add(Flow::Import, 5, Energy::from_wh(1)),
             Err(MeteringError::TariffOutOfRange)
         );
         assert_eq!(
-            r.add(Direction::Import, 1, Energy::from_wh(-1)),
+            r.add(Flow::Import, 1, Energy::from_wh(-1)),
             Err(MeteringError::NegativeEnergy)
         );
         assert_eq!(r, before);
-        assert_eq!(r.tariff(Direction::Export, 3), Ok(Energy::from_wh(7)));
+        assert_eq!(r.tariff(Flow::Export, 3), Ok(Energy::from_wh(7)));
         assert_eq!(
-            r.tariff(Direction::Export, 9),
+            r.tariff(Flow::Export, 9),
             Err(MeteringError::TariffOutOfRange)
         );
     }
@@ -280,11 +361,35 @@ mod tests {
     #[test]
     fn huge_increments_roll_over() {
         let mut r: EnergyRegisters<2> = EnergyRegisters::new();
-        r.add(Direction::Import, 2, Energy::MAX).unwrap();
+        r.add(Flow::Import, 2, Energy::MAX).unwrap();
         let expected = i64::MAX % 1_000_000_000;
-        assert_eq!(r.total(Direction::Import).wh(), expected);
+        assert_eq!(r.total(Flow::Import).wh(), expected);
         let restored =
-            EnergyRegisters::from_tariff_readings(r.tariffs(Direction::Import), [Energy::ZERO; 2]);
+            EnergyRegisters::from_tariff_readings(r.tariffs(Flow::Import), [Energy::ZERO; 2]);
         assert_eq!(restored, r);
+    }
+
+    #[test]
+    fn state_round_trips_and_out_of_range_readings_are_refused() {
+        let mut r: EnergyRegisters<2> = EnergyRegisters::new();
+        r.add(Flow::Import, 1, Energy::from_wh(999_999_999))
+            .unwrap();
+        r.add(Flow::Import, 2, Energy::from_wh(3)).unwrap();
+        r.add(Flow::Export, 2, Energy::from_wh(5)).unwrap();
+        let state = r.state();
+        assert_eq!(EnergyRegisters::restore(state), Ok(r));
+        let mut buf = [0u8; 64];
+        let n = state.emit(&mut buf).unwrap();
+        assert_eq!(n, 5 + 4 * 8 + 4);
+        assert_eq!(&buf[..2], b"ER");
+        assert_eq!(EnergyRegistersState::<2>::parse(&buf[..n]), Ok(state));
+        for bad in [ROLLOVER, Energy::from_wh(-1)] {
+            let mut s = state;
+            s.export[0] = bad;
+            assert_eq!(
+                EnergyRegisters::restore(s),
+                Err(MeteringError::RegisterOutOfRange)
+            );
+        }
     }
 }

@@ -23,6 +23,10 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::rater::pro_rata;
+use super::{
+    DEFAULT_DAY_TABLES, DEFAULT_SEASONS, DEFAULT_SPECIAL_DAYS, DEFAULT_SWITCH_POINTS,
+    DEFAULT_TARIFFS,
+};
 use super::{MAX_TIERS, RateError, Rater, SetId, Slot, Tariff, Totals};
 use crate::time::Timestamp;
 use crate::units::{Energy, Money};
@@ -125,11 +129,11 @@ fn code_of(slot: &Slot) -> u8 {
 /// ```
 #[derive(Clone, Debug)]
 pub struct BatchPlan<
-    const S: usize = 14,
-    const D: usize = 8,
-    const P: usize = 14,
-    const T: usize = 4,
-    const H: usize = 254,
+    const S: usize = DEFAULT_SEASONS,
+    const D: usize = DEFAULT_DAY_TABLES,
+    const P: usize = DEFAULT_SWITCH_POINTS,
+    const T: usize = DEFAULT_TARIFFS,
+    const H: usize = DEFAULT_SPECIAL_DAYS,
 > {
     tariff: Tariff<S, D, P, T, H>,
     start: Timestamp,

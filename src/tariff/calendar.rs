@@ -2,7 +2,7 @@
 
 use heapless::Vec;
 
-use super::TariffError;
+use super::{DEFAULT_DAY_TABLES, DEFAULT_SEASONS, DEFAULT_SWITCH_POINTS, TariffError};
 use crate::time::{Date, Weekday};
 
 /// A switch point of a day table: from `hour:minute` (local time) on, tariff number `tariff`
@@ -56,7 +56,7 @@ impl SwitchPoint {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "serde_raw::DayTableRaw<P>"))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct DayTable<const P: usize = 14> {
+pub struct DayTable<const P: usize = DEFAULT_SWITCH_POINTS> {
     points: Vec<SwitchPoint, P>,
 }
 
@@ -273,7 +273,11 @@ pub struct SpecialDay {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "serde_raw::CalendarRaw<S, D, P>"))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Calendar<const S: usize = 14, const D: usize = 8, const P: usize = 14> {
+pub struct Calendar<
+    const S: usize = DEFAULT_SEASONS,
+    const D: usize = DEFAULT_DAY_TABLES,
+    const P: usize = DEFAULT_SWITCH_POINTS,
+> {
     seasons: Vec<Season, S>,
     day_tables: Vec<DayTable<P>, D>,
 }
@@ -477,7 +481,7 @@ mod tests {
             start: MonthDay::new(m, d),
             week: WeekRule::uniform(t),
         };
-        let c = |seasons: &[Season]| Calendar::<14, 8, 14>::new(seasons, &tables).map(|_| ());
+        let c = |seasons: &[Season]| <Calendar>::new(seasons, &tables).map(|_| ());
         assert_eq!(c(&[]), Err(TariffError::NoSeasons));
         assert_eq!(c(&[s(2, 30, 1)]), Err(TariffError::InvalidDate));
         assert_eq!(c(&[s(13, 1, 1)]), Err(TariffError::InvalidDate));
@@ -493,7 +497,7 @@ mod tests {
         assert_eq!(c(&[s(3, 1, 2)]), Err(TariffError::DayTableOutOfRange));
         assert_eq!(c(&[s(3, 1, 0)]), Err(TariffError::DayTableOutOfRange));
         assert_eq!(
-            Calendar::<14, 8, 14>::new(&[s(1, 1, 1)], &[]).map(|_| ()),
+            <Calendar>::new(&[s(1, 1, 1)], &[]).map(|_| ()),
             Err(TariffError::NoDayTables)
         );
     }

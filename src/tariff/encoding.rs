@@ -1,7 +1,11 @@
 //! The binary form of a [`Tariff`]: compact, versioned, with a CRC-32, for storage and for
 //! sending tariffs to meters.
 //!
-//! The layout is documented in the `tariff` module docs.
+//! The frame is the crate's stored-form frame ([`crate::snapshot`]: magic `"TF"`, version 1,
+//! `u16` total length, the fields, CRC-32), written and read with the same
+//! [`Writer`]/[`Reader`]; the field layout is documented in the `tariff` module docs. Parsing
+//! builds the tariff through the validating constructors as it reads, so a refused tariff
+//! reports the [`TariffError`] that construction would have given.
 #![deny(clippy::indexing_slicing)]
 
 use core::fmt;
@@ -9,20 +13,15 @@ use core::fmt;
 use heapless::Vec;
 
 use super::{
-    Calendar, DayTable, MonthDay, Season, Settlement, SettlementDate, SpecialDate, SpecialDay,
-    SwitchPoint, Tariff, TariffError, TariffSet, Tiers, WeekRule,
+    Calendar, DayTable, MonthDay, Season, Settlement, SettlementDate, SettlementDay, SpecialDate,
+    SpecialDay, SwitchPoint, Tariff, TariffError, TariffSet, Tiers, WeekRule,
 };
 use super::{MAX_SETTLEMENT_DATES, MAX_THRESHOLDS, MAX_TIERS};
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
 use crate::time::{Timestamp, UtcOffset};
 use crate::units::{Energy, Price};
 
-const MAGIC: [u8; 2] = *b"TF";
-const VERSION: u8 = 1;
-const HEADER_LEN: usize = 5;
-const CRC_LEN: usize = 4;
-const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
-
-/// Why bytes could not be decoded into a tariff.
+/// Why bytes could not be parsed into a tariff.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
@@ -65,12 +64,26 @@ impl From<TariffError> for DecodeError {
     }
 }
 
-/// Why a tariff could not be encoded.
+impl From<SnapshotError> for DecodeError {
+    fn from(e: SnapshotError) -> Self {
+        match e {
+            SnapshotError::Truncated => DecodeError::Truncated,
+            SnapshotError::BadMagic => DecodeError::BadMagic,
+            SnapshotError::UnsupportedVersion(v) => DecodeError::UnsupportedVersion(v),
+            SnapshotError::BadChecksum => DecodeError::BadChecksum,
+            SnapshotError::InvalidField => DecodeError::InvalidField,
+            // Parsing reports no other error; a length problem is the closest reading.
+            _ => DecodeError::LengthMismatch,
+        }
+    }
+}
+
+/// Why a tariff could not be written in its binary form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum EncodeError {
-    /// The output buffer is shorter than [`Tariff::encoded_len`].
+    /// The output buffer is shorter than [`Tariff::buffer_len`].
     BufferTooSmall,
     /// A count does not fit its field (more than 255 entries, or more than 65 535 bytes in
     /// all), possible only with capacities above the DL/T 645 ones.
@@ -88,69 +101,84 @@ impl fmt::Display for EncodeError {
 
 impl core::error::Error for EncodeError {}
 
-/// Sequential output; counts bytes without writing when `out` is `None`.
-struct Writer<'a> {
-    out: Option<&'a mut [u8]>,
-    pos: usize,
-}
-
-impl Writer<'_> {
-    fn put(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
-        let end = self.pos + bytes.len();
-        if let Some(out) = self.out.as_deref_mut() {
-            out.get_mut(self.pos..end)
-                .ok_or(EncodeError::BufferTooSmall)?
-                .copy_from_slice(bytes);
+impl From<SnapshotError> for EncodeError {
+    fn from(e: SnapshotError) -> Self {
+        match e {
+            SnapshotError::BufferTooSmall => EncodeError::BufferTooSmall,
+            _ => EncodeError::TooLarge,
         }
-        self.pos = end;
-        Ok(())
-    }
-    fn u8(&mut self, v: u8) -> Result<(), EncodeError> {
-        self.put(&[v])
-    }
-    fn count(&mut self, n: usize) -> Result<(), EncodeError> {
-        self.u8(u8::try_from(n).map_err(|_| EncodeError::TooLarge)?)
     }
 }
 
-struct Reader<'a> {
-    rest: &'a [u8],
+/// What reading the fields can end in: a frame error, or fields that do not form a tariff.
+enum ReadError {
+    Frame(SnapshotError),
+    Invalid(TariffError),
 }
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        let (head, rest) = self
-            .rest
-            .split_at_checked(n)
-            .ok_or(DecodeError::LengthMismatch)?;
-        self.rest = rest;
-        Ok(head)
-    }
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
-        let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N)?);
-        Ok(a)
-    }
-    fn u8(&mut self) -> Result<u8, DecodeError> {
-        Ok(self.array::<1>()?[0])
-    }
-    fn u16(&mut self) -> Result<u16, DecodeError> {
-        Ok(u16::from_le_bytes(self.array()?))
-    }
-    fn u32(&mut self) -> Result<u32, DecodeError> {
-        Ok(u32::from_le_bytes(self.array()?))
-    }
-    fn i32(&mut self) -> Result<i32, DecodeError> {
-        Ok(i32::from_le_bytes(self.array()?))
-    }
-    fn i64(&mut self) -> Result<i64, DecodeError> {
-        Ok(i64::from_le_bytes(self.array()?))
+impl From<SnapshotError> for ReadError {
+    fn from(e: SnapshotError) -> Self {
+        ReadError::Frame(e)
     }
 }
 
-fn push<V, const N: usize>(v: &mut Vec<V, N>, item: V) -> Result<(), DecodeError> {
+impl From<TariffError> for ReadError {
+    fn from(e: TariffError) -> Self {
+        ReadError::Invalid(e)
+    }
+}
+
+/// The tariff's stored form in the crate's frame: a borrowed tariff to write, or the outcome of
+/// reading one (a refused tariff keeps its [`TariffError`]).
+// The parsed tariff is the result itself (no allocator to box it in); a `Write` form lives only
+// for the length of one `emit`.
+#[allow(clippy::large_enum_variant)]
+enum Form<'a, const S: usize, const D: usize, const P: usize, const T: usize, const H: usize> {
+    Write(&'a Tariff<S, D, P, T, H>),
+    Read(Result<Tariff<S, D, P, T, H>, TariffError>),
+}
+
+impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize> Field
+    for Form<'_, S, D, P, T, H>
+{
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        match self {
+            Form::Write(t) => write_tariff(w, t),
+            Form::Read(Ok(t)) => write_tariff(w, t),
+            Form::Read(Err(_)) => Err(SnapshotError::InvalidField),
+        }
+    }
+
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        match read_tariff(r) {
+            Ok(t) => Ok(Form::Read(Ok(t))),
+            Err(ReadError::Frame(e)) => Err(e),
+            Err(ReadError::Invalid(e)) => {
+                // The frame is sound (its CRC matched); the rest of the fields no longer matter.
+                r.take(r.remaining())?;
+                Ok(Form::Read(Err(e)))
+            }
+        }
+    }
+}
+
+impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize> Snapshot
+    for Form<'_, S, D, P, T, H>
+{
+    const MAGIC: [u8; 2] = *b"TF";
+    const VERSION: u8 = 1;
+}
+
+/// A `u8` count. Error: [`SnapshotError::TooLarge`] above 255.
+fn count(w: &mut Writer<'_>, n: usize) -> Result<(), SnapshotError> {
+    u8::try_from(n)
+        .map_err(|_| SnapshotError::TooLarge)?
+        .write_to(w)
+}
+
+fn push<V, const N: usize>(v: &mut Vec<V, N>, item: V) -> Result<(), ReadError> {
     v.push(item)
-        .map_err(|_| DecodeError::Invalid(TariffError::CapacityExceeded))
+        .map_err(|_| ReadError::Invalid(TariffError::CapacityExceeded))
 }
 
 impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize>
@@ -160,10 +188,8 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
     ///
     /// For tariffs whose counts do not fit the format ([`EncodeError::TooLarge`]) this is the
     /// length the fields would take.
-    pub fn encoded_len(&self) -> usize {
-        let mut w = Writer { out: None, pos: 0 };
-        let _ = self.write_fields(&mut w);
-        w.pos + CRC_LEN
+    pub fn buffer_len(&self) -> usize {
+        Form::Write(self).buffer_len()
     }
 
     /// Writes the binary form to the start of `out` and returns its length.
@@ -179,166 +205,116 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
     /// let set = TariffSet::new(cal, &[Price::from_minor_per_kwh(5_283)], Tiers::none()).unwrap();
     /// let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
     /// let mut buf = [0u8; 128];
-    /// let n = tariff.encode(&mut buf).unwrap();
-    /// assert_eq!(n, tariff.encoded_len());
-    /// assert_eq!(Tariff::decode(&buf[..n]), Ok(tariff));
+    /// let n = tariff.emit(&mut buf).unwrap();
+    /// assert_eq!(n, tariff.buffer_len());
+    /// assert_eq!(Tariff::parse(&buf[..n]), Ok(tariff));
     /// buf[7] ^= 1;
-    /// assert_eq!(Tariff::<14, 8, 14, 4, 254>::decode(&buf[..n]), Err(DecodeError::BadChecksum));
+    /// assert_eq!(<Tariff>::parse(&buf[..n]), Err(DecodeError::BadChecksum));
     /// ```
-    pub fn encode(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
-        let len = self.encoded_len();
-        let total = u16::try_from(len).map_err(|_| EncodeError::TooLarge)?;
-        let out = out.get_mut(..len).ok_or(EncodeError::BufferTooSmall)?;
-        let mut w = Writer {
-            out: Some(out),
-            pos: 0,
-        };
-        self.write_fields(&mut w)?;
-        let body_len = w.pos;
-        let out = w.out.ok_or(EncodeError::BufferTooSmall)?;
-        // The length field sits right after magic and version.
-        out.get_mut(3..5)
-            .ok_or(EncodeError::BufferTooSmall)?
-            .copy_from_slice(&total.to_le_bytes());
-        let (body, crc) = out
-            .split_at_mut_checked(body_len)
-            .ok_or(EncodeError::BufferTooSmall)?;
-        crc.copy_from_slice(&CRC.checksum(body).to_le_bytes());
-        Ok(len)
+    pub fn emit(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
+        Ok(Form::Write(self).emit(out)?)
     }
 
-    fn write_fields(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
-        w.put(&MAGIC)?;
-        w.u8(VERSION)?;
-        w.put(&[0, 0])?; // total length, filled in by `encode`
-        w.u8(u8::from(self.passive().is_some()))?;
-        w.put(&self.offset().seconds().to_le_bytes())?;
-        let days = self.special_days();
-        w.put(
-            &u16::try_from(days.len())
-                .map_err(|_| EncodeError::TooLarge)?
-                .to_le_bytes(),
-        )?;
-        for d in days {
-            w.u8(d.date.month)?;
-            w.u8(d.date.day)?;
-            w.put(&d.date.year.unwrap_or(0).to_le_bytes())?;
-            w.u8(d.day_table)?;
-        }
-        write_set(w, self.active())?;
-        if let Some(p) = self.passive() {
-            w.put(&p.switch_at.unix().to_le_bytes())?;
-            write_set(w, &p.set)?;
-        }
-        Ok(())
-    }
-
-    /// Decodes and validates the binary form; `bytes` must be exactly one encoded tariff.
+    /// Parses and validates the binary form; `bytes` must be exactly one encoded tariff.
     ///
     /// Errors: [`DecodeError`]; a tariff that the capacities `S, D, P, T, H` cannot hold is
     /// `Invalid(TariffError::CapacityExceeded)`.
-    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let header = bytes.get(..HEADER_LEN).ok_or(DecodeError::Truncated)?;
-        if header.get(..2) != Some(&MAGIC[..]) {
-            return Err(DecodeError::BadMagic);
+    pub fn parse(bytes: &[u8]) -> Result<Self, DecodeError> {
+        match Form::parse(bytes)? {
+            Form::Read(t) => Ok(t?),
+            Form::Write(_) => Err(DecodeError::InvalidField),
         }
-        let version = header.get(2).copied().unwrap_or(0);
-        if version != VERSION {
-            return Err(DecodeError::UnsupportedVersion(version));
-        }
-        let mut r = Reader {
-            rest: header.get(3..).unwrap_or(&[]),
-        };
-        let total = usize::from(r.u16()?);
-        if bytes.len() < total {
-            return Err(DecodeError::Truncated);
-        }
-        if bytes.len() > total || total < HEADER_LEN + CRC_LEN {
-            return Err(DecodeError::LengthMismatch);
-        }
-        let (body, crc) = bytes
-            .split_at_checked(total - CRC_LEN)
-            .ok_or(DecodeError::LengthMismatch)?;
-        let crc = u32::from_le_bytes(crc.try_into().map_err(|_| DecodeError::LengthMismatch)?);
-        if CRC.checksum(body) != crc {
-            return Err(DecodeError::BadChecksum);
-        }
-
-        let mut r = Reader {
-            rest: body.get(HEADER_LEN..).unwrap_or(&[]),
-        };
-        let flags = r.u8()?;
-        if flags > 1 {
-            return Err(DecodeError::InvalidField);
-        }
-        let offset = UtcOffset::from_seconds(r.i32()?)
-            .map_err(|_| DecodeError::Invalid(TariffError::InvalidOffset))?;
-        let n_days = r.u16()?;
-        let mut days: Vec<SpecialDay, H> = Vec::new();
-        for _ in 0..n_days {
-            let month = r.u8()?;
-            let day = r.u8()?;
-            let year = match r.u16()? {
-                0 => None,
-                y => Some(y),
-            };
-            let day_table = r.u8()?;
-            push(
-                &mut days,
-                SpecialDay {
-                    date: SpecialDate { month, day, year },
-                    day_table,
-                },
-            )?;
-        }
-        let active = read_set(&mut r)?;
-        let mut tariff = Tariff::new(offset, &days, active)?;
-        if flags == 1 {
-            let switch_at = Timestamp::from_unix(r.i64()?);
-            let set = read_set(&mut r)?;
-            tariff.set_passive(set, switch_at)?;
-        }
-        if !r.rest.is_empty() {
-            return Err(DecodeError::LengthMismatch);
-        }
-        Ok(tariff)
     }
+}
+
+fn write_tariff<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize>(
+    w: &mut Writer<'_>,
+    t: &Tariff<S, D, P, T, H>,
+) -> Result<(), SnapshotError> {
+    u8::from(t.passive().is_some()).write_to(w)?;
+    t.offset().seconds().write_to(w)?;
+    let days = t.special_days();
+    w.count(days.len())?;
+    for d in days {
+        w.put(&[d.date.month, d.date.day])?;
+        d.date.year.unwrap_or(0).write_to(w)?;
+        d.day_table.write_to(w)?;
+    }
+    write_set(w, t.active())?;
+    if let Some(p) = t.passive() {
+        p.switch_at.write_to(w)?;
+        write_set(w, &p.set)?;
+    }
+    Ok(())
+}
+
+fn read_tariff<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize>(
+    r: &mut Reader<'_>,
+) -> Result<Tariff<S, D, P, T, H>, ReadError> {
+    let flags = u8::read_from(r)?;
+    if flags > 1 {
+        return Err(SnapshotError::InvalidField.into());
+    }
+    let offset =
+        UtcOffset::from_seconds(i32::read_from(r)?).map_err(|_| TariffError::InvalidOffset)?;
+    let n_days = u16::read_from(r)?;
+    let mut days: Vec<SpecialDay, H> = Vec::new();
+    for _ in 0..n_days {
+        let [month, day] = r.array()?;
+        let year = match u16::read_from(r)? {
+            0 => None,
+            y => Some(y),
+        };
+        let day_table = u8::read_from(r)?;
+        push(
+            &mut days,
+            SpecialDay {
+                date: SpecialDate { month, day, year },
+                day_table,
+            },
+        )?;
+    }
+    let active = read_set(r)?;
+    let mut tariff = Tariff::new(offset, &days, active)?;
+    if flags == 1 {
+        let switch_at = Timestamp::read_from(r)?;
+        let set = read_set(r)?;
+        tariff.set_passive(set, switch_at)?;
+    }
+    Ok(tariff)
 }
 
 fn write_set<const S: usize, const D: usize, const P: usize, const T: usize>(
     w: &mut Writer<'_>,
     set: &TariffSet<S, D, P, T>,
-) -> Result<(), EncodeError> {
-    w.count(set.prices().len())?;
-    for p in set.prices() {
-        w.put(&p.minor_per_kwh().to_le_bytes())?;
-    }
+) -> Result<(), SnapshotError> {
+    count(w, set.prices().len())?;
+    set.prices().iter().try_for_each(|p| p.write_to(w))?;
     let cal = set.calendar();
-    w.count(cal.day_tables().len())?;
+    count(w, cal.day_tables().len())?;
     for t in cal.day_tables() {
-        w.count(t.points().len())?;
+        count(w, t.points().len())?;
         for p in t.points() {
             w.put(&[p.hour, p.minute, p.tariff])?;
         }
     }
-    w.count(cal.seasons().len())?;
+    count(w, cal.seasons().len())?;
     for s in cal.seasons() {
         w.put(&[s.start.month, s.start.day])?;
         w.put(&s.week.0)?;
     }
     let tiers = set.tiers();
-    w.count(tiers.thresholds().len())?;
-    for t in tiers.thresholds() {
-        w.put(&t.wh().to_le_bytes())?;
-    }
-    for p in tiers.prices() {
-        w.put(&p.minor_per_kwh().to_le_bytes())?;
-    }
+    count(w, tiers.thresholds().len())?;
+    tiers.thresholds().iter().try_for_each(|t| t.write_to(w))?;
+    tiers.prices().iter().try_for_each(|p| p.write_to(w))?;
     match tiers.settlement() {
-        Settlement::Monthly { day, hour } => w.put(&[0, *day, *hour]),
+        Settlement::Monthly(day) => {
+            0u8.write_to(w)?;
+            day.write_to(w)
+        }
         Settlement::Yearly(dates) => {
-            w.u8(1)?;
-            w.count(dates.len())?;
+            1u8.write_to(w)?;
+            count(w, dates.len())?;
             for d in dates {
                 w.put(&[d.month, d.day, d.hour])?;
             }
@@ -349,22 +325,22 @@ fn write_set<const S: usize, const D: usize, const P: usize, const T: usize>(
 
 fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
     r: &mut Reader<'_>,
-) -> Result<TariffSet<S, D, P, T>, DecodeError> {
+) -> Result<TariffSet<S, D, P, T>, ReadError> {
     let mut prices: Vec<Price, T> = Vec::new();
-    for _ in 0..r.u8()? {
-        push(&mut prices, Price::from_minor_per_kwh(r.u32()?))?;
+    for _ in 0..u8::read_from(r)? {
+        push(&mut prices, Price::read_from(r)?)?;
     }
     let mut tables: Vec<DayTable<P>, D> = Vec::new();
-    for _ in 0..r.u8()? {
+    for _ in 0..u8::read_from(r)? {
         let mut points: Vec<SwitchPoint, P> = Vec::new();
-        for _ in 0..r.u8()? {
+        for _ in 0..u8::read_from(r)? {
             let [hour, minute, tariff] = r.array()?;
             push(&mut points, SwitchPoint::new(hour, minute, tariff))?;
         }
         push(&mut tables, DayTable::new(&points)?)?;
     }
     let mut seasons: Vec<Season, S> = Vec::new();
-    for _ in 0..r.u8()? {
+    for _ in 0..u8::read_from(r)? {
         let [month, day] = r.array()?;
         let week = WeekRule(r.array()?);
         push(
@@ -377,36 +353,47 @@ fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
     }
     let calendar = Calendar::new(&seasons, &tables)?;
     let mut thresholds: Vec<Energy, MAX_THRESHOLDS> = Vec::new();
-    let n_thresholds = r.u8()?;
+    let n_thresholds = u8::read_from(r)?;
     for _ in 0..n_thresholds {
-        push(&mut thresholds, Energy::from_wh(r.i64()?))?;
+        push(&mut thresholds, Energy::read_from(r)?)?;
     }
     let mut tier_prices: Vec<Price, MAX_TIERS> = Vec::new();
     for _ in 0..=n_thresholds {
-        push(&mut tier_prices, Price::from_minor_per_kwh(r.u32()?))?;
+        push(&mut tier_prices, Price::read_from(r)?)?;
     }
-    let settlement = match r.u8()? {
+    let mut bad_day = None;
+    let settlement = match u8::read_from(r)? {
         0 => {
             let [day, hour] = r.array()?;
-            Settlement::Monthly { day, hour }
+            // An invalid day is reported after the thresholds, as `Tiers::new` orders its checks.
+            Settlement::Monthly(SettlementDay::new(day, hour).unwrap_or_else(|e| {
+                bad_day = Some(e);
+                SettlementDay::FIRST_OF_MONTH
+            }))
         }
         1 => {
             let mut dates: Vec<SettlementDate, MAX_SETTLEMENT_DATES> = Vec::new();
-            for _ in 0..r.u8()? {
+            for _ in 0..u8::read_from(r)? {
                 let [month, day, hour] = r.array()?;
                 push(&mut dates, SettlementDate { month, day, hour })?;
             }
             Settlement::Yearly(dates)
         }
-        _ => return Err(DecodeError::InvalidField),
+        _ => return Err(SnapshotError::InvalidField.into()),
     };
     let tiers = Tiers::new(&thresholds, &tier_prices, settlement)?;
+    if let Some(e) = bad_day {
+        return Err(e.into());
+    }
     Ok(TariffSet::new(calendar, &prices, tiers)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tariff::{
+        DEFAULT_DAY_TABLES, DEFAULT_SEASONS, DEFAULT_SPECIAL_DAYS, DEFAULT_SWITCH_POINTS,
+    };
 
     fn small() -> Tariff {
         let day: DayTable =
@@ -449,51 +436,54 @@ mod tests {
     fn round_trip_and_layout() {
         let t = small();
         let mut buf = [0u8; 256];
-        let n = t.encode(&mut buf).unwrap();
-        assert_eq!(n, t.encoded_len());
+        let n = t.emit(&mut buf).unwrap();
+        assert_eq!(n, t.buffer_len());
         let bytes = &buf[..n];
         assert_eq!(&bytes[..3], b"TF\x01");
         assert_eq!(u16::from_le_bytes([bytes[3], bytes[4]]) as usize, n);
         assert_eq!(bytes[5], 1); // passive flag
         assert_eq!(&bytes[6..10], &28_800i32.to_le_bytes());
-        assert_eq!(Tariff::decode(bytes), Ok(t.clone()));
-        assert_eq!(
-            t.encode(&mut buf[..n - 1]),
-            Err(EncodeError::BufferTooSmall)
-        );
+        assert_eq!(Tariff::parse(bytes), Ok(t.clone()));
+        assert_eq!(t.emit(&mut buf[..n - 1]), Err(EncodeError::BufferTooSmall));
     }
 
     #[test]
     fn damaged_bytes_are_refused() {
         let t = small();
         let mut buf = [0u8; 256];
-        let n = t.encode(&mut buf).unwrap();
+        let n = t.emit(&mut buf).unwrap();
         let good = &buf[..n];
         type Tf = Tariff;
-        assert_eq!(Tf::decode(&good[..4]), Err(DecodeError::Truncated));
-        assert_eq!(Tf::decode(&good[..n - 1]), Err(DecodeError::Truncated));
+        assert_eq!(Tf::parse(&good[..4]), Err(DecodeError::Truncated));
+        assert_eq!(Tf::parse(&good[..n - 1]), Err(DecodeError::Truncated));
         let mut longer = [0u8; 257];
         longer[..n].copy_from_slice(good);
         assert_eq!(
-            Tf::decode(&longer[..n + 1]),
+            Tf::parse(&longer[..n + 1]),
             Err(DecodeError::LengthMismatch)
         );
         let mut bad = [0u8; 256];
         bad[..n].copy_from_slice(good);
         bad[0] = b'X';
-        assert_eq!(Tf::decode(&bad[..n]), Err(DecodeError::BadMagic));
+        assert_eq!(Tf::parse(&bad[..n]), Err(DecodeError::BadMagic));
         bad[0] = b'T';
         bad[2] = 2;
         assert_eq!(
-            Tf::decode(&bad[..n]),
+            Tf::parse(&bad[..n]),
             Err(DecodeError::UnsupportedVersion(2))
         );
         bad[2] = 1;
         bad[20] ^= 0x40;
-        assert_eq!(Tf::decode(&bad[..n]), Err(DecodeError::BadChecksum));
+        assert_eq!(Tf::parse(&bad[..n]), Err(DecodeError::BadChecksum));
         // A tariff too big for smaller capacities.
         assert_eq!(
-            Tariff::<14, 8, 14, 1, 254>::decode(good),
+            Tariff::<
+                DEFAULT_SEASONS,
+                DEFAULT_DAY_TABLES,
+                DEFAULT_SWITCH_POINTS,
+                1,
+                DEFAULT_SPECIAL_DAYS,
+            >::parse(good),
             Err(DecodeError::Invalid(TariffError::CapacityExceeded))
         );
     }
@@ -501,7 +491,7 @@ mod tests {
     /// Re-seals modified fields with a fresh CRC so the validation behind it is reached.
     fn reseal(bytes: &mut [u8]) {
         let n = bytes.len();
-        let crc = CRC.checksum(&bytes[..n - 4]);
+        let crc = crate::snapshot::CRC.checksum(&bytes[..n - 4]);
         bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
     }
 
@@ -509,27 +499,72 @@ mod tests {
     fn invalid_fields_are_refused_after_the_crc() {
         let t = small();
         let mut buf = [0u8; 256];
-        let n = t.encode(&mut buf).unwrap();
+        let n = t.emit(&mut buf).unwrap();
         let mut b = buf;
         b[5] = 2; // unknown flag
         reseal(&mut b[..n]);
-        assert_eq!(
-            Tariff::<14, 8, 14, 4, 254>::decode(&b[..n]),
-            Err(DecodeError::InvalidField)
-        );
+        assert_eq!(<Tariff>::parse(&b[..n]), Err(DecodeError::InvalidField));
         let mut b = buf;
         b[6..10].copy_from_slice(&86_400i32.to_le_bytes()); // offset of a whole day
         reseal(&mut b[..n]);
         assert_eq!(
-            Tariff::<14, 8, 14, 4, 254>::decode(&b[..n]),
+            <Tariff>::parse(&b[..n]),
             Err(DecodeError::Invalid(TariffError::InvalidOffset))
         );
         let mut b = buf;
         b[12] = 13; // special day month 13
         reseal(&mut b[..n]);
         assert_eq!(
-            Tariff::<14, 8, 14, 4, 254>::decode(&b[..n]),
+            <Tariff>::parse(&b[..n]),
             Err(DecodeError::Invalid(TariffError::InvalidDate))
         );
+    }
+
+    /// The documented format, pinned byte for byte: a tariff with special days, yearly
+    /// settlement and a passive set, and one with monthly settlement and no passive set.
+    #[test]
+    fn known_tariffs_have_pinned_bytes() {
+        const SMALL: [u8; 127] = [
+            84, 70, 1, 127, 0, 1, 128, 112, 0, 0, 1, 0, 10, 1, 0, 0, 1, 2, 112, 23, 0, 0, 184, 11,
+            0, 0, 1, 2, 8, 0, 1, 22, 30, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 64, 13, 3, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 244, 1, 0, 0, 1, 1, 1, 1, 0, 0, 21, 116, 103, 0, 0, 0, 0, 2, 112, 23, 0,
+            0, 184, 11, 0, 0, 1, 2, 8, 0, 1, 22, 30, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 64, 13, 3,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 244, 1, 0, 0, 1, 1, 1, 1, 0, 253, 68, 178, 58,
+        ];
+        const MONTHLY: [u8; 68] = [
+            84, 70, 1, 68, 0, 0, 128, 112, 0, 0, 0, 0, 1, 163, 20, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1,
+            1, 1, 1, 1, 1, 1, 2, 64, 13, 3, 0, 0, 0, 0, 0, 128, 26, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            244, 1, 0, 0, 184, 11, 0, 0, 0, 15, 12, 181, 80, 167, 232,
+        ];
+        let mut buf = [0u8; 256];
+        let t = small();
+        let n = t.emit(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &SMALL[..]);
+        assert_eq!(Tariff::parse(&SMALL), Ok(t));
+
+        let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+        let cal = Calendar::new(
+            &[Season {
+                start: MonthDay::new(1, 1),
+                week: WeekRule::uniform(1),
+            }],
+            &[day],
+        )
+        .unwrap();
+        let tiers = Tiers::new(
+            &[Energy::from_kwh(200), Energy::from_kwh(400)],
+            &[
+                Price::ZERO,
+                Price::from_minor_per_kwh(500),
+                Price::from_minor_per_kwh(3_000),
+            ],
+            Settlement::monthly(15, 12).unwrap(),
+        )
+        .unwrap();
+        let set = TariffSet::new(cal, &[Price::from_minor_per_kwh(5_283)], tiers).unwrap();
+        let t: Tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
+        let n = t.emit(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &MONTHLY[..]);
+        assert_eq!(Tariff::parse(&MONTHLY), Ok(t));
     }
 }

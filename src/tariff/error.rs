@@ -118,6 +118,9 @@ pub enum RateError {
     /// A batch plan would cover more than `MAX_PLAN_SLOTS` intervals, or change
     /// tier period more than 65 535 times.
     PlanTooLong,
+    /// A restored rater state that no rater of the tariff can be in (carry not below 1000,
+    /// negative tier energy, latest instant outside the calendar).
+    InvalidState,
 }
 
 impl fmt::Display for RateError {
@@ -131,6 +134,7 @@ impl fmt::Display for RateError {
             RateError::OutOfOrder => "batch does not start after the last rated instant",
             RateError::TooManyReadings => "more readings than the plan covers",
             RateError::PlanTooLong => "batch plan too long",
+            RateError::InvalidState => "not a state a rater of this tariff can be in",
         })
     }
 }

@@ -15,7 +15,8 @@
 //! A [`TariffSet`] holds a [`Calendar`] (seasons, each with a [`WeekRule`] naming the
 //! [`DayTable`] of each weekday; day tables of [`SwitchPoint`]s that select a tariff), a
 //! TOU price per tariff, and [`Tiers`]: up to 6 thresholds and 7 prices on the
-//! consumption since the last settlement ([`Settlement`]: monthly or on up to 6 dates a year).
+//! consumption since the last settlement ([`Settlement`]: monthly on a [`SettlementDay`] or on
+//! up to 6 dates a year).
 //! The effective price of a watt-hour is its TOU price plus its tier price.
 //!
 //! | DL/T 645 (0401xxxx, 0405xxxx, 0406xxxx) | DLMS activity calendar | here |
@@ -32,8 +33,9 @@
 //! registers of [`crate::metering::EnergyRegisters`] are (tariff 1 = 尖 sharp, 2 = 峰 peak,
 //! 3 = 平 flat, 4 = 谷 valley); arrays of per-tariff values hold tariff 1 first. Tiers are
 //! counted from 0 (tier 0 lies below the first threshold). Capacities are const generics whose
-//! defaults meet DL/T 645: 14 seasons, 8 day tables, 14 switch points per table, 4 tariffs
-//! (up to [`MAX_TARIFFS`] = 63), 254 special days.
+//! defaults meet DL/T 645 and are named: [`DEFAULT_SEASONS`] (14), [`DEFAULT_DAY_TABLES`] (8),
+//! [`DEFAULT_SWITCH_POINTS`] (14 per table), [`DEFAULT_TARIFFS`] (4; up to [`MAX_TARIFFS`] =
+//! 63), [`DEFAULT_SPECIAL_DAYS`] (254).
 //!
 //! Everything is validated at construction, with a [`TariffError`] for each defect; a
 //! validated tariff cannot fail while rating (only inputs can: a negative energy, an instant
@@ -45,7 +47,8 @@
 //!   (carried remainder, consumption since settlement, latest instant) with
 //!   [`Rater::rate`] (energy at an instant → [`Rated`]: money, slot, tier split, and until
 //!   when the slot holds) and [`Rater::rate_interval`] (energy over an interval, split pro rata
-//!   at every change).
+//!   at every change). Its state, [`RaterState`], has a stored form without serde (magic
+//!   `"RT"`, 28 bytes) and is checked against the tariff by [`Rater::restore`].
 //! - `BatchPlan` (feature `alloc`) is the batch path for servers: a tariff precomputed
 //!   for a run of 5-, 15-, 30- or 60-minute intervals and shared by any number of meters; it
 //!   rates a meter's readings into [`Totals`] exactly as a series of
@@ -57,8 +60,11 @@
 //!
 //! # Encoding
 //!
-//! [`Tariff::encode`] / [`Tariff::decode`]: a compact, versioned binary form with a CRC-32,
-//! for storage and for sending tariffs to meters; errors [`EncodeError`], [`DecodeError`].
+//! [`Tariff::emit`] / [`Tariff::parse`] / [`Tariff::buffer_len`] (the crate-wide names, as
+//! for every stored form in [`crate::snapshot`]): a compact, versioned binary form with a
+//! CRC-32, for storage and for sending tariffs to meters; errors [`EncodeError`],
+//! [`DecodeError`] (which keeps the [`TariffError`] of a refused tariff). The frame is the
+//! crate's stored-form frame.
 //! With `serde`, every type serializes, and deserializing validates like construction.
 //!
 //! ## Binary layout (version 1)
@@ -83,9 +89,9 @@
 //! (`i64` Wh each), tier prices (`u32`, one more than thresholds); settlement kind (0 =
 //! monthly, then day and hour; 1 = yearly, then a count and per date month, day, hour).
 //!
-//! Decoding checks the magic, version, length and CRC, then builds the tariff through the same
-//! constructors as code does, so a decoded tariff is validated exactly like a constructed one.
-//! The encoding is canonical: whatever decodes, encodes back to the same bytes.
+//! Parsing checks the magic, version, length and CRC, then builds the tariff through the same
+//! constructors as code does, so a parsed tariff is validated exactly like a constructed one.
+//! The form is canonical: whatever parses, emits back to the same bytes.
 //!
 //! # Example
 //!
@@ -100,7 +106,7 @@
 //! let tiers = Tiers::new(
 //!     &[Energy::from_kwh(200)],
 //!     &[Price::ZERO, Price::from_minor_per_kwh(500)],
-//!     Settlement::Monthly { day: 1, hour: 0 },
+//!     Settlement::monthly(1, 0)?,
 //! )?;
 //! let set = TariffSet::new(cal, &[Price::from_minor_per_kwh(6_000), Price::from_minor_per_kwh(3_000)], tiers)?;
 //! let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], set)?;
@@ -123,6 +129,7 @@ mod encoding;
 mod error;
 mod rater;
 mod set;
+mod settlement;
 mod tiers;
 
 #[cfg(feature = "alloc")]
@@ -132,16 +139,27 @@ pub use calendar::{
 };
 pub use encoding::{DecodeError, EncodeError};
 pub use error::{RateError, TariffError};
-pub use rater::{Rated, Rater, Totals};
+pub use rater::{Rated, Rater, RaterState, Totals};
 pub use set::{Passive, SetId, Slot, Tariff, TariffSet};
-pub use tiers::{
-    MAX_SETTLEMENT_DATES, MAX_THRESHOLDS, MAX_TIERS, Settlement, SettlementDate, Tiers,
-};
+pub use settlement::{MAX_SETTLEMENT_DATES, Settlement, SettlementDate, SettlementDay};
+pub use tiers::{MAX_THRESHOLDS, MAX_TIERS, Tiers};
 
 use crate::units::{Energy, Price};
 
 /// The most tariffs a set may price (DL/T 645: 63).
 pub const MAX_TARIFFS: usize = 63;
+
+/// Default season capacity of a calendar (`S`): DL/T 645's 14 year time zones.
+pub const DEFAULT_SEASONS: usize = 14;
+/// Default day-table capacity of a calendar (`D`): DL/T 645's 8 day tables.
+pub const DEFAULT_DAY_TABLES: usize = 8;
+/// Default switch-point capacity of a day table (`P`): DL/T 645's 14 periods a day.
+pub const DEFAULT_SWITCH_POINTS: usize = 14;
+/// Default tariff capacity of a set (`T`), and of the energy registers and rating totals: the 4
+/// tariffs of Chinese meters (1 sharp, 2 peak, 3 flat, 4 valley).
+pub const DEFAULT_TARIFFS: usize = 4;
+/// Default special-day capacity of a tariff (`H`): DL/T 645's 254 public holidays.
+pub const DEFAULT_SPECIAL_DAYS: usize = 254;
 
 /// The most energy one meter is assumed to consume in a year, 10 TWh (a 1 GW load running all
 /// year); also the most one rating call accepts. Prices are validated against it.

@@ -1,6 +1,7 @@
 //! Exact rating: the incremental rater a meter (or an account) keeps, and the totals it adds up.
 
-use super::{MAX_ENERGY_PER_YEAR, MAX_TIERS, RateError, Slot, Tariff};
+use super::{DEFAULT_TARIFFS, MAX_ENERGY_PER_YEAR, MAX_TIERS, RateError, Slot, Tariff};
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
 use crate::time::Timestamp;
 use crate::units::{Energy, Money, Price};
 
@@ -47,9 +48,12 @@ use crate::units::{Energy, Money, Price};
 /// assert_eq!(rater.rate(&tariff, Energy::from_wh(999), t).unwrap().money, Money::from_minor(5_278));
 /// assert_eq!(rater.carry(), 0);
 /// ```
+///
+/// State: [`Rater::state`] and [`Rater::restore`] with the tariff (see [`RaterState`]). Under
+/// `serde` a rater serializes as its state, `{ carry, tier_energy, latest }`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(try_from = "serde_raw::RaterRaw"))]
+#[cfg_attr(feature = "serde", serde(try_from = "RaterState", into = "RaterState"))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Rater {
     carry: u16,
@@ -57,7 +61,59 @@ pub struct Rater {
     latest: Option<Timestamp>,
 }
 
-/// The outcome of one [`Rater::rate`] call.
+/// The state of a [`Rater`] as plain data.
+///
+/// Binary form ([`Field`]; stored on its own as a [`Snapshot`], magic `"RT"`, version 1):
+/// `carry` (`u16`), `tier_energy` (`i64` Wh), `latest` (`Option<Timestamp>`: a tag byte, then
+/// `i64` Unix seconds). The stored form is 28 bytes with a latest instant, 20 without.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RaterState {
+    /// The carried remainder, in thousandths of a minor unit (`0..1000`).
+    pub carry: u16,
+    /// Consumption since the last tier settlement (not negative).
+    pub tier_energy: Energy,
+    /// The latest instant rated, if any (inside the tariff's calendar).
+    pub latest: Option<Timestamp>,
+}
+
+impl Field for RaterState {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.carry.write_to(w)?;
+        self.tier_energy.write_to(w)?;
+        self.latest.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(RaterState {
+            carry: Field::read_from(r)?,
+            tier_energy: Field::read_from(r)?,
+            latest: Field::read_from(r)?,
+        })
+    }
+}
+
+impl Snapshot for RaterState {
+    const MAGIC: [u8; 2] = *b"RT";
+    const VERSION: u8 = 1;
+}
+
+impl From<Rater> for RaterState {
+    fn from(r: Rater) -> RaterState {
+        r.state()
+    }
+}
+
+/// Checks the tariff-free part (serde has no tariff to check `latest` against).
+impl TryFrom<RaterState> for Rater {
+    type Error = RateError;
+    fn try_from(s: RaterState) -> Result<Rater, RateError> {
+        Rater::from_parts(s.carry, s.tier_energy, s.latest).ok_or(RateError::InvalidState)
+    }
+}
+
+/// The outcome of one [`Rater::rate`] call: the money to debit.
+#[must_use = "the money rated must be charged"]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Rated {
@@ -119,6 +175,39 @@ impl Rater {
             tier_energy,
             latest,
         })
+    }
+
+    /// The rater's state as plain data.
+    pub const fn state(&self) -> RaterState {
+        RaterState {
+            carry: self.carry,
+            tier_energy: self.tier_energy,
+            latest: self.latest,
+        }
+    }
+
+    /// A rater in `state`, for rating with `tariff`.
+    ///
+    /// Error: [`RateError::InvalidState`] if the carry is not below 1000, the tier energy is
+    /// negative, or the latest instant lies outside the tariff's calendar (no rater of this
+    /// tariff can have rated it).
+    pub fn restore<
+        const S: usize,
+        const D: usize,
+        const P: usize,
+        const T: usize,
+        const H: usize,
+    >(
+        tariff: &Tariff<S, D, P, T, H>,
+        state: RaterState,
+    ) -> Result<Rater, RateError> {
+        let rater = Rater::try_from(state)?;
+        if let Some(latest) = state.latest {
+            tariff
+                .slot_at(latest)
+                .map_err(|_| RateError::InvalidState)?;
+        }
+        Ok(rater)
     }
 
     /// The carried remainder, in thousandths of a minor unit (`0..1000`).
@@ -284,9 +373,10 @@ fn check_energy(energy: Energy) -> Result<(), RateError> {
 /// Energy per tariff, energy per tier, and money: what a series of ratings adds up to.
 ///
 /// `T` is the tariff capacity of the tariff rated; energy per tariff adds up both sets.
+#[must_use = "the money rated must be charged"]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Totals<const T: usize = 4> {
+pub struct Totals<const T: usize = DEFAULT_TARIFFS> {
     /// Energy per tariff, tariff 1 first (both sets together).
     pub energy_by_tariff: [Energy; T],
     /// Energy per tier.
@@ -350,25 +440,5 @@ impl<const T: usize> Totals<T> {
         }
         *self = next;
         Ok(())
-    }
-}
-
-#[cfg(feature = "serde")]
-mod serde_raw {
-    use super::*;
-
-    #[derive(serde::Deserialize)]
-    pub struct RaterRaw {
-        carry: u16,
-        tier_energy: Energy,
-        latest: Option<Timestamp>,
-    }
-
-    impl TryFrom<RaterRaw> for Rater {
-        type Error = &'static str;
-        fn try_from(r: RaterRaw) -> Result<Self, &'static str> {
-            Rater::from_parts(r.carry, r.tier_energy, r.latest)
-                .ok_or("rater carry must be below 1000 and tier energy non-negative")
-        }
     }
 }

@@ -7,13 +7,18 @@ use super::{
     Calendar, MAX_EFFECTIVE_PRICE, MAX_TARIFFS, RateError, SpecialDate, SpecialDay, TariffError,
     Tiers,
 };
+use super::{
+    DEFAULT_DAY_TABLES, DEFAULT_SEASONS, DEFAULT_SPECIAL_DAYS, DEFAULT_SWITCH_POINTS,
+    DEFAULT_TARIFFS,
+};
 use crate::time::{Date, DateTime, Timestamp, UtcOffset};
 use crate::units::Price;
 
 /// One tariff set: a TOU calendar, a price per tariff, and a tier table.
 ///
 /// Capacities: `S` seasons, `D` day tables, `P` switch points per day table, `T` tariffs
-/// (at most [`MAX_TARIFFS`] are used). The defaults meet DL/T 645: 14, 8, 14, 4.
+/// (at most [`MAX_TARIFFS`] are used). The defaults meet DL/T 645: [`DEFAULT_SEASONS`],
+/// [`DEFAULT_DAY_TABLES`], [`DEFAULT_SWITCH_POINTS`], [`DEFAULT_TARIFFS`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
@@ -22,10 +27,10 @@ use crate::units::Price;
 )]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct TariffSet<
-    const S: usize = 14,
-    const D: usize = 8,
-    const P: usize = 14,
-    const T: usize = 4,
+    const S: usize = DEFAULT_SEASONS,
+    const D: usize = DEFAULT_DAY_TABLES,
+    const P: usize = DEFAULT_SWITCH_POINTS,
+    const T: usize = DEFAULT_TARIFFS,
 > {
     calendar: Calendar<S, D, P>,
     prices: Vec<Price, T>,
@@ -115,8 +120,12 @@ pub enum SetId {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Passive<const S: usize = 14, const D: usize = 8, const P: usize = 14, const T: usize = 4>
-{
+pub struct Passive<
+    const S: usize = DEFAULT_SEASONS,
+    const D: usize = DEFAULT_DAY_TABLES,
+    const P: usize = DEFAULT_SWITCH_POINTS,
+    const T: usize = DEFAULT_TARIFFS,
+> {
     /// The set.
     pub set: TariffSet<S, D, P, T>,
     /// From this instant on (inclusive) the passive set applies instead of the active one.
@@ -147,8 +156,8 @@ pub struct Slot {
 /// local time the calendar is written in.
 ///
 /// Special days must be given in increasing [`SpecialDate`] order without duplicates, and
-/// their day tables must exist in both sets. `H` is the special-day capacity (default 254,
-/// the DL/T 645 maximum).
+/// their day tables must exist in both sets. `H` is the special-day capacity (default
+/// [`DEFAULT_SPECIAL_DAYS`], the DL/T 645 maximum).
 ///
 /// ```
 /// use prepaid_meter::tariff::*;
@@ -175,11 +184,11 @@ pub struct Slot {
 )]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Tariff<
-    const S: usize = 14,
-    const D: usize = 8,
-    const P: usize = 14,
-    const T: usize = 4,
-    const H: usize = 254,
+    const S: usize = DEFAULT_SEASONS,
+    const D: usize = DEFAULT_DAY_TABLES,
+    const P: usize = DEFAULT_SWITCH_POINTS,
+    const T: usize = DEFAULT_TARIFFS,
+    const H: usize = DEFAULT_SPECIAL_DAYS,
 > {
     offset: UtcOffset,
     special_days: Vec<SpecialDay, H>,

@@ -1,148 +1,14 @@
-//! Tiered ("ladder", 阶梯) prices on cumulative consumption, and their settlement instants.
+//! Tiered ("ladder", 阶梯) prices on cumulative consumption.
 
 use heapless::Vec;
 
-use super::TariffError;
-use crate::time::{Date, DateTime, Time, days_in_month};
+use super::{Settlement, SettlementDay, TariffError};
 use crate::units::{Energy, Price};
 
 /// The most tier thresholds (DL/T 645 tiered tables: 6 thresholds).
 pub const MAX_THRESHOLDS: usize = 6;
 /// The most tiers, and so tier prices (DL/T 645 tiered tables: 7 prices).
 pub const MAX_TIERS: usize = MAX_THRESHOLDS + 1;
-/// The most yearly settlement dates (DL/T 645: 6 year settlement days).
-pub const MAX_SETTLEMENT_DATES: usize = 6;
-
-/// A yearly settlement instant: `month`-`day` at `hour`:00 local time.
-///
-/// Ordered by month, day, hour. The date must exist in every year (so February 29 is refused).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct SettlementDate {
-    /// Month, 1..=12.
-    pub month: u8,
-    /// Day of the month; must exist in every year.
-    pub day: u8,
-    /// Hour, 0..=23.
-    pub hour: u8,
-}
-
-/// When the cumulative consumption of the tiers is reset to zero (结算).
-///
-/// A settlement instant belongs to the new period: consumption rated at exactly that instant
-/// counts toward the new period's tiers.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Settlement {
-    /// Every month on `day` at `hour`:00 local time (DL/T 645 每月结算日 `DDhh`, mode byte 0x00).
-    ///
-    /// `day` is limited to 1..=28, as in DL/T 645, so that every month has the day: there is
-    /// no "31st in a 30-day month" case to define.
-    Monthly {
-        /// Day of the month, 1..=28.
-        day: u8,
-        /// Hour, 0..=23.
-        hour: u8,
-    },
-    /// On each of up to six dates every year (DL/T 645 year settlement days, mode byte 0x55),
-    /// in increasing order.
-    Yearly(Vec<SettlementDate, MAX_SETTLEMENT_DATES>),
-}
-
-impl Settlement {
-    /// A yearly settlement on `dates` (validated by [`Tiers::new`]).
-    ///
-    /// Error: [`TariffError::CapacityExceeded`] for more than six dates.
-    pub fn yearly(dates: &[SettlementDate]) -> Result<Settlement, TariffError> {
-        Vec::from_slice(dates)
-            .map(Settlement::Yearly)
-            .map_err(|_| TariffError::CapacityExceeded)
-    }
-
-    fn validate(&self) -> Result<(), TariffError> {
-        match self {
-            Settlement::Monthly { day, hour } => {
-                if !(1..=28).contains(day) || *hour > 23 {
-                    return Err(TariffError::InvalidSettlement);
-                }
-            }
-            Settlement::Yearly(dates) => {
-                if dates.is_empty() {
-                    return Err(TariffError::NoSettlementDates);
-                }
-                let mut prev: Option<SettlementDate> = None;
-                for d in dates {
-                    // 2001 is a common year: the shortest length of every month.
-                    if d.day < 1 || d.day > days_in_month(2001, d.month) || d.hour > 23 {
-                        return Err(TariffError::InvalidSettlement);
-                    }
-                    if let Some(p) = prev {
-                        if *d == p {
-                            return Err(TariffError::DuplicateSettlementDate);
-                        }
-                        if *d < p {
-                            return Err(TariffError::UnsortedSettlementDates);
-                        }
-                    }
-                    prev = Some(*d);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The first settlement instant strictly after `now` (local time), or `None` past 9999.
-    pub fn next_after(&self, now: DateTime) -> Option<DateTime> {
-        let at = |y: u16, m: u8, d: u8, h: u8| -> Option<DateTime> {
-            let date = Date::new(y, m, d).ok()?;
-            let time = Time::new(h, 0, 0).ok()?;
-            Some(DateTime::new(date, time))
-        };
-        let (y, m) = (now.date.year(), now.date.month());
-        match self {
-            Settlement::Monthly { day, hour } => {
-                let this = at(y, m, *day, *hour)?;
-                if this > now {
-                    return Some(this);
-                }
-                let (ny, nm) = if m == 12 {
-                    (y.checked_add(1)?, 1)
-                } else {
-                    (y, m + 1)
-                };
-                at(ny, nm, *day, *hour)
-            }
-            Settlement::Yearly(dates) => {
-                for d in dates {
-                    let c = at(y, d.month, d.day, d.hour)?;
-                    if c > now {
-                        return Some(c);
-                    }
-                }
-                let first = dates.first()?;
-                at(y.checked_add(1)?, first.month, first.day, first.hour)
-            }
-        }
-    }
-
-    /// The first settlement on `date` strictly after `secs` seconds past midnight, in seconds
-    /// past midnight.
-    pub(crate) fn later_today(&self, date: Date, secs: u32) -> Option<u32> {
-        let later = |d: u8, h: u8| date.day() == d && u32::from(h) * 3600 > secs;
-        match self {
-            Settlement::Monthly { day, hour } => {
-                later(*day, *hour).then_some(u32::from(*hour) * 3600)
-            }
-            Settlement::Yearly(dates) => dates
-                .iter()
-                .find(|d| d.month == date.month() && later(d.day, d.hour))
-                .map(|d| u32::from(d.hour) * 3600),
-        }
-    }
-}
-
 /// A tier table: thresholds on the consumption since the last settlement, a price per tier,
 /// and the settlement rule.
 ///
@@ -157,7 +23,7 @@ impl Settlement {
 /// let tiers = Tiers::new(
 ///     &[Energy::from_kwh(200), Energy::from_kwh(400)],
 ///     &[Price::ZERO, Price::from_minor_per_kwh(500), Price::from_minor_per_kwh(3_000)],
-///     Settlement::Monthly { day: 1, hour: 0 },
+///     Settlement::monthly(1, 0).unwrap(),
 /// ).unwrap();
 /// assert_eq!(tiers.tier_of(Energy::from_kwh(200)), 1);
 /// assert_eq!(tiers.price(2), Price::from_minor_per_kwh(3_000));
@@ -215,7 +81,7 @@ impl Tiers {
         Tiers {
             thresholds: Vec::new(),
             prices,
-            settlement: Settlement::Monthly { day: 1, hour: 0 },
+            settlement: Settlement::Monthly(SettlementDay::FIRST_OF_MONTH),
         }
     }
 
@@ -285,6 +151,7 @@ mod serde_raw {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tariff::SettlementDate;
 
     fn kwh(k: i64) -> Energy {
         Energy::from_kwh(k)
@@ -292,7 +159,7 @@ mod tests {
     fn p(m: u32) -> Price {
         Price::from_minor_per_kwh(m)
     }
-    const MONTHLY: Settlement = Settlement::Monthly { day: 1, hour: 0 };
+    const MONTHLY: Settlement = Settlement::Monthly(SettlementDay::FIRST_OF_MONTH);
 
     #[test]
     fn validation() {
@@ -312,12 +179,6 @@ mod tests {
             Tiers::new(&[kwh(1); 7], &[p(0); 8], MONTHLY),
             Err(TariffError::CapacityExceeded)
         );
-        for (day, hour) in [(0, 0), (29, 0), (1, 24)] {
-            assert_eq!(
-                Tiers::new(&[], &[p(0)], Settlement::Monthly { day, hour }),
-                Err(TariffError::InvalidSettlement)
-            );
-        }
         let sd = |month, day, hour| SettlementDate { month, day, hour };
         let y = |d: &[SettlementDate]| Tiers::new(&[], &[p(0)], Settlement::yearly(d).unwrap());
         assert_eq!(y(&[]), Err(TariffError::NoSettlementDates));
@@ -349,51 +210,5 @@ mod tests {
         assert_eq!(t.price(9), Price::ZERO);
         assert_eq!(t.max_price(), p(3));
         assert_eq!(Tiers::none().tier_of(Energy::MAX), 0);
-    }
-
-    #[test]
-    fn next_settlement() {
-        let dt = |y, m, d, h, mi| {
-            DateTime::new(Date::new(y, m, d).unwrap(), Time::new(h, mi, 0).unwrap())
-        };
-        let m = Settlement::Monthly { day: 28, hour: 12 };
-        assert_eq!(
-            m.next_after(dt(2024, 2, 28, 11, 59)),
-            Some(dt(2024, 2, 28, 12, 0))
-        );
-        assert_eq!(
-            m.next_after(dt(2024, 2, 28, 12, 0)),
-            Some(dt(2024, 3, 28, 12, 0))
-        );
-        assert_eq!(
-            m.next_after(dt(2024, 12, 31, 0, 0)),
-            Some(dt(2025, 1, 28, 12, 0))
-        );
-        assert_eq!(m.next_after(dt(9999, 12, 29, 0, 0)), None);
-        let y = Settlement::yearly(&[
-            SettlementDate {
-                month: 1,
-                day: 1,
-                hour: 0,
-            },
-            SettlementDate {
-                month: 7,
-                day: 1,
-                hour: 0,
-            },
-        ])
-        .unwrap();
-        assert_eq!(
-            y.next_after(dt(2024, 1, 1, 0, 0)),
-            Some(dt(2024, 7, 1, 0, 0))
-        );
-        assert_eq!(
-            y.next_after(dt(2024, 7, 1, 0, 0)),
-            Some(dt(2025, 1, 1, 0, 0))
-        );
-        let d = Date::new(2024, 3, 28).unwrap();
-        assert_eq!(m.later_today(d, 0), Some(12 * 3600));
-        assert_eq!(m.later_today(d, 12 * 3600), None);
-        assert_eq!(y.later_today(Date::new(2024, 7, 1).unwrap(), 0), None);
     }
 }

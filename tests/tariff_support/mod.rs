@@ -80,10 +80,7 @@ fn tiers(rng: &mut Xs) -> Tiers {
     }
     let prices: Vec<Price> = (0..=n).map(|_| price(rng.below(20_000) as u32)).collect();
     let settlement = if rng.chance(60) {
-        Settlement::Monthly {
-            day: 1 + rng.below(28) as u8,
-            hour: rng.below(24) as u8,
-        }
+        Settlement::monthly(1 + rng.below(28) as u8, rng.below(24) as u8).unwrap()
     } else {
         let mut dates: Vec<SettlementDate> = (0..1 + rng.below(6))
             .map(|_| SettlementDate {
