@@ -6,7 +6,7 @@ mod account_support;
 
 use account_support::{CUSTOMER, OTHER, config, yuan};
 use prepaid_meter::account::{
-    Config, ConfigError, DebtRecovery, EmergencyCredit, EnergyAccount, Limits, MoneyAccount,
+    AccountConfigError, Config, DebtRecovery, EmergencyCredit, EnergyAccount, Limits, MoneyAccount,
     Purchase, ReconnectMode, RecoveryPeriod, RelayCommand,
 };
 use prepaid_meter::time::Timestamp;
@@ -19,19 +19,19 @@ fn thresholds_out_of_order_are_typed_errors() {
     c.limits.alarm2 = yuan(21);
     assert_eq!(
         MoneyAccount::<16>::new(c, Money::ZERO).unwrap_err(),
-        ConfigError::AlarmsOutOfOrder
+        AccountConfigError::AlarmsOutOfOrder
     );
     let mut c = config();
     c.limits.overdraft = yuan(-1);
     assert_eq!(
         MoneyAccount::<16>::new(c, Money::ZERO).unwrap_err(),
-        ConfigError::NegativeOverdraftLimit
+        AccountConfigError::NegativeOverdraftLimit
     );
     let mut c = config();
     c.limits.hoarding = Money::ZERO;
     assert_eq!(
         MoneyAccount::<16>::new(c, Money::ZERO).unwrap_err(),
-        ConfigError::HoardingLimitNotPositive
+        AccountConfigError::HoardingLimitNotPositive
     );
 }
 
@@ -44,7 +44,7 @@ fn a_refused_reconfiguration_changes_nothing() {
     c.limits.alarm2 = Money::from_minor(-1);
     assert_eq!(
         a.reconfigure(Timestamp::from_unix(1), c),
-        Err(ConfigError::NegativeAlarm)
+        Err(AccountConfigError::NegativeAlarm)
     );
     assert_eq!(a, before);
 }

@@ -66,8 +66,8 @@ use prepaid_meter::io::{FrameReader, FrameWriter, ReadError};
 use prepaid_meter::metering::{Direction, EnergyAccumulator, EnergyRegisters, MeterConstant};
 use prepaid_meter::ring::Ring;
 use prepaid_meter::security::{
-    Command, ConfigError, HeadEnd, MeterKeys, MeterSecurity, OpenError, Response, SecurityConfig,
-    SecurityState, SoftwareModule, Status,
+    Command, MasterKey, MeterKeys, MeterSecurity, OpenError, Response, SecurityConfig,
+    SecurityConfigError, SecurityState, SoftwareModule, Status,
 };
 use prepaid_meter::tariff::{
     Calendar, DayTable, MonthDay, Rater, Season, Settlement, SwitchPoint, Tariff, TariffSet, Tiers,
@@ -266,7 +266,7 @@ impl SimMeter {
                 },
             )
             .map_err(|e| e.to_string())?;
-        let keys = HeadEnd::new(&config.master, SecurityConfig::DEFAULT.tag_len())
+        let keys = MasterKey::new(&config.master, SecurityConfig::DEFAULT.tag_len())
             .meter_keys(config.address, KEY_VERSION);
         let security = MeterSecurity::new(
             config.address,
@@ -408,7 +408,7 @@ impl SimMeter {
     /// Simulates a power cycle of the security engine: it is rebuilt from the provisioned keys
     /// and `stored` (normally [`SimMeter::stored_security`]); any session ends. The account and
     /// registers are kept, as a meter keeps them in non-volatile memory.
-    pub fn restart(&mut self, stored: SecurityState) -> Result<(), ConfigError> {
+    pub fn restart(&mut self, stored: SecurityState) -> Result<(), SecurityConfigError> {
         self.security = MeterSecurity::restore(
             self.address,
             SoftwareModule::new(stored.key_version, &self.keys),

@@ -3,7 +3,7 @@
 use core::fmt;
 
 use super::config::{
-    Config, ConfigError, CostControl, DEFAULT_HOLIDAYS, ReconnectMode, RecoveryPeriod,
+    AccountConfigError, Config, CostControl, DEFAULT_HOLIDAYS, ReconnectMode, RecoveryPeriod,
 };
 use super::credit::{self, Credit};
 use super::event::{
@@ -518,8 +518,8 @@ struct AccountFields<U, const H: usize> {
 
 #[cfg(feature = "serde")]
 impl<U: Credit, const H: usize> TryFrom<AccountFields<U, H>> for Account<U, H> {
-    type Error = ConfigError;
-    fn try_from(f: AccountFields<U, H>) -> Result<Self, ConfigError> {
+    type Error = AccountConfigError;
+    fn try_from(f: AccountFields<U, H>) -> Result<Self, AccountConfigError> {
         f.config.validate()?;
         Ok(Account {
             config: f.config,
@@ -532,7 +532,7 @@ impl<U: Credit, const H: usize> Account<U, H> {
     /// An account with a validated `config` and an opening balance (the credit preset at
     /// manufacture, often zero). It is not yet open: credit control runs, recharges are refused
     /// until [`Account::open`]. Call [`Account::tick`] once to evaluate it.
-    pub fn new(config: Config<U, H>, opening: U) -> Result<Self, ConfigError> {
+    pub fn new(config: Config<U, H>, opening: U) -> Result<Self, AccountConfigError> {
         config.validate()?;
         Ok(Account {
             config,
@@ -903,7 +903,7 @@ impl<U: Credit, const H: usize> Account<U, H> {
         &mut self,
         now: Timestamp,
         config: Config<U, H>,
-    ) -> Result<Effects<U>, ConfigError> {
+    ) -> Result<Effects<U>, AccountConfigError> {
         config.validate()?;
         let mark = self.state.mark();
         let mut fx = Effects::new(self.state.alarms);

@@ -154,7 +154,7 @@ mod purchase;
 mod relay;
 
 pub use config::{
-    Config, ConfigError, CostControl, DEFAULT_HOLIDAYS, DebtRecovery, EmergencyCredit,
+    AccountConfigError, Config, CostControl, DEFAULT_HOLIDAYS, DebtRecovery, EmergencyCredit,
     FriendlyCalendar, Limits, MAX_STANDING_CHARGE, ReconnectMode, RecoveryPeriod,
 };
 pub use credit::Credit;

@@ -1,20 +1,5 @@
 //! Counters: the head-end's per-meter command counter and the meter's MAC-failure record with
-//! its lock-out policy.
-//!
-//! # Lock-out
-//!
-//! Every tag or identity proof that fails to verify on a frame addressed to the meter, with
-//! its key version, counts as one failure (frames refused earlier, as malformed, replayed or
-//! for another meter, do not: they cost no cryptography and teach an attacker nothing).
-//!
-//! - After `daily_limit` failures in one local day (DL/T 645 meters: 15) the meter refuses
-//!   every sealed frame and authentication until the day ends.
-//! - After `suspend_after` failures with no successful command in between (DL/T 645: 200)
-//!   the meter is suspended (挂起) and refuses everything until a local action
-//!   ([`super::MeterSecurity::clear_suspension`]) clears it.
-//!
-//! While locked or suspended, frames are refused before their tag is computed, so the number of
-//! tag guesses an attacker gets is bounded by `daily_limit` a day and `suspend_after` in all.
+//! its lock-out policy. See the [module docs](super).
 
 use core::fmt;
 
@@ -63,7 +48,7 @@ pub struct LockoutPolicy {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
-pub enum ConfigError {
+pub enum SecurityConfigError {
     /// A failure limit of zero would lock the meter for good.
     ZeroLimit,
     /// A session validity of zero seconds.
@@ -72,19 +57,19 @@ pub enum ConfigError {
     KeyVersionMismatch,
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for SecurityConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            ConfigError::ZeroLimit => "failure limits must be at least 1",
-            ConfigError::ZeroValidity => "session validity must be at least 1 second",
-            ConfigError::KeyVersionMismatch => {
+            SecurityConfigError::ZeroLimit => "failure limits must be at least 1",
+            SecurityConfigError::ZeroValidity => "session validity must be at least 1 second",
+            SecurityConfigError::KeyVersionMismatch => {
                 "stored security state and security module disagree on the key version"
             }
         })
     }
 }
 
-impl core::error::Error for ConfigError {}
+impl core::error::Error for SecurityConfigError {}
 
 impl LockoutPolicy {
     /// DL/T 645 meters: 15 failures a day, suspension after 200; days in UTC.
@@ -99,9 +84,9 @@ impl LockoutPolicy {
         daily_limit: u16,
         suspend_after: u32,
         day_offset: UtcOffset,
-    ) -> Result<LockoutPolicy, ConfigError> {
+    ) -> Result<LockoutPolicy, SecurityConfigError> {
         if daily_limit == 0 || suspend_after == 0 {
-            return Err(ConfigError::ZeroLimit);
+            return Err(SecurityConfigError::ZeroLimit);
         }
         Ok(LockoutPolicy {
             daily_limit,
@@ -260,11 +245,11 @@ mod tests {
         assert_eq!(r.lockout(&p, t), Lockout::Open);
         assert_eq!(
             LockoutPolicy::new(0, 1, UtcOffset::UTC),
-            Err(ConfigError::ZeroLimit)
+            Err(SecurityConfigError::ZeroLimit)
         );
         assert_eq!(
             LockoutPolicy::new(1, 0, UtcOffset::UTC),
-            Err(ConfigError::ZeroLimit)
+            Err(SecurityConfigError::ZeroLimit)
         );
     }
 

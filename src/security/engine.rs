@@ -6,10 +6,10 @@ use core::fmt;
 use rand_core::TryCryptoRng;
 
 use super::command::{Command, CommandType, PayloadError, Response};
-use super::counter::{ConfigError, FailureRecord, Lockout, LockoutPolicy};
+use super::counter::{FailureRecord, Lockout, LockoutPolicy, SecurityConfigError};
 use super::error::{OpenError, SealError};
 use super::module::{KeySet, ModuleError, ProofKind, SecurityModule};
-use super::seal::{self, Direction, FrameError, Header, Mode, TagLength};
+use super::seal::{self, FrameError, FrameRole, Header, Mode, TagLength};
 use super::session::{
     AUTH_RESPONSE_BODY_LEN, AuthRequest, AuthResponse, CHALLENGE_LEN, SessionInfo,
 };
@@ -39,9 +39,9 @@ impl SecurityConfig {
         tag_len: TagLength,
         session_validity_secs: u32,
         lockout: LockoutPolicy,
-    ) -> Result<SecurityConfig, ConfigError> {
+    ) -> Result<SecurityConfig, SecurityConfigError> {
         if session_validity_secs == 0 {
-            return Err(ConfigError::ZeroValidity);
+            return Err(SecurityConfigError::ZeroValidity);
         }
         Ok(SecurityConfig {
             tag_len,
@@ -95,7 +95,7 @@ pub struct SecurityState {
 /// use prepaid_meter::address::Address;
 /// use prepaid_meter::purchase::{CustomerNumber, Purchase};
 /// use prepaid_meter::security::{
-///     Command, CommandCounter, HeadEnd, MeterSecurity, Response, SecurityConfig, SoftwareModule,
+///     Command, CommandCounter, MasterKey, MeterSecurity, Response, SecurityConfig, SoftwareModule,
 ///     Status,
 /// };
 /// use prepaid_meter::time::Timestamp;
@@ -103,7 +103,7 @@ pub struct SecurityState {
 ///
 /// let master = [0x42; 16];
 /// let address: Address = "201000000012".parse()?;
-/// let head_end = HeadEnd::new(&master, SecurityConfig::DEFAULT.tag_len());
+/// let head_end = MasterKey::new(&master, SecurityConfig::DEFAULT.tag_len());
 ///
 /// // Provisioning: the meter gets its keys for version 1.
 /// let keys = head_end.meter_keys(address, 1);
@@ -165,7 +165,7 @@ impl<M: SecurityModule> MeterSecurity<M> {
         address: Address,
         module: M,
         config: SecurityConfig,
-    ) -> Result<MeterSecurity<M>, ConfigError> {
+    ) -> Result<MeterSecurity<M>, SecurityConfigError> {
         let state = SecurityState {
             key_version: module.key_version(),
             ..SecurityState::default()
@@ -180,9 +180,9 @@ impl<M: SecurityModule> MeterSecurity<M> {
         module: M,
         config: SecurityConfig,
         state: SecurityState,
-    ) -> Result<MeterSecurity<M>, ConfigError> {
+    ) -> Result<MeterSecurity<M>, SecurityConfigError> {
         if state.key_version != module.key_version() {
-            return Err(ConfigError::KeyVersionMismatch);
+            return Err(SecurityConfigError::KeyVersionMismatch);
         }
         Ok(MeterSecurity {
             address,
@@ -347,7 +347,7 @@ impl<M: SecurityModule> MeterSecurity<M> {
         if header.tag_len != self.config.tag_len {
             return Err(OpenError::Frame(FrameError::TagLength));
         }
-        if header.direction != Direction::Command {
+        if header.direction != FrameRole::Command {
             return Err(OpenError::WrongDirection);
         }
         if header.address != self.address {
@@ -459,7 +459,7 @@ impl<'s, 'f, M: SecurityModule> PendingCommand<'s, 'f, M> {
         let next = self.next;
         let mut sec = self.sec.take();
         let mut response = Header {
-            direction: Direction::Response,
+            direction: FrameRole::Response,
             payload_len: 0,
             ..header
         };
