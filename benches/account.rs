@@ -4,10 +4,10 @@
 
 use divan::{Bencher, black_box};
 use prepaid_meter::account::{
-    Config, CustomerNumber, DebtRecovery, EmergencyCredit, FriendlyCalendar, Limits, MoneyAccount,
-    Purchase, RecoveryPeriod,
+    Config, DebtRecovery, EmergencyCredit, FriendlyCalendar, Limits, MoneyAccount, RecoveryPeriod,
 };
 use prepaid_meter::freeze::{CatchUp, Freezes, Schedule, SettlementDay};
+use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::time::{Date, Timestamp, UtcOffset};
 use prepaid_meter::units::{Energy, Money};
 

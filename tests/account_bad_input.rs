@@ -7,8 +7,9 @@ mod account_support;
 use account_support::{CUSTOMER, OTHER, config, yuan};
 use prepaid_meter::account::{
     AccountConfigError, Config, DebtRecovery, EmergencyCredit, EnergyAccount, Limits, MoneyAccount,
-    Purchase, ReconnectMode, RecoveryPeriod, RelayCommand,
+    ReconnectMode, RecoveryPeriod, RelayCommand,
 };
+use prepaid_meter::purchase::Purchase;
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::{Energy, Money, Price};
 use proptest::prelude::*;

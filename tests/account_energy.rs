@@ -5,9 +5,10 @@ mod account_support;
 
 use account_support::{CUSTOMER, t0};
 use prepaid_meter::account::{
-    AccountError, AlarmFlags, Config, EmergencyCredit, EnergyAccount, Limits, Purchase, RelayState,
+    AccountError, AlarmFlags, Config, EmergencyCredit, EnergyAccount, Limits, RelayState,
     TripReason,
 };
+use prepaid_meter::purchase::Purchase;
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::{Energy, Price};
 use proptest::prelude::*;

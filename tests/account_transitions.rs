@@ -9,9 +9,10 @@ mod account_support;
 use account_support::{CUSTOMER, OTHER, after, at, config, fen, opened, purchase, t0, yuan};
 use prepaid_meter::account::{
     AccountError, AlarmFlags, CommandError, Config, Contacts, CostControl, EmergencyCredit,
-    EmergencyState, FriendlyCalendar, MoneyAccount, Purchase, RechargeError, ReconnectMode,
-    RelayCommand, RelayState, RemoteTrip, Trigger, TripReason,
+    EmergencyState, FriendlyCalendar, MoneyAccount, RechargeError, ReconnectMode, RelayCommand,
+    RelayState, RemoteTrip, Trigger, TripReason,
 };
+use prepaid_meter::purchase::Purchase;
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::Money;
 

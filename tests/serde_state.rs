@@ -81,7 +81,8 @@ fn invalid_snapshots_are_refused() {
 
 #[test]
 fn account_snapshot_round_trips_and_validates_its_config() {
-    use prepaid_meter::account::{Config, CustomerNumber, Limits, MoneyAccount, Purchase};
+    use prepaid_meter::account::{Config, Limits, MoneyAccount};
+    use prepaid_meter::purchase::{CustomerNumber, Purchase};
     let yuan = |y| Money::from_units(y).unwrap();
     let limits = Limits {
         alarm1: yuan(20),

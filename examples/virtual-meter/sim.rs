@@ -259,8 +259,8 @@ impl SimMeter {
         let receipt = account
             .open(
                 now,
-                account::Purchase {
-                    customer: account::CustomerNumber::new(config.customer),
+                prepaid_meter::purchase::Purchase {
+                    customer: prepaid_meter::purchase::CustomerNumber::new(config.customer),
                     count: 1,
                     amount: config.balance,
                 },
@@ -648,7 +648,7 @@ impl MeterData for SimMeter {
     fn customer_number(&self) -> Option<[u8; 6]> {
         self.account
             .customer()
-            .map(account::CustomerNumber::to_bytes)
+            .map(prepaid_meter::purchase::CustomerNumber::to_bytes)
     }
     fn meter_number(&self) -> Option<[u8; 6]> {
         Some(self.address.to_wire())

@@ -18,7 +18,8 @@ pub const DEFAULT_LOG_DEPTH: usize = 10;
 /// count).
 ///
 /// ```
-/// use prepaid_meter::account::{Account, Config, CustomerNumber, Limits, Logs, Purchase};
+/// use prepaid_meter::account::{Account, Config, Limits, Logs};
+/// use prepaid_meter::purchase::{CustomerNumber, Purchase};
 /// use prepaid_meter::time::Timestamp;
 /// use prepaid_meter::units::Money;
 ///

@@ -10,8 +10,9 @@ use super::event::{
     AlarmEvent, AlarmFlags, ChargeRecord, Effects, EmergencyEvent, EmergencyState, OverdraftRecord,
     RelayEvent, Trigger,
 };
-use super::purchase::{CustomerNumber, Purchase, PurchaseRecord, Receipt, RechargeError};
+use super::purchase::{PurchaseRecord, Receipt, RechargeError};
 use super::relay::{CommandError, RelayCommand, RelayState, RemoteTrip, TripReason};
+use crate::purchase::{CustomerNumber, Purchase};
 use crate::time::{Date, Timestamp, UtcOffset};
 use crate::units::{Energy, Price};
 

@@ -9,9 +9,9 @@
 //!
 //! ```
 //! use prepaid_meter::account::{
-//!     AlarmFlags, Config, Contacts, CustomerNumber, Limits, MoneyAccount, Purchase, RelayState,
-//!     TripReason,
+//!     AlarmFlags, Config, Contacts, Limits, MoneyAccount, RelayState, TripReason,
 //! };
+//! use prepaid_meter::purchase::{CustomerNumber, Purchase};
 //! use prepaid_meter::time::Timestamp;
 //! use prepaid_meter::units::Money;
 //!
@@ -164,7 +164,7 @@ pub use event::{
 };
 pub use log::{DEFAULT_LOG_DEPTH, Logs};
 pub use machine::{Account, AccountError, Conversion, ConversionRecord, Totals};
-pub use purchase::{CustomerNumber, Purchase, PurchaseRecord, Receipt, RechargeError};
+pub use purchase::{PurchaseRecord, Receipt, RechargeError};
 pub use relay::{
     CommandError, Contacts, RESTORE_DELAY_UNIT_SECS, RelayCommand, RelayState, RemoteTrip,
     TripReason,

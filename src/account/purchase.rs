@@ -5,7 +5,8 @@ use core::fmt;
 use super::event::Effects;
 use crate::time::Timestamp;
 
-pub use crate::purchase::{CustomerNumber, Purchase};
+#[cfg(test)]
+use crate::purchase::CustomerNumber;
 
 /// A purchase applied: DL/T 645 purchase records (`03330101..0601`) and the breakdown of where
 /// the money went.

@@ -4,7 +4,8 @@
 
 pub mod model;
 
-use prepaid_meter::account::{Config, CustomerNumber, Limits, MoneyAccount, Purchase};
+use prepaid_meter::account::{Config, Limits, MoneyAccount};
+use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::time::{Date, DateTime, Time, Timestamp, UtcOffset};
 use prepaid_meter::units::Money;
 
