@@ -86,7 +86,7 @@ fn seal_and_open_32_bytes(bencher: Bencher) {
     bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
         let sealed = sealer.seal(&mut counter, &cmd, deadline, &mut frame);
         let opened = meter.open(&mut frame, now).map(|p| {
-            p.commit();
+            let _ = p.commit();
         });
         black_box((sealed.is_ok(), opened.is_ok()));
     });

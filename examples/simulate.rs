@@ -110,7 +110,7 @@ fn main() -> Result<(), Error> {
     };
     let mut account = MoneyAccount::new(Config::local(limits), Money::ZERO)?;
     let customer = CustomerNumber::new([0, 0, 0x20, 0x26, 0x11, 0x25]);
-    account.open(
+    let _ = account.open(
         start,
         Purchase {
             customer,

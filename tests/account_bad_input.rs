@@ -39,7 +39,7 @@ fn thresholds_out_of_order_are_typed_errors() {
 #[test]
 fn a_refused_reconfiguration_changes_nothing() {
     let mut a: MoneyAccount = MoneyAccount::new(config(), yuan(10)).unwrap();
-    a.tick(Timestamp::from_unix(0));
+    let _ = a.tick(Timestamp::from_unix(0));
     let before = a.clone();
     let mut c = config();
     c.limits.alarm2 = Money::from_minor(-1);
@@ -172,7 +172,7 @@ proptest! {
         for (now, op) in ops {
             let before = a.clone();
             let refused = match op {
-                Op::Tick => { a.tick(now); false }
+                Op::Tick => { let _ = a.tick(now); false }
                 Op::Debit(m) => a.debit(now, m).is_err(),
                 Op::Open(n, m) => a.open(now, Purchase { customer: CUSTOMER, count: n, amount: m }).is_err(),
                 Op::Recharge(o, n, m) => {
@@ -182,7 +182,7 @@ proptest! {
                 Op::Emergency => a.activate_emergency_credit(now).is_err(),
                 Op::Debt(m) => a.set_debt(now, m).is_err(),
                 Op::Command(cmd) => a.command(now, cmd).is_err(),
-                Op::Button => { a.press_button(now); false }
+                Op::Button => { let _ = a.press_button(now); false }
                 Op::Reconfigure(l) => {
                     let mut c2 = c.clone();
                     c2.limits = l;

@@ -48,6 +48,9 @@ pub enum AccountConfigError {
     InvalidFriendlyWeekdays,
     /// More holidays than the calendar's capacity.
     TooManyHolidays,
+    /// A reconfiguration whose hoarding limit lies below the balance (see
+    /// [`Account::reconfigure`](super::Account::reconfigure)).
+    HoardingBelowBalance,
 }
 
 impl fmt::Display for AccountConfigError {
@@ -92,6 +95,9 @@ impl fmt::Display for AccountConfigError {
             AccountConfigError::InvalidFriendlyHours => "friendly hours use bits 0..=23 only",
             AccountConfigError::InvalidFriendlyWeekdays => "friendly weekdays use bits 0..=6 only",
             AccountConfigError::TooManyHolidays => "more holidays than the calendar holds",
+            AccountConfigError::HoardingBelowBalance => {
+                "the hoarding limit must not be below the balance"
+            }
         })
     }
 }

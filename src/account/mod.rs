@@ -152,6 +152,7 @@ mod log;
 mod machine;
 mod purchase;
 mod relay;
+mod stored;
 
 pub use config::{
     AccountConfigError, Config, CostControl, DEFAULT_HOLIDAYS, DebtRecovery, EmergencyCredit,
@@ -162,8 +163,11 @@ pub use event::{
     AlarmEvent, AlarmFlags, ChargeRecord, Effects, EmergencyEvent, EmergencyState, OverdraftRecord,
     RelayEvent, Trigger,
 };
-pub use log::{DEFAULT_LOG_DEPTH, Logs};
-pub use machine::{Account, AccountError, Conversion, ConversionRecord, Totals};
+pub use log::{DEFAULT_LOG_DEPTH, Logs, LogsState};
+pub use machine::{
+    Account, AccountError, AccountState, AccountStateError, Conversion, ConversionRecord,
+    OverdraftEpisode, Totals,
+};
 pub use purchase::{PurchaseRecord, Receipt, RechargeError};
 pub use relay::{
     CommandError, Contacts, RESTORE_DELAY_UNIT_SECS, RelayCommand, RelayState, RemoteTrip,

@@ -42,6 +42,7 @@ pub struct PurchaseRecord<U> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[must_use = "a receipt holds the purchase record to log and the effects to carry out"]
 pub struct Receipt<U> {
     /// The purchase record (log it in [`Logs`](super::Logs) with `record_purchase`).
     pub record: PurchaseRecord<U>,

@@ -3,11 +3,17 @@
 
 use core::fmt;
 
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
 use crate::time::{Timestamp, UtcOffset};
 
 /// The head-end's command counter for one meter and key version. Plain data: the caller
 /// stores one per meter and must store it *before* sending a frame sealed with it (a counter
 /// value sealed twice under one key would reuse an AES-CTR keystream).
+///
+/// It is its own state type: every value is one a counter can hold, and
+/// [`MeterSealer::seal`](super::MeterSealer::seal) checks its key version against the keys.
+/// Stored on its own as a [`Snapshot`] (magic `SC`, version 1): `key_version` (`u16`), `last`
+/// (`u32`), little-endian; 6 bytes of fields, 15 framed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -55,6 +61,10 @@ pub enum SecurityConfigError {
     ZeroValidity,
     /// The restored state belongs to another key version than the module holds.
     KeyVersionMismatch,
+    /// The restored failure record is not one the lock-out policy lets a meter reach: more
+    /// failures in a day than the daily limit, or more consecutive failures than suspend the
+    /// meter without it being suspended.
+    InconsistentFailures,
 }
 
 impl fmt::Display for SecurityConfigError {
@@ -64,6 +74,9 @@ impl fmt::Display for SecurityConfigError {
             SecurityConfigError::ZeroValidity => "session validity must be at least 1 second",
             SecurityConfigError::KeyVersionMismatch => {
                 "stored security state and security module disagree on the key version"
+            }
+            SecurityConfigError::InconsistentFailures => {
+                "stored failure record is not possible under the lock-out policy"
             }
         })
     }
@@ -133,7 +146,11 @@ pub enum Lockout {
     Suspended,
 }
 
-/// The meter's verification-failure record; part of [`super::SecurityState`].
+/// The meter's verification-failure record; part of [`super::SecurityState`], which checks it
+/// against the lock-out policy on restore.
+///
+/// Binary form ([`Field`]): `day` (`i64`), `today` (`u16`), `consecutive` (`u32`),
+/// `suspended` (one byte 0 or 1); 15 bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -168,6 +185,15 @@ impl FailureRecord {
         }
     }
 
+    /// `true` if a meter under `policy` can be in this record: no more failures in a day than
+    /// the daily limit (failures are not counted once it is reached), no more consecutive
+    /// failures than suspend the meter, and at that many, suspended.
+    pub fn is_possible_under(&self, policy: &LockoutPolicy) -> bool {
+        self.today <= policy.daily_limit
+            && self.consecutive <= policy.suspend_after
+            && (self.suspended || self.consecutive < policy.suspend_after)
+    }
+
     /// Counts one failure at `now`.
     pub(crate) fn record_failure(&mut self, policy: &LockoutPolicy, now: Timestamp) {
         let day = policy.day(now);
@@ -188,6 +214,41 @@ impl FailureRecord {
     pub(crate) fn clear_suspension(&mut self) {
         self.suspended = false;
         self.consecutive = 0;
+    }
+}
+
+impl Field for CommandCounter {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.key_version.write_to(w)?;
+        self.last.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(CommandCounter {
+            key_version: Field::read_from(r)?,
+            last: Field::read_from(r)?,
+        })
+    }
+}
+
+impl Snapshot for CommandCounter {
+    const MAGIC: [u8; 2] = *b"SC";
+    const VERSION: u8 = 1;
+}
+
+impl Field for FailureRecord {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.day.write_to(w)?;
+        self.today.write_to(w)?;
+        self.consecutive.write_to(w)?;
+        self.suspended.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(FailureRecord {
+            day: Field::read_from(r)?,
+            today: Field::read_from(r)?,
+            consecutive: Field::read_from(r)?,
+            suspended: Field::read_from(r)?,
+        })
     }
 }
 

@@ -96,6 +96,7 @@ impl MasterKey {
 /// response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[must_use = "keep the sealed header to open the response"]
 pub struct Sealed {
     /// Frame length in bytes.
     pub len: usize,
