@@ -2,7 +2,12 @@
 //! through `emit`/`parse`/`restore` that behave exactly like an engine that never stopped,
 //! corrupted and foreign forms refused, and states that parse but break an invariant refused
 //! with the module's typed error.
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unwrap_in_result
+)]
 
 use prepaid_meter::account::{
     Account, AccountConfigError, AccountState, AccountStateError, AlarmFlags, Config, DebtRecovery,
@@ -338,9 +343,11 @@ fn corrupted_foreign_and_future_forms_are_refused() {
         LogsState::<Money>::parse(&account),
         Err(SnapshotError::BadMagic)
     );
-    let mut sec = SecurityState::default();
-    sec.key_version = 1;
-    sec.last_counter = 7;
+    let sec = SecurityState {
+        key_version: 1,
+        last_counter: 7,
+        ..SecurityState::default()
+    };
     let mut buf = [0u8; 64];
     let n = sec.emit(&mut buf).unwrap();
     check_corruption::<SecurityState>(&buf[..n]);
@@ -380,14 +387,12 @@ fn restore_edited(
     MoneyAccount::restore(money_config(), parsed)
 }
 
+type Edit = Box<dyn FnOnce(&mut AccountState<Money>)>;
+
 #[test]
 fn states_that_break_an_invariant_are_refused_with_a_typed_error() {
     assert!(restore_edited(|_| {}).is_ok());
-    let cases: Vec<(
-        &str,
-        Box<dyn FnOnce(&mut AccountState<Money>)>,
-        AccountStateError,
-    )> = vec![
+    let cases: Vec<(&str, Edit, AccountStateError)> = vec![
         (
             "balance of i64::MAX",
             Box::new(|s| s.balance = Money::from_minor(i64::MAX)),

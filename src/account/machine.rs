@@ -182,7 +182,7 @@ fn check_state<U: Credit, const H: usize>(
     let remote_trip = st.remote != RemoteTrip::None;
     let demanded = !st.keep_power && (remote_trip || st.exhausted);
     let relay_ok = match st.relay {
-        RelayState::Closed => !(!st.keep_power && remote_trip),
+        RelayState::Closed => st.keep_power || !remote_trip,
         RelayState::Open(TripReason::Remote) => demanded && remote_trip,
         RelayState::Open(TripReason::Credit) => demanded && !remote_trip,
         RelayState::Open(TripReason::LowCredit) => false,
