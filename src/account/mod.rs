@@ -144,6 +144,18 @@
 //! holds exactly after every call ([`Totals::expected_balance`]). All arithmetic is checked.
 //! An operation that returns an error leaves the account exactly as it was (it works on a copy
 //! of the state and keeps it only on success). No call panics.
+//!
+//! # Stored state
+//!
+//! [`Account::state`] returns the account's [`AccountState`] and [`Logs::state`] the logs'
+//! [`LogsState`]: plain data with a versioned, CRC-checked binary form
+//! ([`Snapshot`](crate::snapshot::Snapshot); layouts on each type), so firmware without serde
+//! stores them. [`Account::restore`] takes the configuration back with the state and refuses,
+//! with an [`AccountStateError`], a state that configuration could not have produced (totals
+//! that do not add up, a balance above the hoarding limit, flags or a relay state that disagree
+//! with the balance and the commands in force); [`Logs::restore`] checks each ring. Serde, behind
+//! its feature, is an extra on the same types: deserializing an account goes through
+//! [`Account::restore`].
 
 mod config;
 mod credit;

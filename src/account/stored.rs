@@ -341,3 +341,111 @@ impl<U: Credit + Field, const N: usize> Snapshot for LogsState<U, N> {
     const MAGIC: [u8; 2] = [b'L', U::UNIT_TAG];
     const VERSION: u8 = 1;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+    use crate::units::Money;
+
+    fn round_trip<T: Field + PartialEq + core::fmt::Debug>(v: &T) -> usize {
+        let mut buf = [0u8; 128];
+        let mut w = Writer::new(&mut buf);
+        v.write_to(&mut w).unwrap();
+        let n = w.position();
+        let mut r = Reader::new(&buf[..n], 1);
+        assert_eq!(&T::read_from(&mut r).unwrap(), v);
+        assert_eq!(r.remaining(), 0);
+        n
+    }
+
+    fn refused<T: Field + core::fmt::Debug>(bytes: &[u8]) {
+        assert_eq!(
+            T::read_from(&mut Reader::new(bytes, 1)).unwrap_err(),
+            SnapshotError::InvalidField
+        );
+    }
+
+    #[test]
+    fn every_variant_round_trips_and_unknown_tags_are_refused() {
+        let commands = [
+            RelayCommand::Trip,
+            RelayCommand::ReconnectAllowed,
+            RelayCommand::DirectClose,
+            RelayCommand::TripRestore {
+                delay_secs: 600,
+                then: ReconnectMode::Button,
+            },
+            RelayCommand::TripRestore {
+                delay_secs: u32::MAX,
+                then: ReconnectMode::Direct,
+            },
+            RelayCommand::AlarmOn,
+            RelayCommand::AlarmOff,
+            RelayCommand::KeepPowerOn,
+            RelayCommand::KeepPowerOff,
+        ];
+        for c in commands {
+            round_trip(&c);
+            round_trip(&Trigger::Command(c));
+        }
+        for t in [
+            Trigger::Tick,
+            Trigger::Debit,
+            Trigger::Open,
+            Trigger::Recharge,
+            Trigger::Button,
+            Trigger::EmergencyCredit,
+            Trigger::Debt,
+            Trigger::Reconfigure,
+            Trigger::PriceChange,
+        ] {
+            assert_eq!(round_trip(&t), 1);
+        }
+        for reason in [
+            TripReason::Remote,
+            TripReason::Credit,
+            TripReason::LowCredit,
+        ] {
+            assert_eq!(round_trip(&RelayState::Open(reason)), 2);
+            assert_eq!(round_trip(&RelayState::Ready(reason)), 2);
+        }
+        assert_eq!(round_trip(&RelayState::Closed), 1);
+        assert_eq!(
+            round_trip(&RemoteTrip::Until {
+                at: Timestamp::from_unix(-1),
+                then: ReconnectMode::Direct
+            }),
+            10
+        );
+        for e in [
+            EmergencyState::Unavailable,
+            EmergencyState::Available,
+            EmergencyState::InUse,
+        ] {
+            round_trip(&e);
+        }
+        round_trip(&AlarmFlags::from_bits_truncate(0x1F));
+        round_trip(&Some(CustomerNumber::new([1, 2, 3, 4, 5, 6])));
+        let record = PurchaseRecord {
+            time: Timestamp::from_unix(1),
+            count: 2,
+            amount: Money::from_minor(3),
+            balance_before: Money::from_minor(-4),
+            balance_after: Money::from_minor(5),
+            emergency_repaid: Money::from_minor(6),
+            debt_recovered: Money::from_minor(7),
+            overdraft_repaid: Money::from_minor(8),
+            standing_charge: Money::from_minor(9),
+        };
+        assert_eq!(round_trip(&record), 68);
+        refused::<RelayCommand>(&[0x4F]);
+        refused::<Trigger>(&[10]);
+        refused::<RelayState>(&[3]);
+        refused::<RelayState>(&[1, 3]);
+        refused::<RemoteTrip>(&[3]);
+        refused::<EmergencyState>(&[3]);
+        refused::<AlarmFlags>(&[0x20]);
+        refused::<ReconnectMode>(&[2]);
+    }
+}

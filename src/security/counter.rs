@@ -315,6 +315,32 @@ mod tests {
     }
 
     #[test]
+    fn possible_records_under_a_policy() {
+        let p = LockoutPolicy::new(3, 5, UtcOffset::UTC).unwrap();
+        let mut r = FailureRecord::default();
+        let t = Timestamp::from_unix(0);
+        for _ in 0..3 {
+            assert!(r.is_possible_under(&p));
+            r.record_failure(&p, t);
+        }
+        assert!(r.is_possible_under(&p));
+        let too_many = FailureRecord { today: 4, ..r };
+        assert!(!too_many.is_possible_under(&p));
+        let unsuspended = FailureRecord {
+            consecutive: 5,
+            ..FailureRecord::default()
+        };
+        assert!(!unsuspended.is_possible_under(&p));
+        assert!(
+            FailureRecord {
+                suspended: true,
+                ..unsuspended
+            }
+            .is_possible_under(&p)
+        );
+    }
+
+    #[test]
     fn counters() {
         let c = CommandCounter::new(3);
         assert_eq!(c.peek_next(), Some(1));

@@ -54,7 +54,10 @@
 //! state the command changes, such as the purchase count) and then calls
 //! [`PendingCommand::commit`], which applies it and hands out the one response seal. After a
 //! restart, [`MeterSecurity::restore`] takes the stored [`SecurityState`] back, so a command
-//! accepted before the restart stays a replay after it.
+//! accepted before the restart stays a replay after it. The state has a versioned, CRC-checked
+//! binary form ([`Snapshot`](crate::snapshot::Snapshot), magic `SS`) that needs no serde, and
+//! the head-end's [`CommandCounter`] has one too (magic `SC`). Sessions are never stored: a
+//! restart ends them. Keys are not part of the state: they stay in the security module.
 //!
 //! # Panics
 //!
