@@ -4,10 +4,10 @@
 
 use divan::{Bencher, black_box};
 use prepaid_meter::account::{
-    Config, CustomerNumber, DebtRecovery, EmergencyCredit, FriendlyCalendar, Limits, MoneyAccount,
-    Purchase, RecoveryPeriod,
+    Config, DebtRecovery, EmergencyCredit, FriendlyCalendar, Limits, MoneyAccount, RecoveryPeriod,
 };
 use prepaid_meter::freeze::{CatchUp, Freezes, Schedule};
+use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::tariff::SettlementDay;
 use prepaid_meter::time::{Date, Timestamp, UtcOffset};
 use prepaid_meter::units::{Energy, Money};
@@ -51,9 +51,10 @@ fn opened(config: Config<Money>, balance: i64) -> MoneyAccount {
         count: 1,
         amount: Money::from_minor(balance),
     };
-    a.open(Timestamp::from_unix(T0), p)
+    let _ = a
+        .open(Timestamp::from_unix(T0), p)
         .unwrap_or_else(|e| unreachable!("{e}"));
-    a.tick(Timestamp::from_unix(T0));
+    let _ = a.tick(Timestamp::from_unix(T0));
     a
 }
 
@@ -84,7 +85,8 @@ fn tick_friendly_holiday(bencher: Bencher) {
     }
     c.friendly = FriendlyCalendar::new(0, 0, &holidays).unwrap_or_else(|e| unreachable!("{e}"));
     let mut a = opened(c, 0);
-    a.debit(Timestamp::from_unix(T0), Money::from_minor(100_000))
+    let _ = a
+        .debit(Timestamp::from_unix(T0), Money::from_minor(100_000))
         .unwrap_or_else(|e| unreachable!("{e}"));
     bencher.bench_local(|| black_box(a.tick(black_box(Timestamp::from_unix(T0 + 1)))));
 }
@@ -105,7 +107,8 @@ fn debit(bencher: Bencher) {
 #[divan::bench]
 fn recharge(bencher: Bencher) {
     let mut a = opened(config(), 1_000_000);
-    a.set_debt(Timestamp::from_unix(T0), Money::from_minor(i64::MAX / 8))
+    let _ = a
+        .set_debt(Timestamp::from_unix(T0), Money::from_minor(i64::MAX / 8))
         .unwrap_or_else(|e| unreachable!("{e}"));
     let mut count = 1u32;
     bencher.bench_local(|| {

@@ -5,12 +5,11 @@
 
 use divan::{Bencher, black_box, counter::ItemsCount};
 use prepaid_meter::address::Address;
-use prepaid_meter::security::kdf::{CounterLocation, kbkdf_cmac_aes128};
-use prepaid_meter::security::module::{KeySet, SecurityModule};
+use prepaid_meter::security::kdf::{CounterLocation, Kbkdf, KeyPurpose, kbkdf_cmac_aes128};
 use prepaid_meter::security::{
-    Command, CommandCounter, HeadEnd, Kbkdf, KeyPurpose, MeterSecurity, SecurityConfig,
-    SoftwareModule, TagLength,
+    Command, CommandCounter, MasterKey, MeterSecurity, SecurityConfig, SoftwareModule, TagLength,
 };
+use prepaid_meter::security::{KeySet, SecurityModule};
 use prepaid_meter::time::Timestamp;
 
 fn main() {
@@ -38,7 +37,7 @@ fn meter_key(bencher: Bencher) {
 /// A head-end's whole context for a meter: its three keys derived and expanded.
 #[divan::bench]
 fn meter_context_three_keys(bencher: Bencher) {
-    let head_end = HeadEnd::new(&MASTER, TagLength::DEFAULT);
+    let head_end = MasterKey::new(&MASTER, TagLength::DEFAULT);
     let mut n = 0u64;
     bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
         n += 1;
@@ -67,7 +66,7 @@ fn kbkdf_fresh_key(bencher: Bencher) {
 #[divan::bench]
 fn seal_and_open_32_bytes(bencher: Bencher) {
     let addr = address(201_000_000_012);
-    let head_end = HeadEnd::new(&MASTER, TagLength::DEFAULT);
+    let head_end = MasterKey::new(&MASTER, TagLength::DEFAULT);
     let sealer = head_end.meter(addr, 1);
     let keys = head_end.meter_keys(addr, 1);
     let Ok(mut meter) =
@@ -87,7 +86,7 @@ fn seal_and_open_32_bytes(bencher: Bencher) {
     bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
         let sealed = sealer.seal(&mut counter, &cmd, deadline, &mut frame);
         let opened = meter.open(&mut frame, now).map(|p| {
-            p.commit();
+            let _ = p.commit();
         });
         black_box((sealed.is_ok(), opened.is_ok()));
     });
@@ -97,7 +96,7 @@ fn seal_and_open_32_bytes(bencher: Bencher) {
 /// a 26-byte header.
 #[divan::bench]
 fn module_seal_and_open_32_bytes(bencher: Bencher) {
-    let head_end = HeadEnd::new(&MASTER, TagLength::DEFAULT);
+    let head_end = MasterKey::new(&MASTER, TagLength::DEFAULT);
     let keys = head_end.meter_keys(address(7), 1);
     let module = SoftwareModule::new(1, &keys);
     let header = [0x11u8; 26];

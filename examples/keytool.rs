@@ -35,7 +35,7 @@ use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::relay::RelayCode;
 use prepaid_meter::security::kdf::{CounterLocation, kbkdf_cmac_aes128};
 use prepaid_meter::security::{
-    Command, CommandCounter, Direction, HeadEnd, Header, Mode, Opened, RelayControl, TagLength,
+    Command, CommandCounter, FrameRole, Header, MasterKey, Mode, Opened, RelayControl, TagLength,
     Threshold,
 };
 use prepaid_meter::time::Timestamp;
@@ -167,7 +167,7 @@ fn meter_key(a: &Args) -> Result<String> {
     let master = key16(a.get("master")?)?;
     let address: Address = a.get("address")?.parse().map_err(|e| format!("{e}"))?;
     let version: u16 = a.num("version")?;
-    let keys = HeadEnd::new(&master, TagLength::DEFAULT).meter_keys(address, version);
+    let keys = MasterKey::new(&master, TagLength::DEFAULT).meter_keys(address, version);
     Ok(match a.opt("purpose") {
         Some("enc") => hex(keys.enc.as_bytes()),
         Some("mac") => hex(keys.mac.as_bytes()),
@@ -228,7 +228,7 @@ fn seal(a: &Args) -> Result<String> {
         return Err("--counter starts at 1".into());
     }
     let valid_until = Timestamp::from_unix(a.num("valid-until")?);
-    let head_end = HeadEnd::new(&master, tag_len(a)?);
+    let head_end = MasterKey::new(&master, tag_len(a)?);
     let kind = a.words.first().ok_or("which command?")?;
     let data;
     let command = match kind.as_str() {
@@ -279,8 +279,8 @@ fn header_json(h: &Header) -> String {
          \"command_type\": \"{:?}\", \"tag_len\": {}, \"session_id\": {}, \"counter\": {}, \
          \"valid_until\": {}, \"payload_len\": {}}}",
         match h.direction {
-            Direction::Command => "command",
-            Direction::Response => "response",
+            FrameRole::Command => "command",
+            FrameRole::Response => "response",
         },
         match h.mode {
             Mode::Counter => "counter",
@@ -341,7 +341,7 @@ fn open(a: &Args) -> Result<String> {
     let master = key16(a.get("master")?)?;
     let mut frame = hex_decode(a.get("frame")?)?;
     let header = Header::parse(&frame).map_err(|e| e.to_string())?;
-    let head_end = HeadEnd::new(&master, tag_len(a)?);
+    let head_end = MasterKey::new(&master, tag_len(a)?);
     let meter = head_end.meter(header.address, header.key_version);
     match meter.inspect(&mut frame).map_err(|e| e.to_string())? {
         Opened::Command(h, c) => Ok(format!(

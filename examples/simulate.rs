@@ -20,7 +20,7 @@ use prepaid_meter::metering::{
 };
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::{
-    Command, CommandCounter, HeadEnd, MeterSecurity, Response, SecurityConfig, SoftwareModule,
+    Command, CommandCounter, MasterKey, MeterSecurity, Response, SecurityConfig, SoftwareModule,
     Status,
 };
 use prepaid_meter::tariff::{
@@ -110,7 +110,7 @@ fn main() -> Result<(), Error> {
     };
     let mut account = MoneyAccount::new(Config::local(limits), Money::ZERO)?;
     let customer = CustomerNumber::new([0, 0, 0x20, 0x26, 0x11, 0x25]);
-    account.open(
+    let _ = account.open(
         start,
         Purchase {
             customer,
@@ -120,7 +120,7 @@ fn main() -> Result<(), Error> {
     )?;
     // Security: the head-end holds the master key; the meter was provisioned with its own keys.
     let address: Address = "201000000012".parse()?;
-    let head_end = HeadEnd::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len());
+    let head_end = MasterKey::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len());
     let keys = head_end.meter_keys(address, 1);
     let mut meter_security = MeterSecurity::new(
         address,
@@ -266,7 +266,7 @@ fn main() -> Result<(), Error> {
 
 /// The head-end sells 50.00 yuan: a sealed recharge, opened and answered by the meter.
 fn recharge(
-    head_end: &HeadEnd,
+    head_end: &MasterKey,
     counter: &mut CommandCounter,
     meter: &mut MeterSecurity<SoftwareModule>,
     account: &mut MoneyAccount,

@@ -6,9 +6,10 @@ mod account_support;
 
 use account_support::{CUSTOMER, OTHER, config, yuan};
 use prepaid_meter::account::{
-    Config, ConfigError, DebtRecovery, EmergencyCredit, EnergyAccount, Limits, MoneyAccount,
-    Purchase, ReconnectMode, RecoveryPeriod, RelayCommand,
+    AccountConfigError, Config, DebtRecovery, EmergencyCredit, EnergyAccount, Limits, MoneyAccount,
+    ReconnectMode, RecoveryPeriod, RelayCommand,
 };
+use prepaid_meter::purchase::Purchase;
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::{Energy, Money, Price};
 use proptest::prelude::*;
@@ -19,32 +20,32 @@ fn thresholds_out_of_order_are_typed_errors() {
     c.limits.alarm2 = yuan(21);
     assert_eq!(
         MoneyAccount::<16>::new(c, Money::ZERO).unwrap_err(),
-        ConfigError::AlarmsOutOfOrder
+        AccountConfigError::AlarmsOutOfOrder
     );
     let mut c = config();
     c.limits.overdraft = yuan(-1);
     assert_eq!(
         MoneyAccount::<16>::new(c, Money::ZERO).unwrap_err(),
-        ConfigError::NegativeOverdraftLimit
+        AccountConfigError::NegativeOverdraftLimit
     );
     let mut c = config();
     c.limits.hoarding = Money::ZERO;
     assert_eq!(
         MoneyAccount::<16>::new(c, Money::ZERO).unwrap_err(),
-        ConfigError::HoardingLimitNotPositive
+        AccountConfigError::HoardingLimitNotPositive
     );
 }
 
 #[test]
 fn a_refused_reconfiguration_changes_nothing() {
     let mut a: MoneyAccount = MoneyAccount::new(config(), yuan(10)).unwrap();
-    a.tick(Timestamp::from_unix(0));
+    let _ = a.tick(Timestamp::from_unix(0));
     let before = a.clone();
     let mut c = config();
     c.limits.alarm2 = Money::from_minor(-1);
     assert_eq!(
         a.reconfigure(Timestamp::from_unix(1), c),
-        Err(ConfigError::NegativeAlarm)
+        Err(AccountConfigError::NegativeAlarm)
     );
     assert_eq!(a, before);
 }
@@ -171,7 +172,7 @@ proptest! {
         for (now, op) in ops {
             let before = a.clone();
             let refused = match op {
-                Op::Tick => { a.tick(now); false }
+                Op::Tick => { let _ = a.tick(now); false }
                 Op::Debit(m) => a.debit(now, m).is_err(),
                 Op::Open(n, m) => a.open(now, Purchase { customer: CUSTOMER, count: n, amount: m }).is_err(),
                 Op::Recharge(o, n, m) => {
@@ -181,7 +182,7 @@ proptest! {
                 Op::Emergency => a.activate_emergency_credit(now).is_err(),
                 Op::Debt(m) => a.set_debt(now, m).is_err(),
                 Op::Command(cmd) => a.command(now, cmd).is_err(),
-                Op::Button => { a.press_button(now); false }
+                Op::Button => { let _ = a.press_button(now); false }
                 Op::Reconfigure(l) => {
                     let mut c2 = c.clone();
                     c2.limits = l;

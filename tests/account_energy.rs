@@ -5,9 +5,10 @@ mod account_support;
 
 use account_support::{CUSTOMER, t0};
 use prepaid_meter::account::{
-    AccountError, AlarmFlags, Config, EmergencyCredit, EnergyAccount, Limits, Purchase, RelayState,
+    AccountError, AlarmFlags, Config, EmergencyCredit, EnergyAccount, Limits, RelayState,
     TripReason,
 };
+use prepaid_meter::purchase::Purchase;
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::{Energy, Price};
 use proptest::prelude::*;
@@ -36,16 +37,17 @@ fn config() -> Config<Energy> {
 
 fn opened(balance_wh: i64) -> EnergyAccount {
     let mut a: EnergyAccount = EnergyAccount::new(config(), Energy::ZERO).unwrap();
-    a.open(
-        t0(),
-        Purchase {
-            customer: CUSTOMER,
-            count: 1,
-            amount: wh(balance_wh),
-        },
-    )
-    .unwrap();
-    a.tick(t0());
+    let _ = a
+        .open(
+            t0(),
+            Purchase {
+                customer: CUSTOMER,
+                count: 1,
+                amount: wh(balance_wh),
+            },
+        )
+        .unwrap();
+    let _ = a.tick(t0());
     a
 }
 
@@ -54,7 +56,7 @@ fn energy_credit_is_debited_by_energy() {
     let mut a = opened(30_000);
     let fx = a.debit(t0(), wh(10_000)).unwrap();
     assert!(fx.alarms.contains(AlarmFlags::LOW_CREDIT_1));
-    a.debit(t0(), wh(25_000)).unwrap(); // -5 kWh: exhausted
+    let _ = a.debit(t0(), wh(25_000)).unwrap(); // -5 kWh: exhausted
     assert_eq!(a.relay(), RelayState::Open(TripReason::Credit));
     assert_eq!(a.overdrawn(), kwh(5));
 }
@@ -85,7 +87,7 @@ fn conversion_exact_when_it_divides() {
 #[test]
 fn negative_balance_rounds_toward_less_debt() {
     let mut a = opened(10_000);
-    a.debit(t0(), wh(20_001)).unwrap(); // -10.001 kWh
+    let _ = a.debit(t0(), wh(20_001)).unwrap(); // -10.001 kWh
     let c = a.change_price(t0(), price(5_000), price(6_000)).unwrap();
     // -10 001 x 5 000 / 6 000 = -8 334.17 -> -8 334 (less owed).
     assert_eq!(c.record.balance_after, wh(-8_334));
@@ -101,17 +103,18 @@ fn emergency_credit_and_debt_round_down() {
         threshold: kwh(3),
     });
     let mut a: EnergyAccount = EnergyAccount::new(cfg, Energy::ZERO).unwrap();
-    a.open(
-        t0(),
-        Purchase {
-            customer: CUSTOMER,
-            count: 1,
-            amount: kwh(2),
-        },
-    )
-    .unwrap();
-    a.activate_emergency_credit(t0()).unwrap(); // 3.001 kWh, owing 1.001
-    a.set_debt(t0(), wh(777)).unwrap();
+    let _ = a
+        .open(
+            t0(),
+            Purchase {
+                customer: CUSTOMER,
+                count: 1,
+                amount: kwh(2),
+            },
+        )
+        .unwrap();
+    let _ = a.activate_emergency_credit(t0()).unwrap(); // 3.001 kWh, owing 1.001
+    let _ = a.set_debt(t0(), wh(777)).unwrap();
     let c = a
         .change_price(t0(), price(7_000), price(3_000))
         .unwrap()
@@ -177,7 +180,7 @@ proptest! {
         let mut cfg = config();
         cfg.limits.hoarding = Energy::MAX;
         let mut a: EnergyAccount = EnergyAccount::new(cfg, wh(balance)).unwrap();
-        a.set_debt(Timestamp::from_unix(0), wh(debt)).unwrap();
+        let _ = a.set_debt(Timestamp::from_unix(0), wh(debt)).unwrap();
         let before = a.clone();
         match a.change_price(t0(), price(old), price(new)) {
             Ok(c) => {

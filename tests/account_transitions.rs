@@ -9,9 +9,10 @@ mod account_support;
 use account_support::{CUSTOMER, OTHER, after, at, config, fen, opened, purchase, t0, yuan};
 use prepaid_meter::account::{
     AccountError, AlarmFlags, CommandError, Config, Contacts, CostControl, EmergencyCredit,
-    EmergencyState, FriendlyCalendar, MoneyAccount, Purchase, RechargeError, ReconnectMode,
-    RelayCommand, RelayState, RemoteTrip, Trigger, TripReason,
+    EmergencyState, FriendlyCalendar, MoneyAccount, RechargeError, ReconnectMode, RelayCommand,
+    RelayState, RemoteTrip, Trigger, TripReason,
 };
+use prepaid_meter::purchase::Purchase;
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::Money;
 use prepaid_meter::wire::dlt645::{RelayStatusWord, SecurityErrorWord};
@@ -58,7 +59,7 @@ fn r1_overdraft_limit_zero_trips_at_zero() {
     let mut cfg = config();
     cfg.limits.overdraft = Money::ZERO;
     let mut a = opened(cfg, 30);
-    a.debit(t0(), yuan(30)).unwrap();
+    let _ = a.debit(t0(), yuan(30)).unwrap();
     assert_eq!(a.relay(), OPEN_CREDIT);
 }
 
@@ -82,7 +83,7 @@ fn r2_friendly_period_holds_the_trip_but_charges_continue() {
 #[test]
 fn r2_keep_power_holds_the_trip() {
     let mut a = opened(config(), 30);
-    a.command(t0(), RelayCommand::KeepPowerOn).unwrap();
+    let _ = a.command(t0(), RelayCommand::KeepPowerOn).unwrap();
     let fx = a.debit(t0(), yuan(100)).unwrap();
     assert_eq!(fx.drive, None);
     assert_eq!(a.relay(), RelayState::Closed);
@@ -96,7 +97,7 @@ fn r3_trip_when_friendly_period_ends() {
         FriendlyCalendar::new(FriendlyCalendar::<16>::hours_from_to(20, 8), 0, &[]).unwrap();
     let mut a = opened(cfg, 30);
     let evening = at(2025, 3, 3, 21, 0);
-    a.debit(evening, yuan(40)).unwrap();
+    let _ = a.debit(evening, yuan(40)).unwrap();
     assert_eq!(a.relay(), RelayState::Closed);
     assert!(a.tick(at(2025, 3, 4, 7, 59)).is_quiet());
     let fx = a.tick(at(2025, 3, 4, 8, 0));
@@ -108,8 +109,8 @@ fn r3_trip_when_friendly_period_ends() {
 #[test]
 fn r3_trip_when_keep_power_released() {
     let mut a = opened(config(), 30);
-    a.command(t0(), RelayCommand::KeepPowerOn).unwrap();
-    a.debit(t0(), yuan(40)).unwrap();
+    let _ = a.command(t0(), RelayCommand::KeepPowerOn).unwrap();
+    let _ = a.debit(t0(), yuan(40)).unwrap();
     let fx = a.command(t0(), RelayCommand::KeepPowerOff).unwrap();
     assert_eq!(fx.drive, Some(Contacts::Open));
     assert_eq!(
@@ -148,19 +149,19 @@ fn r6_recharge_not_above_reconnect_threshold_stays_open() {
     assert_eq!(a.relay(), OPEN_CREDIT);
     assert!(a.alarms().contains(AlarmFlags::EXHAUSTED));
     // Exactly the threshold (1.00) is not enough either.
-    a.recharge(t0(), purchase(3, yuan(3))).unwrap();
+    let _ = a.recharge(t0(), purchase(3, yuan(3))).unwrap();
     assert_eq!(a.balance(), yuan(1));
     assert_eq!(a.relay(), OPEN_CREDIT);
     // The button does nothing while open.
     assert!(a.press_button(t0()).is_quiet());
-    a.recharge(t0(), purchase(4, fen(1))).unwrap();
+    let _ = a.recharge(t0(), purchase(4, fen(1))).unwrap();
     assert_eq!(a.relay(), RelayState::Ready(TripReason::Credit));
 }
 
 #[test]
 fn r7_button_closes_a_ready_relay() {
     let mut a = exhausted(config());
-    a.recharge(t0(), purchase(2, yuan(50))).unwrap();
+    let _ = a.recharge(t0(), purchase(2, yuan(50))).unwrap();
     let fx = a.press_button(t0());
     assert_eq!(fx.drive, Some(Contacts::Closed));
     let ev = fx.relay.unwrap();
@@ -185,7 +186,7 @@ fn r8_low_credit_trip_at_alarm_2() {
 #[test]
 fn r8_low_credit_trip_disabled_by_default() {
     let mut a = opened(config(), 30);
-    a.debit(t0(), yuan(25)).unwrap();
+    let _ = a.debit(t0(), yuan(25)).unwrap();
     assert_eq!(a.relay(), RelayState::Closed);
     assert!(a.alarms().contains(AlarmFlags::LOW_CREDIT_2));
 }
@@ -195,15 +196,15 @@ fn r9_button_undoes_low_credit_trip_until_credit_rises_again() {
     let mut cfg = config();
     cfg.low_credit_trip = true;
     let mut a = opened(cfg, 30);
-    a.debit(t0(), yuan(20)).unwrap();
+    let _ = a.debit(t0(), yuan(20)).unwrap();
     let fx = a.press_button(t0());
     assert_eq!(fx.drive, Some(Contacts::Closed));
     // Acknowledged: more consumption above exhaustion does not trip again.
-    a.debit(t0(), yuan(5)).unwrap();
+    let _ = a.debit(t0(), yuan(5)).unwrap();
     assert_eq!(a.relay(), RelayState::Closed);
     // A recharge above alarm 2 clears the acknowledgement; falling back trips again.
-    a.recharge(t0(), purchase(2, yuan(10))).unwrap(); // 15
-    a.debit(t0(), yuan(5)).unwrap(); // 10
+    let _ = a.recharge(t0(), purchase(2, yuan(10))).unwrap(); // 15
+    let _ = a.debit(t0(), yuan(5)).unwrap(); // 10
     assert_eq!(a.relay(), RelayState::Ready(TripReason::LowCredit));
 }
 
@@ -212,7 +213,7 @@ fn r9_direct_close_undoes_low_credit_trip() {
     let mut cfg = config();
     cfg.low_credit_trip = true;
     let mut a = opened(cfg, 30);
-    a.debit(t0(), yuan(20)).unwrap();
+    let _ = a.debit(t0(), yuan(20)).unwrap();
     let fx = a.command(t0(), RelayCommand::DirectClose).unwrap();
     assert_eq!(fx.drive, Some(Contacts::Closed));
     assert_eq!(a.relay(), RelayState::Closed);
@@ -223,7 +224,7 @@ fn r10_ready_relay_reopens_when_credit_is_exhausted_again() {
     let mut cfg = config();
     cfg.standing_charge = yuan(7);
     let mut a = exhausted(cfg);
-    a.recharge(t0(), purchase(2, yuan(7))).unwrap(); // 2.00
+    let _ = a.recharge(t0(), purchase(2, yuan(7))).unwrap(); // 2.00
     assert_eq!(a.relay(), RelayState::Ready(TripReason::Credit));
     let fx = a.tick(at(2025, 3, 4, 0, 0)); // standing charge: -5.00
     assert_eq!(fx.standing_charge.unwrap().amount, yuan(7));
@@ -247,8 +248,8 @@ fn r11_remote_trip_from_every_state() {
     assert_eq!(fx.relay.unwrap().to, OPEN_REMOTE);
     // From ready: the button no longer closes it.
     let mut a = exhausted(config());
-    a.recharge(t0(), purchase(2, yuan(50))).unwrap();
-    a.command(t0(), RelayCommand::Trip).unwrap();
+    let _ = a.recharge(t0(), purchase(2, yuan(50))).unwrap();
+    let _ = a.command(t0(), RelayCommand::Trip).unwrap();
     assert_eq!(a.relay(), OPEN_REMOTE);
     assert!(a.press_button(t0()).is_quiet());
 }
@@ -256,7 +257,7 @@ fn r11_remote_trip_from_every_state() {
 #[test]
 fn r12_trip_refused_with_keep_power() {
     let mut a = opened(config(), 30);
-    a.command(t0(), RelayCommand::KeepPowerOn).unwrap();
+    let _ = a.command(t0(), RelayCommand::KeepPowerOn).unwrap();
     let before = a.clone();
     let e = a.command(t0(), RelayCommand::Trip).unwrap_err();
     assert_eq!(e, CommandError::KeepPower);
@@ -267,7 +268,7 @@ fn r12_trip_refused_with_keep_power() {
 #[test]
 fn r13_reconnect_allowed_waits_for_the_button() {
     let mut a = opened(config(), 30);
-    a.command(t0(), RelayCommand::Trip).unwrap();
+    let _ = a.command(t0(), RelayCommand::Trip).unwrap();
     let fx = a.command(t0(), RelayCommand::ReconnectAllowed).unwrap();
     assert_eq!(fx.drive, None);
     assert_eq!(a.relay(), RelayState::Ready(TripReason::Remote));
@@ -277,7 +278,7 @@ fn r13_reconnect_allowed_waits_for_the_button() {
 #[test]
 fn r14_direct_close_closes() {
     let mut a = opened(config(), 30);
-    a.command(t0(), RelayCommand::Trip).unwrap();
+    let _ = a.command(t0(), RelayCommand::Trip).unwrap();
     let fx = a.command(t0(), RelayCommand::DirectClose).unwrap();
     assert_eq!(fx.drive, Some(Contacts::Closed));
     assert_eq!(a.relay(), RelayState::Closed);
@@ -288,7 +289,7 @@ fn r14_direct_close_closes() {
 fn r15_reconnect_commands_do_not_override_exhausted_credit() {
     for cmd in [RelayCommand::ReconnectAllowed, RelayCommand::DirectClose] {
         let mut a = exhausted(config());
-        a.command(t0(), RelayCommand::Trip).unwrap();
+        let _ = a.command(t0(), RelayCommand::Trip).unwrap();
         let fx = a.command(t0(), cmd).unwrap();
         assert_eq!(fx.drive, None);
         assert_eq!(fx.relay.unwrap().to, OPEN_CREDIT);
@@ -336,9 +337,10 @@ fn r16_to_r18_trip_with_automatic_restore() {
 #[test]
 fn r17_restore_with_credit_exhausted_meanwhile_stays_open() {
     let mut a = opened(config(), 30);
-    a.command(t0(), restore(600, ReconnectMode::Direct))
+    let _ = a
+        .command(t0(), restore(600, ReconnectMode::Direct))
         .unwrap();
-    a.debit(after(t0(), 10), yuan(40)).unwrap();
+    let _ = a.debit(after(t0(), 10), yuan(40)).unwrap();
     assert_eq!(a.relay(), OPEN_REMOTE, "remote outranks credit");
     let fx = a.tick(after(t0(), 600));
     assert_eq!(fx.drive, None);
@@ -371,7 +373,7 @@ fn r20_restore_refused_with_keep_power_or_bad_delay() {
         Err(CommandError::InvalidRestoreTime)
     );
     assert_eq!(a, before);
-    a.command(t0(), RelayCommand::KeepPowerOn).unwrap();
+    let _ = a.command(t0(), RelayCommand::KeepPowerOn).unwrap();
     let before = a.clone();
     let e = a
         .command(t0(), restore(60, ReconnectMode::Button))
@@ -394,7 +396,7 @@ fn r21_keep_power_on_reconnects_as_configured() {
     let mut cfg = config();
     cfg.reconnect = ReconnectMode::Direct;
     let mut a = opened(cfg, 30);
-    a.command(t0(), RelayCommand::Trip).unwrap();
+    let _ = a.command(t0(), RelayCommand::Trip).unwrap();
     let fx = a.command(t0(), RelayCommand::KeepPowerOn).unwrap();
     assert_eq!(fx.drive, Some(Contacts::Closed));
     assert_eq!(a.remote_trip(), RemoteTrip::None);
@@ -450,11 +452,11 @@ fn remote_cost_control_executes_commands_only() {
         a.command(t0(), RelayCommand::Trip).unwrap().drive,
         Some(Contacts::Open)
     );
-    a.command(t0(), RelayCommand::ReconnectAllowed).unwrap();
+    let _ = a.command(t0(), RelayCommand::ReconnectAllowed).unwrap();
     assert_eq!(a.press_button(t0()).drive, Some(Contacts::Closed));
-    a.command(t0(), restore(30, ReconnectMode::Direct)).unwrap();
+    let _ = a.command(t0(), restore(30, ReconnectMode::Direct)).unwrap();
     assert_eq!(a.tick(after(t0(), 30)).drive, Some(Contacts::Closed));
-    a.command(t0(), RelayCommand::KeepPowerOn).unwrap();
+    let _ = a.command(t0(), RelayCommand::KeepPowerOn).unwrap();
     assert_eq!(
         a.command(t0(), RelayCommand::Trip),
         Err(CommandError::KeepPower)
@@ -496,8 +498,8 @@ fn f3_overdraft_flag_and_record() {
     let t1 = after(t0(), 100);
     let fx = a.debit(t1, fen(3001)).unwrap(); // -0.01
     assert!(fx.alarm.unwrap().raised().contains(AlarmFlags::OVERDRAFT));
-    a.debit(after(t0(), 200), fen(299)).unwrap(); // -3.00
-    a.debit(after(t0(), 300), fen(100)).unwrap(); // -4.00, not yet the limit
+    let _ = a.debit(after(t0(), 200), fen(299)).unwrap(); // -3.00
+    let _ = a.debit(after(t0(), 300), fen(100)).unwrap(); // -4.00, not yet the limit
     assert_eq!(a.overdraft(), Some((t1, yuan(-4))));
     let t2 = after(t0(), 400);
     let r = a.recharge(t2, purchase(2, yuan(4))).unwrap();
@@ -517,24 +519,24 @@ fn f3_overdraft_flag_and_record() {
 #[test]
 fn f4_exhausted_has_hysteresis() {
     let mut a = exhausted(config());
-    a.recharge(t0(), purchase(2, fen(500))).unwrap(); // 0.00
+    let _ = a.recharge(t0(), purchase(2, fen(500))).unwrap(); // 0.00
     assert!(a.alarms().contains(AlarmFlags::EXHAUSTED));
-    a.recharge(t0(), purchase(3, fen(101))).unwrap(); // 1.01
+    let _ = a.recharge(t0(), purchase(3, fen(101))).unwrap(); // 1.01
     assert!(!a.alarms().contains(AlarmFlags::EXHAUSTED));
     // Back down into the gap (0.00): not exhausted again until the limit.
-    a.debit(t0(), fen(101)).unwrap();
+    let _ = a.debit(t0(), fen(101)).unwrap();
     assert!(!a.alarms().contains(AlarmFlags::EXHAUSTED));
     assert_eq!(a.relay(), RelayState::Ready(TripReason::Credit));
-    a.debit(t0(), yuan(5)).unwrap();
+    let _ = a.debit(t0(), yuan(5)).unwrap();
     assert!(a.alarms().contains(AlarmFlags::EXHAUSTED));
 }
 
 #[test]
 fn f5_remote_alarm_flag() {
     let mut a = opened(config(), 30);
-    a.command(t0(), RelayCommand::AlarmOn).unwrap();
+    let _ = a.command(t0(), RelayCommand::AlarmOn).unwrap();
     assert!(a.alarms().contains(AlarmFlags::REMOTE));
-    a.command(t0(), RelayCommand::AlarmOff).unwrap();
+    let _ = a.command(t0(), RelayCommand::AlarmOff).unwrap();
     assert!(!a.alarms().contains(AlarmFlags::REMOTE));
 }
 
@@ -579,7 +581,7 @@ fn e3_customer_takes_emergency_credit() {
 #[test]
 fn e4_partial_repayment_keeps_it_in_use() {
     let mut a = exhausted(with_ec());
-    a.activate_emergency_credit(t0()).unwrap(); // 5.00, owing 10
+    let _ = a.activate_emergency_credit(t0()).unwrap(); // 5.00, owing 10
     let r = a.recharge(t0(), purchase(2, yuan(4))).unwrap();
     assert_eq!(r.record.emergency_repaid, yuan(4));
     assert_eq!(r.record.balance_after, yuan(5));
@@ -591,15 +593,15 @@ fn e4_partial_repayment_keeps_it_in_use() {
 #[test]
 fn e5_full_repayment_ends_it() {
     let mut a = exhausted(with_ec());
-    a.activate_emergency_credit(t0()).unwrap(); // 5.00, owing 10
+    let _ = a.activate_emergency_credit(t0()).unwrap(); // 5.00, owing 10
     let r = a.recharge(t0(), purchase(2, yuan(50))).unwrap();
     assert_eq!(r.record.emergency_repaid, yuan(10));
     assert_eq!(r.record.balance_after, yuan(45));
     assert_eq!(a.emergency(), EmergencyState::Unavailable);
     // Repaid, but the balance still at or below the threshold: available again.
     let mut a = exhausted(with_ec());
-    a.activate_emergency_credit(t0()).unwrap();
-    a.debit(t0(), yuan(5)).unwrap(); // 0.00
+    let _ = a.activate_emergency_credit(t0()).unwrap();
+    let _ = a.debit(t0(), yuan(5)).unwrap(); // 0.00
     let r = a.recharge(t0(), purchase(2, yuan(12))).unwrap(); // 10 repaid, 2.00 left
     assert_eq!(r.record.balance_after, yuan(2));
     assert_eq!(r.effects.emergency.unwrap().to, EmergencyState::Available);
@@ -615,8 +617,8 @@ fn e6_refused_when_not_available() {
     );
     assert_eq!(a, before);
     let mut a = exhausted(with_ec());
-    a.activate_emergency_credit(t0()).unwrap();
-    a.debit(t0(), yuan(10)).unwrap();
+    let _ = a.activate_emergency_credit(t0()).unwrap();
+    let _ = a.debit(t0(), yuan(10)).unwrap();
     let before = a.clone();
     assert_eq!(
         a.activate_emergency_credit(t0()),
@@ -646,7 +648,7 @@ fn a1_open_binds_the_customer() {
     assert_eq!(a.purchase_count(), 1);
     // Opening without money is allowed.
     let mut a: MoneyAccount = MoneyAccount::new(config(), yuan(3)).unwrap();
-    a.open(t0(), purchase(1, Money::ZERO)).unwrap();
+    let _ = a.open(t0(), purchase(1, Money::ZERO)).unwrap();
     assert!(a.is_open());
 }
 
@@ -687,7 +689,7 @@ fn a4_recharges_count_up() {
 #[test]
 fn a5_count_rules() {
     let mut a = opened(config(), 30);
-    a.recharge(t0(), purchase(2, yuan(10))).unwrap();
+    let _ = a.recharge(t0(), purchase(2, yuan(10))).unwrap();
     let before = a.clone();
     let e = a.recharge(t0(), purchase(2, yuan(10))).unwrap_err();
     assert_eq!(e, RechargeError::RepeatedRecharge);
@@ -740,7 +742,7 @@ fn a6_customer_amount_hoarding_and_overflow() {
         RechargeError::Overflow
     );
     assert_eq!(a, before);
-    a.recharge(t0(), purchase(2, yuan(4970))).unwrap();
+    let _ = a.recharge(t0(), purchase(2, yuan(4970))).unwrap();
     assert_eq!(a.balance(), yuan(5000));
 }
 

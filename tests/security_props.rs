@@ -4,10 +4,10 @@
 
 use prepaid_meter::address::Address;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
-use prepaid_meter::security::counter::LockoutPolicy;
+use prepaid_meter::security::LockoutPolicy;
 use prepaid_meter::security::kdf::{CounterLocation, Kbkdf};
 use prepaid_meter::security::{
-    Command, CommandCounter, HeadEnd, MeterSecurity, OpenError, SecurityConfig, SoftwareModule,
+    Command, CommandCounter, MasterKey, MeterSecurity, OpenError, SecurityConfig, SoftwareModule,
     TagLength,
 };
 use prepaid_meter::time::{Timestamp, UtcOffset};
@@ -31,12 +31,12 @@ fn address() -> impl Strategy<Value = Address> {
 }
 
 fn meter(master: &[u8; 16], a: Address, v: u16, tag: u8) -> MeterSecurity<SoftwareModule> {
-    let keys = HeadEnd::new(master, TagLength::new(tag).unwrap()).meter_keys(a, v);
+    let keys = MasterKey::new(master, TagLength::new(tag).unwrap()).meter_keys(a, v);
     MeterSecurity::new(a, SoftwareModule::new(v, &keys), cfg(tag)).unwrap()
 }
 
 fn seal(master: &[u8; 16], a: Address, v: u16, tag: u8, last: u32, cmd: &Command<'_>) -> Vec<u8> {
-    let he = HeadEnd::new(master, TagLength::new(tag).unwrap());
+    let he = MasterKey::new(master, TagLength::new(tag).unwrap());
     let mut counter = CommandCounter {
         key_version: v,
         last,

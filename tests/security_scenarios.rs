@@ -8,9 +8,9 @@ use rng_support::TestRng;
 use prepaid_meter::address::Address;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::relay::RelayCode;
-use prepaid_meter::security::counter::LockoutPolicy;
+use prepaid_meter::security::LockoutPolicy;
 use prepaid_meter::security::{
-    Command, CommandCounter, CommandType, FrameError, HeadEnd, HeadEndMeter, Lockout,
+    Command, CommandCounter, CommandType, FrameError, Lockout, MasterKey, MeterSealer,
     MeterSecurity, OpenError, Opened, RelayControl, Response, SealError, SecurityConfig,
     SecurityState, SoftwareModule, Status, TagLength, Threshold,
 };
@@ -69,8 +69,8 @@ fn config(daily: u16, suspend: u32) -> SecurityConfig {
     .unwrap()
 }
 
-fn head_end() -> HeadEnd {
-    HeadEnd::new(&MASTER, TagLength::DEFAULT)
+fn head_end() -> MasterKey {
+    MasterKey::new(&MASTER, TagLength::DEFAULT)
 }
 
 fn meter_with(cfg: SecurityConfig) -> MeterSecurity<SoftwareModule> {
@@ -356,7 +356,7 @@ fn deadlines_meters_versions_and_directions() {
         Err(OpenError::WrongDirection)
     );
     // A frame sealed with a different master key fails its tag.
-    let rogue = HeadEnd::new(&[0x99; 16], TagLength::DEFAULT);
+    let rogue = MasterKey::new(&[0x99; 16], TagLength::DEFAULT);
     let mut c4 = CommandCounter::new(1);
     c4.last = 10;
     let s = rogue
@@ -407,7 +407,7 @@ fn a_response_does_not_open_for_another_command() {
     assert!(he.meter(addr(), 1).open_response(&mut r1, &s1).is_ok());
 }
 
-fn establish(m: &mut MeterSecurity<SoftwareModule>, rng_seed: u64, at: Timestamp) -> HeadEndMeter {
+fn establish(m: &mut MeterSecurity<SoftwareModule>, rng_seed: u64, at: Timestamp) -> MeterSealer {
     let mut hm = head_end().meter(addr(), m.state().key_version);
     let mut req = [0u8; 64];
     let n = hm.auth_request(&mut TestRng(rng_seed), &mut req).unwrap();
@@ -476,7 +476,7 @@ fn session_commands_and_their_replays() {
 fn authentication_failures_and_rng_failure() {
     let mut m = meter_with(config(100, 1000));
     // A head-end with the wrong master key: its proof fails and counts.
-    let mut rogue = HeadEnd::new(&[1; 16], TagLength::DEFAULT).meter(addr(), 1);
+    let mut rogue = MasterKey::new(&[1; 16], TagLength::DEFAULT).meter(addr(), 1);
     let mut req = [0u8; 64];
     let n = rogue.auth_request(&mut TestRng(3), &mut req).unwrap();
     let mut resp = [0u8; 64];

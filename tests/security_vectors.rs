@@ -12,12 +12,10 @@ use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::kdf::{
     CounterLocation, Kbkdf, KdfError, KeyPurpose, kbkdf_cmac_aes128, kbkdf_cmac_aes128_k0,
 };
-use prepaid_meter::security::module::{
-    KeySet, MeterKeys, ModuleError, SecurityModule, SoftwareModule,
-};
 use prepaid_meter::security::{
-    Command, CommandCounter, HeadEnd, MeterSecurity, SecurityConfig, TagLength,
+    Command, CommandCounter, MasterKey, MeterSecurity, SecurityConfig, TagLength,
 };
+use prepaid_meter::security::{KeySet, MeterKeys, ModuleError, SecurityModule, SoftwareModule};
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::Money;
 
@@ -177,7 +175,7 @@ fn sealed_frame_matches_python_cryptography() {
     );
     let master = key16("000102030405060708090a0b0c0d0e0f");
     let addr: Address = "201000000012".parse().unwrap();
-    let head_end = HeadEnd::new(&master, TagLength::DEFAULT);
+    let head_end = MasterKey::new(&master, TagLength::DEFAULT);
     let cmd = Command::Recharge(Purchase {
         amount: Money::from_minor(1_000_000),
         count: 1,

@@ -81,7 +81,8 @@ fn invalid_snapshots_are_refused() {
 
 #[test]
 fn account_snapshot_round_trips_and_validates_its_config() {
-    use prepaid_meter::account::{Config, CustomerNumber, Limits, MoneyAccount, Purchase};
+    use prepaid_meter::account::{Config, Limits, MoneyAccount};
+    use prepaid_meter::purchase::{CustomerNumber, Purchase};
     let yuan = |y| Money::from_units(y).unwrap();
     let limits = Limits {
         alarm1: yuan(20),
@@ -93,7 +94,7 @@ fn account_snapshot_round_trips_and_validates_its_config() {
     let mut account: MoneyAccount = MoneyAccount::new(Config::local(limits), yuan(0)).unwrap();
     let t = Timestamp::from_unix(1_735_689_600);
     let customer = CustomerNumber::new([0, 0, 0, 0, 0x12, 0x34]);
-    account
+    let _ = account
         .open(
             t,
             Purchase {
@@ -103,7 +104,7 @@ fn account_snapshot_round_trips_and_validates_its_config() {
             },
         )
         .unwrap();
-    account.debit(t, yuan(12)).unwrap();
+    let _ = account.debit(t, yuan(12)).unwrap();
     let json = serde_json::to_string(&account).unwrap();
     let back: MoneyAccount = serde_json::from_str(&json).unwrap();
     assert_eq!(back, account);

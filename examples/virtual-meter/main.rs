@@ -43,7 +43,7 @@
 //! that a real meter stores in non-volatile memory is kept in memory: restarting the example
 //! starts a freshly provisioned meter.
 //!
-//! `recharge` seals the purchase with `security::HeadEnd` (counter mode, valid for an hour),
+//! `recharge` seals the purchase with `security::MasterKey` (counter mode, valid for an hour),
 //! sends it in a 03H frame, and prints the meter's answer as JSON: the opened sealed response
 //! (`status`, `balance`, `count`) or the refusal (`serr` and its meaning).
 
@@ -60,7 +60,7 @@ use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::{Client, ClientError};
 use prepaid_meter::io::FrameReader;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
-use prepaid_meter::security::{Command, CommandCounter, HeadEnd, SecurityConfig};
+use prepaid_meter::security::{Command, CommandCounter, MasterKey, SecurityConfig};
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::Money;
 use prepaid_meter::wire::dlt645::Response;
@@ -275,7 +275,7 @@ fn recharge(args: &[String]) -> Result<ExitCode, String> {
     }
 
     // Seal: counter mode, valid for an hour.
-    let head_end = HeadEnd::new(&master, SecurityConfig::DEFAULT.tag_len());
+    let head_end = MasterKey::new(&master, SecurityConfig::DEFAULT.tag_len());
     let meter = head_end.meter(address, sim::KEY_VERSION);
     let mut counter = CommandCounter {
         key_version: sim::KEY_VERSION,

@@ -68,8 +68,8 @@ use prepaid_meter::metering::{EnergyAccumulator, EnergyRegisters, Flow, MeterCon
 use prepaid_meter::relay::RelayCode;
 use prepaid_meter::ring::Ring;
 use prepaid_meter::security::{
-    Command, ConfigError, HeadEnd, MeterKeys, MeterSecurity, OpenError, Response, SecurityConfig,
-    SecurityState, SoftwareModule, Status,
+    Command, MasterKey, MeterKeys, MeterSecurity, OpenError, Response, SecurityConfig,
+    SecurityConfigError, SecurityState, SoftwareModule, Status,
 };
 use prepaid_meter::tariff::{
     Calendar, DayTable, MonthDay, Rater, Season, Settlement, SwitchPoint, Tariff, TariffSet, Tiers,
@@ -261,14 +261,14 @@ impl SimMeter {
         let receipt = account
             .open(
                 now,
-                account::Purchase {
-                    customer: account::CustomerNumber::new(config.customer),
+                prepaid_meter::purchase::Purchase {
+                    customer: prepaid_meter::purchase::CustomerNumber::new(config.customer),
                     count: 1,
                     amount: config.balance,
                 },
             )
             .map_err(|e| e.to_string())?;
-        let keys = HeadEnd::new(&config.master, SecurityConfig::DEFAULT.tag_len())
+        let keys = MasterKey::new(&config.master, SecurityConfig::DEFAULT.tag_len())
             .meter_keys(config.address, KEY_VERSION);
         let security = MeterSecurity::new(
             config.address,
@@ -408,7 +408,7 @@ impl SimMeter {
     /// Simulates a power cycle of the security engine: it is rebuilt from the provisioned keys
     /// and `stored` (normally [`SimMeter::stored_security`]); any session ends. The account and
     /// registers are kept, as a meter keeps them in non-volatile memory.
-    pub fn restart(&mut self, stored: SecurityState) -> Result<(), ConfigError> {
+    pub fn restart(&mut self, stored: SecurityState) -> Result<(), SecurityConfigError> {
         self.security = MeterSecurity::restore(
             self.address,
             SoftwareModule::new(stored.key_version, &self.keys),
@@ -648,7 +648,7 @@ impl MeterData for SimMeter {
     fn customer_number(&self) -> Option<[u8; 6]> {
         self.account
             .customer()
-            .map(account::CustomerNumber::to_bytes)
+            .map(prepaid_meter::purchase::CustomerNumber::to_bytes)
     }
     fn meter_number(&self) -> Option<[u8; 6]> {
         Some(self.address.to_wire())

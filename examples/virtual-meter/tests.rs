@@ -23,7 +23,7 @@ use prepaid_meter::io::FrameReader;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::relay::RelayCode;
 use prepaid_meter::security::{
-    Command, CommandCounter, HeadEnd, HeadEndMeter, RelayControl, Sealed, SecurityConfig, Status,
+    Command, CommandCounter, MasterKey, MeterSealer, RelayControl, Sealed, SecurityConfig, Status,
 };
 use prepaid_meter::tariff::Rater;
 use prepaid_meter::time::{Date, DateTime, Time, Timestamp, UtcOffset};
@@ -176,8 +176,8 @@ impl Rig {
         self.clock.fetch_add(secs, Ordering::SeqCst);
     }
 
-    fn head_end(&self) -> HeadEndMeter {
-        HeadEnd::new(&sim::TEST_MASTER, SecurityConfig::DEFAULT.tag_len())
+    fn head_end(&self) -> MeterSealer {
+        MasterKey::new(&sim::TEST_MASTER, SecurityConfig::DEFAULT.tag_len())
             .meter(self.address, sim::KEY_VERSION)
     }
 
@@ -188,7 +188,7 @@ impl Rig {
 }
 
 fn seal(
-    he: &HeadEndMeter,
+    he: &MeterSealer,
     counter: &mut CommandCounter,
     command: &Command<'_>,
     valid_until: Timestamp,
@@ -207,7 +207,7 @@ fn recharge(amount: Money, count: u32) -> Command<'static> {
 }
 
 /// Opens a purchase answer: status, balance after, purchase count.
-fn purchase_answer(he: &HeadEndMeter, mut answer: Vec<u8>, sent: &Sealed) -> (Status, Money, u32) {
+fn purchase_answer(he: &MeterSealer, mut answer: Vec<u8>, sent: &Sealed) -> (Status, Money, u32) {
     let r = he.open_response(&mut answer, sent).unwrap();
     assert_eq!(r.data.len(), sim::PURCHASE_ANSWER_LEN);
     (
@@ -461,7 +461,7 @@ fn tampered_frames_are_refused() {
         SecurityErrorWord::OTHER
     );
     // Sealed under another master key.
-    let other = HeadEnd::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len())
+    let other = MasterKey::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len())
         .meter(rig.address, sim::KEY_VERSION);
     let (forged, _) = seal(
         &other,

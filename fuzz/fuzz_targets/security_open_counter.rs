@@ -5,9 +5,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use prepaid_meter::address::Address;
-use prepaid_meter::security::counter::LockoutPolicy;
+use prepaid_meter::security::LockoutPolicy;
 use prepaid_meter::security::{
-    Command, CommandCounter, HeadEnd, MeterSecurity, SecurityConfig, SoftwareModule, TagLength,
+    Command, CommandCounter, MasterKey, MeterSecurity, SecurityConfig, SoftwareModule, TagLength,
 };
 use prepaid_meter::time::{Timestamp, UtcOffset};
 
@@ -15,7 +15,7 @@ const MASTER: [u8; 16] = [0x3C; 16];
 
 fuzz_target!(|data: &[u8]| {
     let address = Address::from_number(201_000_000_012).expect("valid address");
-    let head_end = HeadEnd::new(&MASTER, TagLength::DEFAULT);
+    let head_end = MasterKey::new(&MASTER, TagLength::DEFAULT);
     let config = SecurityConfig::new(
         TagLength::DEFAULT,
         300,

@@ -5,9 +5,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use prepaid_meter::address::Address;
-use prepaid_meter::security::counter::LockoutPolicy;
+use prepaid_meter::security::LockoutPolicy;
 use prepaid_meter::security::{
-    Command, HeadEnd, MeterSecurity, SecurityConfig, SoftwareModule, TagLength,
+    Command, MasterKey, MeterSecurity, SecurityConfig, SoftwareModule, TagLength,
 };
 use prepaid_meter::time::{Timestamp, UtcOffset};
 use rand_core::{Infallible, TryCryptoRng, TryRng};
@@ -39,7 +39,7 @@ impl TryCryptoRng for Xorshift {}
 
 fuzz_target!(|data: &[u8]| {
     let address = Address::from_number(42).expect("valid address");
-    let head_end = HeadEnd::new(&MASTER, TagLength::DEFAULT);
+    let head_end = MasterKey::new(&MASTER, TagLength::DEFAULT);
     let config = SecurityConfig::new(
         TagLength::DEFAULT,
         300,

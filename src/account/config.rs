@@ -12,7 +12,7 @@ use crate::time::{Date, Timestamp, UtcOffset, Weekday};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
-pub enum ConfigError {
+pub enum AccountConfigError {
     /// Alarm threshold 2 is below zero.
     NegativeAlarm,
     /// Alarm threshold 2 is above alarm threshold 1.
@@ -48,43 +48,61 @@ pub enum ConfigError {
     InvalidFriendlyWeekdays,
     /// More holidays than the calendar's capacity.
     TooManyHolidays,
+    /// A reconfiguration whose hoarding limit lies below the balance (see
+    /// [`Account::reconfigure`](super::Account::reconfigure)).
+    HoardingBelowBalance,
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for AccountConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            ConfigError::NegativeAlarm => "alarm threshold 2 must not be negative",
-            ConfigError::AlarmsOutOfOrder => "alarm threshold 2 must not exceed alarm threshold 1",
-            ConfigError::AlarmAboveHoarding => "alarm threshold 1 must be below the hoarding limit",
-            ConfigError::NegativeOverdraftLimit => "the overdraft limit must not be negative",
-            ConfigError::HoardingLimitNotPositive => "the hoarding limit must be above zero",
-            ConfigError::NegativeReconnectThreshold => {
+            AccountConfigError::NegativeAlarm => "alarm threshold 2 must not be negative",
+            AccountConfigError::AlarmsOutOfOrder => {
+                "alarm threshold 2 must not exceed alarm threshold 1"
+            }
+            AccountConfigError::AlarmAboveHoarding => {
+                "alarm threshold 1 must be below the hoarding limit"
+            }
+            AccountConfigError::NegativeOverdraftLimit => {
+                "the overdraft limit must not be negative"
+            }
+            AccountConfigError::HoardingLimitNotPositive => "the hoarding limit must be above zero",
+            AccountConfigError::NegativeReconnectThreshold => {
                 "the reconnect threshold must not be negative"
             }
-            ConfigError::ReconnectAboveHoarding => {
+            AccountConfigError::ReconnectAboveHoarding => {
                 "the reconnect threshold must be below the hoarding limit"
             }
-            ConfigError::EmergencyAmountNotPositive => {
+            AccountConfigError::EmergencyAmountNotPositive => {
                 "the emergency credit amount must be above zero"
             }
-            ConfigError::NegativeEmergencyThreshold => {
+            AccountConfigError::NegativeEmergencyThreshold => {
                 "the emergency credit threshold must not be negative"
             }
-            ConfigError::EmergencyAboveHoarding => {
+            AccountConfigError::EmergencyAboveHoarding => {
                 "emergency credit threshold plus amount must not exceed the hoarding limit"
             }
-            ConfigError::NegativeStandingCharge => "the standing charge must not be negative",
-            ConfigError::StandingChargeTooLarge => "the standing charge is too large",
-            ConfigError::InvalidRecoveryShare => "the debt recovery share must be 1..=100 percent",
-            ConfigError::RecoveryCapNotPositive => "the debt recovery cap must be above zero",
-            ConfigError::InvalidFriendlyHours => "friendly hours use bits 0..=23 only",
-            ConfigError::InvalidFriendlyWeekdays => "friendly weekdays use bits 0..=6 only",
-            ConfigError::TooManyHolidays => "more holidays than the calendar holds",
+            AccountConfigError::NegativeStandingCharge => {
+                "the standing charge must not be negative"
+            }
+            AccountConfigError::StandingChargeTooLarge => "the standing charge is too large",
+            AccountConfigError::InvalidRecoveryShare => {
+                "the debt recovery share must be 1..=100 percent"
+            }
+            AccountConfigError::RecoveryCapNotPositive => {
+                "the debt recovery cap must be above zero"
+            }
+            AccountConfigError::InvalidFriendlyHours => "friendly hours use bits 0..=23 only",
+            AccountConfigError::InvalidFriendlyWeekdays => "friendly weekdays use bits 0..=6 only",
+            AccountConfigError::TooManyHolidays => "more holidays than the calendar holds",
+            AccountConfigError::HoardingBelowBalance => {
+                "the hoarding limit must not be below the balance"
+            }
         })
     }
 }
 
-impl core::error::Error for ConfigError {}
+impl core::error::Error for AccountConfigError {}
 
 /// The largest daily standing charge, in the smallest unit: `i64::MAX / 2^22`. With it, the
 /// charge for every day of the supported calendar (fewer than 2^22 days) fits in an `i64`, so
@@ -115,27 +133,27 @@ pub struct Limits<U> {
 impl<U: Credit> Limits<U> {
     /// Checks the ordering rules: `0 <= alarm2 <= alarm1 < hoarding`, `overdraft >= 0`,
     /// `0 <= reconnect < hoarding`.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), AccountConfigError> {
         if credit::is_negative(self.alarm2) {
-            return Err(ConfigError::NegativeAlarm);
+            return Err(AccountConfigError::NegativeAlarm);
         }
         if self.alarm2 > self.alarm1 {
-            return Err(ConfigError::AlarmsOutOfOrder);
+            return Err(AccountConfigError::AlarmsOutOfOrder);
         }
         if credit::is_negative(self.overdraft) {
-            return Err(ConfigError::NegativeOverdraftLimit);
+            return Err(AccountConfigError::NegativeOverdraftLimit);
         }
         if !credit::is_positive(self.hoarding) {
-            return Err(ConfigError::HoardingLimitNotPositive);
+            return Err(AccountConfigError::HoardingLimitNotPositive);
         }
         if self.alarm1 >= self.hoarding {
-            return Err(ConfigError::AlarmAboveHoarding);
+            return Err(AccountConfigError::AlarmAboveHoarding);
         }
         if credit::is_negative(self.reconnect) {
-            return Err(ConfigError::NegativeReconnectThreshold);
+            return Err(AccountConfigError::NegativeReconnectThreshold);
         }
         if self.reconnect >= self.hoarding {
-            return Err(ConfigError::ReconnectAboveHoarding);
+            return Err(AccountConfigError::ReconnectAboveHoarding);
         }
         Ok(())
     }
@@ -256,21 +274,22 @@ impl<const H: usize> FriendlyCalendar<H> {
     /// A calendar from an hours mask (bit `h` set: the hour `h:00..h:59` is friendly every day),
     /// a weekdays mask (bit 0 Monday .. bit 6 Sunday: the whole day is friendly) and holiday dates
     /// (whole days, in any order; duplicates are merged).
-    pub fn new(hours: u32, weekdays: u8, holidays: &[Date]) -> Result<Self, ConfigError> {
+    pub fn new(hours: u32, weekdays: u8, holidays: &[Date]) -> Result<Self, AccountConfigError> {
         if hours >> 24 != 0 {
-            return Err(ConfigError::InvalidFriendlyHours);
+            return Err(AccountConfigError::InvalidFriendlyHours);
         }
         if weekdays >> 7 != 0 {
-            return Err(ConfigError::InvalidFriendlyWeekdays);
+            return Err(AccountConfigError::InvalidFriendlyWeekdays);
         }
         let mut sorted: Vec<Date, H> =
-            Vec::from_slice(holidays).map_err(|_| ConfigError::TooManyHolidays)?;
+            Vec::from_slice(holidays).map_err(|_| AccountConfigError::TooManyHolidays)?;
         sorted.sort_unstable();
         let mut list: Vec<Date, H> = Vec::new();
         for d in sorted {
             if list.last() != Some(&d) {
                 // Never more than `sorted` held.
-                list.push(d).map_err(|_| ConfigError::TooManyHolidays)?;
+                list.push(d)
+                    .map_err(|_| AccountConfigError::TooManyHolidays)?;
             }
         }
         Ok(FriendlyCalendar {
@@ -395,34 +414,34 @@ impl<U: Credit, const H: usize> Config<U, H> {
         c
     }
 
-    /// Checks every rule (see [`ConfigError`]). The friendly calendar is already valid by
+    /// Checks every rule (see [`AccountConfigError`]). The friendly calendar is already valid by
     /// construction.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), AccountConfigError> {
         self.limits.validate()?;
         if let Some(ec) = self.emergency {
             if !credit::is_positive(ec.amount) {
-                return Err(ConfigError::EmergencyAmountNotPositive);
+                return Err(AccountConfigError::EmergencyAmountNotPositive);
             }
             if credit::is_negative(ec.threshold) {
-                return Err(ConfigError::NegativeEmergencyThreshold);
+                return Err(AccountConfigError::NegativeEmergencyThreshold);
             }
             match credit::add(ec.threshold, ec.amount) {
                 Some(top) if top <= self.limits.hoarding => {}
-                _ => return Err(ConfigError::EmergencyAboveHoarding),
+                _ => return Err(AccountConfigError::EmergencyAboveHoarding),
             }
         }
         if credit::is_negative(self.standing_charge) {
-            return Err(ConfigError::NegativeStandingCharge);
+            return Err(AccountConfigError::NegativeStandingCharge);
         }
         if self.standing_charge.to_raw() > MAX_STANDING_CHARGE {
-            return Err(ConfigError::StandingChargeTooLarge);
+            return Err(AccountConfigError::StandingChargeTooLarge);
         }
         if let Some(d) = self.debt_recovery {
             if d.percent == 0 || d.percent > 100 {
-                return Err(ConfigError::InvalidRecoveryShare);
+                return Err(AccountConfigError::InvalidRecoveryShare);
             }
             if !credit::is_positive(d.cap) {
-                return Err(ConfigError::RecoveryCapNotPositive);
+                return Err(AccountConfigError::RecoveryCapNotPositive);
             }
         }
         Ok(())
@@ -448,24 +467,33 @@ mod tests {
         }
     }
 
-    type Case<T> = (fn(&mut T), ConfigError);
+    type Case<T> = (fn(&mut T), AccountConfigError);
 
     #[test]
     fn limits_rules() {
         assert_eq!(limits().validate(), Ok(()));
         let cases: [Case<Limits<Money>>; 7] = [
-            (|l| l.alarm2 = m(-1), ConfigError::NegativeAlarm),
-            (|l| l.alarm2 = m(21), ConfigError::AlarmsOutOfOrder),
-            (|l| l.overdraft = m(-1), ConfigError::NegativeOverdraftLimit),
-            (|l| l.hoarding = m(0), ConfigError::HoardingLimitNotPositive),
-            (|l| l.alarm1 = m(1000), ConfigError::AlarmAboveHoarding),
+            (|l| l.alarm2 = m(-1), AccountConfigError::NegativeAlarm),
+            (|l| l.alarm2 = m(21), AccountConfigError::AlarmsOutOfOrder),
+            (
+                |l| l.overdraft = m(-1),
+                AccountConfigError::NegativeOverdraftLimit,
+            ),
+            (
+                |l| l.hoarding = m(0),
+                AccountConfigError::HoardingLimitNotPositive,
+            ),
+            (
+                |l| l.alarm1 = m(1000),
+                AccountConfigError::AlarmAboveHoarding,
+            ),
             (
                 |l| l.reconnect = m(-1),
-                ConfigError::NegativeReconnectThreshold,
+                AccountConfigError::NegativeReconnectThreshold,
             ),
             (
                 |l| l.reconnect = m(1000),
-                ConfigError::ReconnectAboveHoarding,
+                AccountConfigError::ReconnectAboveHoarding,
             ),
         ];
         for (f, e) in cases {
@@ -489,7 +517,7 @@ mod tests {
                         threshold: m(1),
                     })
                 },
-                ConfigError::EmergencyAmountNotPositive,
+                AccountConfigError::EmergencyAmountNotPositive,
             ),
             (
                 |c| {
@@ -498,7 +526,7 @@ mod tests {
                         threshold: m(-1),
                     })
                 },
-                ConfigError::NegativeEmergencyThreshold,
+                AccountConfigError::NegativeEmergencyThreshold,
             ),
             (
                 |c| {
@@ -507,15 +535,15 @@ mod tests {
                         threshold: m(10),
                     })
                 },
-                ConfigError::EmergencyAboveHoarding,
+                AccountConfigError::EmergencyAboveHoarding,
             ),
             (
                 |c| c.standing_charge = m(-1),
-                ConfigError::NegativeStandingCharge,
+                AccountConfigError::NegativeStandingCharge,
             ),
             (
                 |c| c.standing_charge = m(MAX_STANDING_CHARGE + 1),
-                ConfigError::StandingChargeTooLarge,
+                AccountConfigError::StandingChargeTooLarge,
             ),
             (
                 |c| {
@@ -525,7 +553,7 @@ mod tests {
                         period: RecoveryPeriod::Week,
                     })
                 },
-                ConfigError::InvalidRecoveryShare,
+                AccountConfigError::InvalidRecoveryShare,
             ),
             (
                 |c| {
@@ -535,7 +563,7 @@ mod tests {
                         period: RecoveryPeriod::Week,
                     })
                 },
-                ConfigError::RecoveryCapNotPositive,
+                AccountConfigError::RecoveryCapNotPositive,
             ),
         ];
         for (f, e) in cases {
@@ -548,23 +576,26 @@ mod tests {
             amount: m(i64::MAX),
             threshold: m(10),
         });
-        assert_eq!(c.validate(), Err(ConfigError::EmergencyAboveHoarding));
+        assert_eq!(
+            c.validate(),
+            Err(AccountConfigError::EmergencyAboveHoarding)
+        );
     }
 
     #[test]
     fn friendly_calendar_rules() {
         assert_eq!(
             FriendlyCalendar::<2>::new(1 << 24, 0, &[]),
-            Err(ConfigError::InvalidFriendlyHours)
+            Err(AccountConfigError::InvalidFriendlyHours)
         );
         assert_eq!(
             FriendlyCalendar::<2>::new(0, 1 << 7, &[]),
-            Err(ConfigError::InvalidFriendlyWeekdays)
+            Err(AccountConfigError::InvalidFriendlyWeekdays)
         );
         let d = |day| Date::new(2025, 5, day).unwrap();
         assert_eq!(
             FriendlyCalendar::<2>::new(0, 0, &[d(1), d(2), d(3)]),
-            Err(ConfigError::TooManyHolidays)
+            Err(AccountConfigError::TooManyHolidays)
         );
         let cal = FriendlyCalendar::<3>::new(0, 0, &[d(3), d(1), d(3)]).unwrap();
         assert_eq!(cal.holidays(), &[d(1), d(3)]);

@@ -21,6 +21,9 @@ pub trait Credit:
 {
     /// Nothing.
     const ZERO: Self;
+    /// The unit's letter in the magic of stored account states: `M` (money) or `E` (energy),
+    /// so that a state of one unit is never read as the other.
+    const UNIT_TAG: u8;
     /// The amount as a count of the smallest unit (minor units or Wh).
     fn to_raw(self) -> i64;
     /// An amount from a count of the smallest unit.
@@ -29,6 +32,7 @@ pub trait Credit:
 
 impl Credit for Money {
     const ZERO: Money = Money::ZERO;
+    const UNIT_TAG: u8 = b'M';
     fn to_raw(self) -> i64 {
         self.minor()
     }
@@ -39,6 +43,7 @@ impl Credit for Money {
 
 impl Credit for Energy {
     const ZERO: Energy = Energy::ZERO;
+    const UNIT_TAG: u8 = b'E';
     fn to_raw(self) -> i64 {
         self.wh()
     }

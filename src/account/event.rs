@@ -229,6 +229,7 @@ pub struct ChargeRecord<U> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[must_use = "the effects say how to drive the relay and what to log"]
 pub struct Effects<U> {
     /// Drive the latching relay to this position (a pulse), if its contacts must move.
     pub drive: Option<Contacts>,

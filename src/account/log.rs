@@ -3,8 +3,9 @@
 use super::event::{
     AlarmEvent, ChargeRecord, Effects, EmergencyEvent, OverdraftRecord, RelayEvent,
 };
+use super::machine::AccountStateError;
 use super::purchase::PurchaseRecord;
-use crate::ring::Ring;
+use crate::ring::{Ring, RingState};
 
 /// Default depth of each log: 10 records, as DL/T 645 keeps the last 10 purchase, trip and
 /// close records.
@@ -18,7 +19,8 @@ pub const DEFAULT_LOG_DEPTH: usize = 10;
 /// count).
 ///
 /// ```
-/// use prepaid_meter::account::{Account, Config, CustomerNumber, Limits, Logs, Purchase};
+/// use prepaid_meter::account::{Account, Config, Limits, Logs};
+/// use prepaid_meter::purchase::{CustomerNumber, Purchase};
 /// use prepaid_meter::time::Timestamp;
 /// use prepaid_meter::units::Money;
 ///
@@ -48,6 +50,43 @@ pub struct Logs<U, const N: usize = DEFAULT_LOG_DEPTH> {
     emergency: Ring<EmergencyEvent<U>, N>,
 }
 
+/// The state of [`Logs`] as plain data, for [`Logs::state`] and [`Logs::restore`]. Stored on
+/// its own as a [`Snapshot`](crate::snapshot::Snapshot) (magic `LM` for money credit, `LE` for
+/// energy, version 1).
+///
+/// # Binary form (version 1)
+///
+/// The six rings in the order of the fields, each as a ring's binary form (a `u16` record
+/// count, the records in storage order, the index of the oldest as a `u16`, the count ever
+/// pushed as a `u32`). Amounts are `i64`, times `i64` Unix seconds; the records:
+///
+/// | record | fields | bytes |
+/// |---|---|---|
+/// | [`PurchaseRecord`] | time, count (`u32`), amount, balance before, balance after, emergency repaid, debt recovered, overdraft repaid, standing charge | 68 |
+/// | [`OverdraftRecord`] | started, ended, deepest | 24 |
+/// | [`RelayEvent`] | time, from, to (relay states, 1 or 2 bytes each), trigger (1 byte; a command adds its `N1` code and for `1D`/`1E` a `u32` delay), balance | 19 to 27 |
+/// | [`AlarmEvent`] | time, from, to (flag bytes), balance | 18 |
+/// | [`ChargeRecord`] | time, days (`u32`), amount | 20 |
+/// | [`EmergencyEvent`] | time, from, to (1 byte each), outstanding | 18 |
+///
+/// Empty logs take 48 bytes of fields (57 framed); full logs of the default depth 10 about
+/// 1.9 KiB.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogsState<U, const N: usize = DEFAULT_LOG_DEPTH> {
+    /// Purchase records.
+    pub purchases: RingState<PurchaseRecord<U>, N>,
+    /// Completed overdraft episodes.
+    pub overdrafts: RingState<OverdraftRecord<U>, N>,
+    /// Relay events.
+    pub relay: RingState<RelayEvent<U>, N>,
+    /// Alarm flag changes.
+    pub alarms: RingState<AlarmEvent<U>, N>,
+    /// Standing charges taken.
+    pub charges: RingState<ChargeRecord<U>, N>,
+    /// Emergency credit state changes.
+    pub emergency: RingState<EmergencyEvent<U>, N>,
+}
+
 impl<U: Copy, const N: usize> Default for Logs<U, N> {
     fn default() -> Self {
         Logs::new()
@@ -65,6 +104,34 @@ impl<U: Copy, const N: usize> Logs<U, N> {
             charges: Ring::new(),
             emergency: Ring::new(),
         }
+    }
+
+    /// The logs' state as plain data, to store and give back to [`Logs::restore`].
+    pub fn state(&self) -> LogsState<U, N> {
+        LogsState {
+            purchases: self.purchases.state(),
+            overdrafts: self.overdrafts.state(),
+            relay: self.relay.state(),
+            alarms: self.alarms.state(),
+            charges: self.charges.state(),
+            emergency: self.emergency.state(),
+        }
+    }
+
+    /// Logs from a stored state. Logs have no configuration beyond their depth `N`; each ring
+    /// must be in a state a ring can be in (see [`Ring::restore`]).
+    ///
+    /// Error: [`AccountStateError::Log`].
+    pub fn restore(state: LogsState<U, N>) -> Result<Self, AccountStateError> {
+        let e = |_| AccountStateError::Log;
+        Ok(Logs {
+            purchases: Ring::restore(state.purchases).map_err(e)?,
+            overdrafts: Ring::restore(state.overdrafts).map_err(e)?,
+            relay: Ring::restore(state.relay).map_err(e)?,
+            alarms: Ring::restore(state.alarms).map_err(e)?,
+            charges: Ring::restore(state.charges).map_err(e)?,
+            emergency: Ring::restore(state.emergency).map_err(e)?,
+        })
     }
 
     /// Stores every record in `effects`.

@@ -3,15 +3,16 @@
 use core::fmt;
 
 use super::config::{
-    Config, ConfigError, CostControl, DEFAULT_HOLIDAYS, ReconnectMode, RecoveryPeriod,
+    AccountConfigError, Config, CostControl, DEFAULT_HOLIDAYS, ReconnectMode, RecoveryPeriod,
 };
 use super::credit::{self, Credit};
 use super::event::{
     AlarmEvent, AlarmFlags, ChargeRecord, Effects, EmergencyEvent, EmergencyState, OverdraftRecord,
     RelayEvent, Trigger,
 };
-use super::purchase::{CustomerNumber, Purchase, PurchaseRecord, Receipt, RechargeError};
+use super::purchase::{PurchaseRecord, Receipt, RechargeError};
 use super::relay::{CommandError, RelayCommand, RelayState, RemoteTrip, TripReason};
+use crate::purchase::{CustomerNumber, Purchase};
 use crate::time::{Date, Timestamp, UtcOffset};
 use crate::units::{Energy, Price};
 
@@ -47,6 +48,151 @@ impl fmt::Display for AccountError {
 }
 
 impl core::error::Error for AccountError {}
+
+/// Why a stored [`AccountState`] was refused by [`Account::restore`]: it is not a state the
+/// configuration could have produced. Nothing is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum AccountStateError {
+    /// The configuration is invalid.
+    Config(AccountConfigError),
+    /// The running totals do not add up to the balance, or a total that only grows is
+    /// negative, or more emergency credit was repaid than granted.
+    Totals,
+    /// Emergency credit outstanding, debt, the debt recovered in the period or the conversion
+    /// residue is negative.
+    NegativeAmount,
+    /// The balance is above the hoarding limit.
+    AboveHoarding,
+    /// The customer, purchase count, recharges and standing charges disagree (an account is
+    /// open exactly when its purchase count is above zero).
+    Purchases,
+    /// The alarm flags, credit marks, emergency credit state or overdraft episode disagree
+    /// with the balance and the thresholds.
+    Flags,
+    /// The relay state disagrees with the trips in force and keep-power.
+    Relay,
+    /// A log ring is not in a state a ring can be in (see [`crate::ring::Ring::restore`]).
+    Log,
+}
+
+impl fmt::Display for AccountStateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AccountStateError::Config(e) => write!(f, "invalid account configuration: {e}"),
+            other => f.write_str(match other {
+                AccountStateError::Totals => "the running totals do not add up to the balance",
+                AccountStateError::NegativeAmount => "an amount owed or recovered is negative",
+                AccountStateError::AboveHoarding => "the balance is above the hoarding limit",
+                AccountStateError::Purchases => {
+                    "the customer, purchase count and recharges disagree"
+                }
+                AccountStateError::Flags => "the alarm and credit flags disagree with the balance",
+                AccountStateError::Relay => "the relay state disagrees with the trips in force",
+                AccountStateError::Log => "a log ring is not in a possible state",
+                _ => "invalid account state",
+            }),
+        }
+    }
+}
+
+impl core::error::Error for AccountStateError {}
+
+/// The checks of [`Account::restore`] (the configuration is already valid).
+fn check_state<U: Credit, const H: usize>(
+    cfg: &Config<U, H>,
+    st: &AccountState<U>,
+) -> Result<(), AccountStateError> {
+    let t = &st.totals;
+    let b = st.balance;
+    let neg = credit::is_negative::<U>;
+    // A tariff-change conversion re-expresses the balance, emergency credit and debt (energy
+    // credit only); the hoarding limit does not bind it.
+    let converted = t.converted != U::ZERO || st.residue != 0;
+    if t.expected_balance() != Some(b)
+        || [
+            t.recharged,
+            t.emergency_repaid,
+            t.debt_recovered,
+            t.emergency_granted,
+            t.consumed,
+            t.standing,
+        ]
+        .into_iter()
+        .any(neg)
+        || (!converted && t.emergency_repaid > t.emergency_granted)
+        || st.recovered_in_period > t.debt_recovered
+    {
+        return Err(AccountStateError::Totals);
+    }
+    if [st.emergency_debt, st.debt, st.recovered_in_period]
+        .into_iter()
+        .any(neg)
+        || st.residue < 0
+    {
+        return Err(AccountStateError::NegativeAmount);
+    }
+    let local = cfg.cost_control == CostControl::Local;
+    let limits = &cfg.limits;
+    if local && !converted && b > limits.hoarding.max(t.opening) {
+        return Err(AccountStateError::AboveHoarding);
+    }
+    let open = st.customer.is_some();
+    let standing_ok = match st.standing_day {
+        Some(day) => open && (0..=LAST_DAY).contains(&day),
+        None => !open,
+    };
+    if open != (st.purchases > 0)
+        || (!open && (t.recharged != U::ZERO || t.standing != U::ZERO))
+        || !standing_ok
+    {
+        return Err(AccountStateError::Purchases);
+    }
+    // Flags are derived at the end of every call, so each one set must still hold (a fresh
+    // account, not yet evaluated, has none set).
+    let floor = credit::neg(limits.overdraft).unwrap_or(limits.overdraft);
+    let derivable = AlarmFlags::NONE
+        .set_if(AlarmFlags::LOW_CREDIT_1, local && b <= limits.alarm1)
+        .set_if(AlarmFlags::LOW_CREDIT_2, local && b <= limits.alarm2)
+        .set_if(AlarmFlags::OVERDRAFT, local && neg(b))
+        .set_if(AlarmFlags::EXHAUSTED, st.exhausted)
+        .set_if(AlarmFlags::REMOTE, st.remote_alarm);
+    let emergency_ok = match st.emergency {
+        EmergencyState::InUse => credit::is_positive(st.emergency_debt),
+        EmergencyState::Available => {
+            st.emergency_debt == U::ZERO
+                && local
+                && cfg.emergency.is_some_and(|ec| b <= ec.threshold)
+        }
+        EmergencyState::Unavailable => st.emergency_debt == U::ZERO,
+    };
+    let overdraft_ok = st.overdraft.is_none_or(|ep| neg(b) && ep.deepest <= b);
+    if !st.alarms.difference(derivable).is_empty()
+        || st.alarms.contains(AlarmFlags::EXHAUSTED) != st.exhausted
+        || st.alarms.contains(AlarmFlags::REMOTE) != st.remote_alarm
+        || (st.exhausted && !(local && b <= limits.reconnect))
+        || (st.low_credit_ack && !(local && b <= limits.alarm2))
+        || (b <= floor && st.alarms.contains(AlarmFlags::LOW_CREDIT_1) && !st.exhausted)
+        || !emergency_ok
+        || !overdraft_ok
+    {
+        return Err(AccountStateError::Flags);
+    }
+    let remote_trip = st.remote != RemoteTrip::None;
+    let demanded = !st.keep_power && (remote_trip || st.exhausted);
+    let relay_ok = match st.relay {
+        RelayState::Closed => st.keep_power || !remote_trip,
+        RelayState::Open(TripReason::Remote) => demanded && remote_trip,
+        RelayState::Open(TripReason::Credit) => demanded && !remote_trip,
+        RelayState::Open(TripReason::LowCredit) => false,
+        RelayState::Ready(_) => !demanded,
+    };
+    if (st.keep_power && remote_trip) || !relay_ok {
+        return Err(AccountStateError::Relay);
+    }
+    Ok(())
+}
 
 /// Running totals since the account was created, in the account's unit. They account for
 /// every change of the balance, so that (see [`Totals::expected_balance`])
@@ -142,6 +288,7 @@ pub struct ConversionRecord {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[must_use = "a conversion holds the record to log and the effects to carry out"]
 pub struct Conversion {
     /// What changed.
     pub record: ConversionRecord,
@@ -149,42 +296,91 @@ pub struct Conversion {
     pub effects: Effects<Energy>,
 }
 
-/// An overdraft under way.
+/// An overdraft under way: when the balance went below zero and the lowest balance since.
+///
+/// Binary form ([`Field`](crate::snapshot::Field)): `started` (`i64` Unix seconds), `deepest`
+/// (`i64`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-struct Episode<U> {
-    started: Timestamp,
-    deepest: U,
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct OverdraftEpisode<U> {
+    /// When the balance went below zero.
+    pub started: Timestamp,
+    /// The lowest balance so far.
+    pub deepest: U,
 }
 
-/// Everything that changes; plain data so that a rejected operation can be undone by keeping
-/// the old copy.
+/// The state of an [`Account`] as plain data: everything that changes, for
+/// [`Account::state`] and [`Account::restore`]. Stored on its own as a
+/// [`Snapshot`](crate::snapshot::Snapshot) (magic `AM` for money credit, `AE` for energy,
+/// version 1).
+///
+/// # Binary form (version 1)
+///
+/// In this order; amounts of the account's unit as `i64`, times as `i64` Unix seconds, flags as
+/// one byte 0 or 1, `Option` as a tag byte 0 or 1 then the value:
+///
+/// | field | bytes |
+/// |---|---|
+/// | `customer`: `Option` of the six bytes | 1 or 7 |
+/// | `purchases` (`u32`) | 4 |
+/// | `balance` | 8 |
+/// | `totals`: opening, recharged, emergency repaid, debt recovered, emergency granted, consumed, standing, converted | 64 |
+/// | `relay`: 0 closed; 1 open, 2 ready, each followed by the reason (0 remote, 1 credit, 2 low credit) | 1 or 2 |
+/// | `remote`: 0 none, 1 tripped, 2 until (then the restore time and 0 button / 1 direct) | 1 or 10 |
+/// | `keep_power`, `remote_alarm`, `exhausted`, `low_credit_ack` | 4 |
+/// | `alarms` (the [`AlarmFlags`] bits) | 1 |
+/// | `emergency`: 0 unavailable, 1 available, 2 in use | 1 |
+/// | `emergency_debt`, `debt`, `recovered_in_period` | 24 |
+/// | `recovery_period` (`i64`) | 8 |
+/// | `standing_day`: `Option<i64>` | 1 or 9 |
+/// | `overdraft`: `Option` of started, deepest | 1 or 17 |
+/// | `residue` (`i64`) | 8 |
+///
+/// A typical open money account (a customer, no remote trip, no overdraft under way) takes
+/// 141 bytes of fields, 150 bytes framed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-struct State<U> {
-    customer: Option<CustomerNumber>,
-    purchases: u32,
-    balance: U,
-    totals: Totals<U>,
-    relay: RelayState,
-    remote: RemoteTrip,
-    keep_power: bool,
-    remote_alarm: bool,
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AccountState<U> {
+    /// The customer the account was opened for; `None` before it is opened.
+    pub customer: Option<CustomerNumber>,
+    /// The purchase count (0 before the account is opened).
+    pub purchases: u32,
+    /// The balance.
+    pub balance: U,
+    /// The running totals; they add up to the balance.
+    pub totals: Totals<U>,
+    /// The relay state.
+    pub relay: RelayState,
+    /// The remote trip in force.
+    pub remote: RemoteTrip,
+    /// Keep-power is on.
+    pub keep_power: bool,
+    /// The remote alarm (`2A`) is on.
+    pub remote_alarm: bool,
     /// Credit exhausted and not yet restored above the reconnect threshold.
-    exhausted: bool,
+    pub exhausted: bool,
     /// The customer undid the low-credit trip; cleared when the balance rises above alarm 2.
-    low_credit_ack: bool,
-    alarms: AlarmFlags,
-    emergency: EmergencyState,
-    emergency_debt: U,
-    debt: U,
-    recovered_in_period: U,
-    recovery_period: i64,
+    pub low_credit_ack: bool,
+    /// The alarm flags as of the last call.
+    pub alarms: AlarmFlags,
+    /// The emergency credit state as of the last call.
+    pub emergency: EmergencyState,
+    /// Emergency credit taken and not yet repaid.
+    pub emergency_debt: U,
+    /// Debt still to recover from recharges.
+    pub debt: U,
+    /// Debt recovered in the current recovery period.
+    pub recovered_in_period: U,
+    /// The index of the current recovery period (`i64::MIN` before the first recovery).
+    pub recovery_period: i64,
     /// The last local day whose standing charge was taken; `None` until the account opens.
-    standing_day: Option<i64>,
-    overdraft: Option<Episode<U>>,
+    pub standing_day: Option<i64>,
+    /// The overdraft under way.
+    pub overdraft: Option<OverdraftEpisode<U>>,
     /// Sum of conversion residues, thousandths of a minor unit.
-    residue: i64,
+    pub residue: i64,
 }
 
 /// The state a call's events are measured against.
@@ -216,9 +412,9 @@ fn period_index(now: Timestamp, offset: UtcOffset, period: RecoveryPeriod) -> i6
     }
 }
 
-impl<U: Credit> State<U> {
-    fn new(opening: U) -> State<U> {
-        State {
+impl<U: Credit> AccountState<U> {
+    fn new(opening: U) -> AccountState<U> {
+        AccountState {
             customer: None,
             purchases: 0,
             balance: opening,
@@ -309,7 +505,7 @@ impl<U: Credit> State<U> {
                 }
             }
             None => {
-                self.overdraft = Some(Episode {
+                self.overdraft = Some(OverdraftEpisode {
                     started: now,
                     deepest: self.balance,
                 })
@@ -493,7 +689,7 @@ impl<U: Credit> State<U> {
 /// the friendly-period holiday list. Plain data: `Clone`, comparable, serialisable behind the
 /// `serde` feature, so a snapshot is a copy and a restore is an assignment.
 ///
-/// Deserializing a snapshot validates its configuration as [`Account::new`] does.
+/// Deserializing a snapshot checks it as [`Account::restore`] does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(
@@ -505,26 +701,22 @@ impl<U: Credit> State<U> {
 )]
 pub struct Account<U, const H: usize = DEFAULT_HOLIDAYS> {
     config: Config<U, H>,
-    state: State<U>,
+    state: AccountState<U>,
 }
 
-/// An account snapshot as stored, before its configuration is validated.
+/// An account snapshot as stored, before it is checked.
 #[cfg(feature = "serde")]
 #[derive(serde::Deserialize)]
 struct AccountFields<U, const H: usize> {
     config: Config<U, H>,
-    state: State<U>,
+    state: AccountState<U>,
 }
 
 #[cfg(feature = "serde")]
 impl<U: Credit, const H: usize> TryFrom<AccountFields<U, H>> for Account<U, H> {
-    type Error = ConfigError;
-    fn try_from(f: AccountFields<U, H>) -> Result<Self, ConfigError> {
-        f.config.validate()?;
-        Ok(Account {
-            config: f.config,
-            state: f.state,
-        })
+    type Error = AccountStateError;
+    fn try_from(f: AccountFields<U, H>) -> Result<Self, AccountStateError> {
+        Account::restore(f.config, f.state)
     }
 }
 
@@ -532,12 +724,49 @@ impl<U: Credit, const H: usize> Account<U, H> {
     /// An account with a validated `config` and an opening balance (the credit preset at
     /// manufacture, often zero). It is not yet open: credit control runs, recharges are refused
     /// until [`Account::open`]. Call [`Account::tick`] once to evaluate it.
-    pub fn new(config: Config<U, H>, opening: U) -> Result<Self, ConfigError> {
+    pub fn new(config: Config<U, H>, opening: U) -> Result<Self, AccountConfigError> {
         config.validate()?;
         Ok(Account {
             config,
-            state: State::new(opening),
+            state: AccountState::new(opening),
         })
+    }
+
+    /// The account's state as plain data, to store (see [`AccountState`]) and give back to
+    /// [`Account::restore`].
+    pub fn state(&self) -> AccountState<U> {
+        self.state.clone()
+    }
+
+    /// An account from a validated `config` and a stored `state`, checked against each other
+    /// and against the account's invariants, so that only a state this configuration could have
+    /// produced is accepted:
+    ///
+    /// - the configuration is valid ([`AccountStateError::Config`]);
+    /// - the running totals add up to the balance, and those that only grow are not negative
+    ///   ([`AccountStateError::Totals`]); emergency credit outstanding, debt, the debt recovered
+    ///   in the period and the conversion residue are not negative
+    ///   ([`AccountStateError::NegativeAmount`]);
+    /// - under local cost control and without tariff-change conversions, the balance is not above
+    ///   the hoarding limit (or the opening balance, if that was higher)
+    ///   ([`AccountStateError::AboveHoarding`]);
+    /// - an account is open exactly when its purchase count is above zero, and only an open
+    ///   account has recharges and standing charges ([`AccountStateError::Purchases`]);
+    /// - the alarm flags, the exhausted and acknowledged marks, the emergency credit state and
+    ///   the overdraft episode agree with the balance and the thresholds
+    ///   ([`AccountStateError::Flags`]);
+    /// - the relay state agrees with the trips in force and keep-power
+    ///   ([`AccountStateError::Relay`]).
+    ///
+    /// Every state [`Account::state`] returns passes. Restore with the configuration in force
+    /// when the state was taken.
+    pub fn restore(
+        config: Config<U, H>,
+        state: AccountState<U>,
+    ) -> Result<Self, AccountStateError> {
+        config.validate().map_err(AccountStateError::Config)?;
+        check_state(&config, &state)?;
+        Ok(Account { config, state })
     }
 
     /// The configuration.
@@ -637,7 +866,7 @@ impl<U: Credit, const H: usize> Account<U, H> {
         &mut self,
         now: Timestamp,
         trigger: Trigger,
-        op: impl FnOnce(&mut State<U>, &Config<U, H>),
+        op: impl FnOnce(&mut AccountState<U>, &Config<U, H>),
     ) -> Effects<U> {
         let mark = self.state.mark();
         let mut fx = Effects::new(self.state.alarms);
@@ -653,7 +882,7 @@ impl<U: Credit, const H: usize> Account<U, H> {
         &mut self,
         now: Timestamp,
         trigger: Trigger,
-        op: impl FnOnce(&mut State<U>, &Config<U, H>, &Effects<U>) -> Result<R, E>,
+        op: impl FnOnce(&mut AccountState<U>, &Config<U, H>, &Effects<U>) -> Result<R, E>,
     ) -> Result<(R, Effects<U>), E> {
         let mut next = self.state.clone();
         let mark = next.mark();
@@ -898,13 +1127,24 @@ impl<U: Credit, const H: usize> Account<U, H> {
 
     /// Replaces the configuration (a remote parameter write, for example of `04001001..05`).
     /// Standing charges due up to `now` are taken at the old rate first. A refused
-    /// configuration leaves the account unchanged.
+    /// configuration leaves the account unchanged. Besides the rules of [`Config::validate`],
+    /// a local configuration whose hoarding limit lies below the balance (and below the opening
+    /// balance) is refused ([`AccountConfigError::HoardingBelowBalance`]): no state could then
+    /// be restored under it.
     pub fn reconfigure(
         &mut self,
         now: Timestamp,
         config: Config<U, H>,
-    ) -> Result<Effects<U>, ConfigError> {
+    ) -> Result<Effects<U>, AccountConfigError> {
         config.validate()?;
+        let t = &self.state.totals;
+        let converted = t.converted != U::ZERO || self.state.residue != 0;
+        if config.cost_control == CostControl::Local
+            && !converted
+            && self.state.balance > config.limits.hoarding.max(t.opening)
+        {
+            return Err(AccountConfigError::HoardingBelowBalance);
+        }
         let mark = self.state.mark();
         let mut fx = Effects::new(self.state.alarms);
         self.state.advance(now, &self.config, &mut fx);
@@ -1058,7 +1298,7 @@ mod tests {
         let now = Timestamp::from_unix(1_700_000_000);
         assert_eq!(a.remaining(), m(5000));
         assert_eq!(a.overdrawn(), m(0));
-        a.debit(now, m(5200)).unwrap();
+        let _ = a.debit(now, m(5200)).unwrap();
         assert_eq!(a.remaining(), m(0));
         assert_eq!(a.overdrawn(), m(200));
         assert!(!AccountError::Overflow.to_string().is_empty());

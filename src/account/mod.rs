@@ -9,9 +9,9 @@
 //!
 //! ```
 //! use prepaid_meter::account::{
-//!     AlarmFlags, Config, Contacts, CustomerNumber, Limits, MoneyAccount, Purchase, RelayState,
-//!     TripReason,
+//!     AlarmFlags, Config, Contacts, Limits, MoneyAccount, RelayState, TripReason,
 //! };
+//! use prepaid_meter::purchase::{CustomerNumber, Purchase};
 //! use prepaid_meter::time::Timestamp;
 //! use prepaid_meter::units::Money;
 //!
@@ -144,6 +144,18 @@
 //! holds exactly after every call ([`Totals::expected_balance`]). All arithmetic is checked.
 //! An operation that returns an error leaves the account exactly as it was (it works on a copy
 //! of the state and keeps it only on success). No call panics.
+//!
+//! # Stored state
+//!
+//! [`Account::state`] returns the account's [`AccountState`] and [`Logs::state`] the logs'
+//! [`LogsState`]: plain data with a versioned, CRC-checked binary form
+//! ([`Snapshot`](crate::snapshot::Snapshot); layouts on each type), so firmware without serde
+//! stores them. [`Account::restore`] takes the configuration back with the state and refuses,
+//! with an [`AccountStateError`], a state that configuration could not have produced (totals
+//! that do not add up, a balance above the hoarding limit, flags or a relay state that disagree
+//! with the balance and the commands in force); [`Logs::restore`] checks each ring. Serde, behind
+//! its feature, is an extra on the same types: deserializing an account goes through
+//! [`Account::restore`].
 
 mod config;
 mod credit;
@@ -152,9 +164,10 @@ mod log;
 mod machine;
 mod purchase;
 mod relay;
+mod stored;
 
 pub use config::{
-    Config, ConfigError, CostControl, DEFAULT_HOLIDAYS, DebtRecovery, EmergencyCredit,
+    AccountConfigError, Config, CostControl, DEFAULT_HOLIDAYS, DebtRecovery, EmergencyCredit,
     FriendlyCalendar, Limits, MAX_STANDING_CHARGE, ReconnectMode, RecoveryPeriod,
 };
 pub use credit::Credit;
@@ -162,9 +175,12 @@ pub use event::{
     AlarmEvent, AlarmFlags, ChargeRecord, Effects, EmergencyEvent, EmergencyState, OverdraftRecord,
     RelayEvent, Trigger,
 };
-pub use log::{DEFAULT_LOG_DEPTH, Logs};
-pub use machine::{Account, AccountError, Conversion, ConversionRecord, Totals};
-pub use purchase::{CustomerNumber, Purchase, PurchaseRecord, Receipt, RechargeError};
+pub use log::{DEFAULT_LOG_DEPTH, Logs, LogsState};
+pub use machine::{
+    Account, AccountError, AccountState, AccountStateError, Conversion, ConversionRecord,
+    OverdraftEpisode, Totals,
+};
+pub use purchase::{PurchaseRecord, Receipt, RechargeError};
 pub use relay::{
     CommandError, Contacts, RESTORE_DELAY_UNIT_SECS, RelayCommand, RelayState, RemoteTrip,
     TripReason,

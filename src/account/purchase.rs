@@ -5,7 +5,8 @@ use core::fmt;
 use super::event::Effects;
 use crate::time::Timestamp;
 
-pub use crate::purchase::{CustomerNumber, Purchase};
+#[cfg(test)]
+use crate::purchase::CustomerNumber;
 
 /// A purchase applied: DL/T 645 purchase records (`03330101..0601`) and the breakdown of where
 /// the money went.
@@ -41,6 +42,7 @@ pub struct PurchaseRecord<U> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[must_use = "a receipt holds the purchase record to log and the effects to carry out"]
 pub struct Receipt<U> {
     /// The purchase record (log it in [`Logs`](super::Logs) with `record_purchase`).
     pub record: PurchaseRecord<U>,

@@ -1,25 +1,4 @@
-//! Typed command and response payloads, and their byte encodings inside a sealed frame.
-//!
-//! These are plain data for the account engine and the meter core: amounts are
-//! [`Money`], prices [`Price`], and opaque parameter values borrow the opened frame.
-//!
-//! # Payload layouts (format version 1, integers big-endian)
-//!
-//! | type | code | payload |
-//! |---|---|---|
-//! | [`Command::OpenAccount`] | `0x01` | amount (i64, minor units, >= 0) 8, purchase count (u32) 4, customer number 6 |
-//! | [`Command::Recharge`] | `0x02` | amount (i64, minor units, > 0) 8, purchase count (u32) 4, customer number 6 |
-//! | [`Command::RelayControl`] | `0x03` | action (DL/T 645 N1 code) 1, N2 1 |
-//! | [`Command::SetPrice`] | `0x04` | price index 1, price (u32, 1/10 000 per kWh) 4 |
-//! | [`Command::SetThreshold`] | `0x05` | threshold kind 1, amount (i64, minor units, >= 0) 8 |
-//! | [`Command::WriteParameter`] | `0x06` | DL/T 645 data identifier (u32) 4, value bytes (any length) |
-//! | [`Command::KeyUpdate`] | `0x07` | new key version (u16) 2, wrapped keys 48 |
-//! | [`Command::MeterClear`] | `0x08` | empty |
-//!
-//! A response carries the command type of the command it answers and the payload
-//! `status (u16) 2 || data (any length)` ([`Response`]).
-//!
-//! Decoding is exact: a payload one byte short or long is refused.
+//! Typed command and response payloads, and their byte encodings inside a sealed frame. See the [module docs](super).
 
 #![deny(clippy::indexing_slicing)]
 
@@ -179,7 +158,7 @@ impl Threshold {
 }
 
 /// A key update: the meter's keys for `new_version`, wrapped under the current `K_auth`
-/// (see [`super::module`]).
+/// (see [security modules](super#security-modules)).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct KeyUpdate {
     /// The new key version: the current one plus one.

@@ -1,28 +1,19 @@
 //! Counters: the head-end's per-meter command counter and the meter's MAC-failure record with
-//! its lock-out policy.
-//!
-//! # Lock-out
-//!
-//! Every tag or identity proof that fails to verify on a frame addressed to the meter, with
-//! its key version, counts as one failure (frames refused earlier, as malformed, replayed or
-//! for another meter, do not: they cost no cryptography and teach an attacker nothing).
-//!
-//! - After `daily_limit` failures in one local day (DL/T 645 meters: 15) the meter refuses
-//!   every sealed frame and authentication until the day ends.
-//! - After `suspend_after` failures with no successful command in between (DL/T 645: 200)
-//!   the meter is suspended (挂起) and refuses everything until a local action
-//!   ([`super::MeterSecurity::clear_suspension`]) clears it.
-//!
-//! While locked or suspended, frames are refused before their tag is computed, so the number of
-//! tag guesses an attacker gets is bounded by `daily_limit` a day and `suspend_after` in all.
+//! its lock-out policy. See the [module docs](super).
 
 use core::fmt;
 
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
 use crate::time::{Timestamp, UtcOffset};
 
 /// The head-end's command counter for one meter and key version. Plain data: the caller
 /// stores one per meter and must store it *before* sending a frame sealed with it (a counter
 /// value sealed twice under one key would reuse an AES-CTR keystream).
+///
+/// It is its own state type: every value is one a counter can hold, and
+/// [`MeterSealer::seal`](super::MeterSealer::seal) checks its key version against the keys.
+/// Stored on its own as a [`Snapshot`] (magic `SC`, version 1): `key_version` (`u16`), `last`
+/// (`u32`), little-endian; 6 bytes of fields, 15 framed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -63,28 +54,35 @@ pub struct LockoutPolicy {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
-pub enum ConfigError {
+pub enum SecurityConfigError {
     /// A failure limit of zero would lock the meter for good.
     ZeroLimit,
     /// A session validity of zero seconds.
     ZeroValidity,
     /// The restored state belongs to another key version than the module holds.
     KeyVersionMismatch,
+    /// The restored failure record is not one the lock-out policy lets a meter reach: more
+    /// failures in a day than the daily limit, or more consecutive failures than suspend the
+    /// meter without it being suspended.
+    InconsistentFailures,
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for SecurityConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            ConfigError::ZeroLimit => "failure limits must be at least 1",
-            ConfigError::ZeroValidity => "session validity must be at least 1 second",
-            ConfigError::KeyVersionMismatch => {
+            SecurityConfigError::ZeroLimit => "failure limits must be at least 1",
+            SecurityConfigError::ZeroValidity => "session validity must be at least 1 second",
+            SecurityConfigError::KeyVersionMismatch => {
                 "stored security state and security module disagree on the key version"
+            }
+            SecurityConfigError::InconsistentFailures => {
+                "stored failure record is not possible under the lock-out policy"
             }
         })
     }
 }
 
-impl core::error::Error for ConfigError {}
+impl core::error::Error for SecurityConfigError {}
 
 impl LockoutPolicy {
     /// DL/T 645 meters: 15 failures a day, suspension after 200; days in UTC.
@@ -99,9 +97,9 @@ impl LockoutPolicy {
         daily_limit: u16,
         suspend_after: u32,
         day_offset: UtcOffset,
-    ) -> Result<LockoutPolicy, ConfigError> {
+    ) -> Result<LockoutPolicy, SecurityConfigError> {
         if daily_limit == 0 || suspend_after == 0 {
-            return Err(ConfigError::ZeroLimit);
+            return Err(SecurityConfigError::ZeroLimit);
         }
         Ok(LockoutPolicy {
             daily_limit,
@@ -148,7 +146,11 @@ pub enum Lockout {
     Suspended,
 }
 
-/// The meter's verification-failure record; part of [`super::SecurityState`].
+/// The meter's verification-failure record; part of [`super::SecurityState`], which checks it
+/// against the lock-out policy on restore.
+///
+/// Binary form ([`Field`]): `day` (`i64`), `today` (`u16`), `consecutive` (`u32`),
+/// `suspended` (one byte 0 or 1); 15 bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -183,6 +185,15 @@ impl FailureRecord {
         }
     }
 
+    /// `true` if a meter under `policy` can be in this record: no more failures in a day than
+    /// the daily limit (failures are not counted once it is reached), no more consecutive
+    /// failures than suspend the meter, and at that many, suspended.
+    pub fn is_possible_under(&self, policy: &LockoutPolicy) -> bool {
+        self.today <= policy.daily_limit
+            && self.consecutive <= policy.suspend_after
+            && (self.suspended || self.consecutive < policy.suspend_after)
+    }
+
     /// Counts one failure at `now`.
     pub(crate) fn record_failure(&mut self, policy: &LockoutPolicy, now: Timestamp) {
         let day = policy.day(now);
@@ -203,6 +214,41 @@ impl FailureRecord {
     pub(crate) fn clear_suspension(&mut self) {
         self.suspended = false;
         self.consecutive = 0;
+    }
+}
+
+impl Field for CommandCounter {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.key_version.write_to(w)?;
+        self.last.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(CommandCounter {
+            key_version: Field::read_from(r)?,
+            last: Field::read_from(r)?,
+        })
+    }
+}
+
+impl Snapshot for CommandCounter {
+    const MAGIC: [u8; 2] = *b"SC";
+    const VERSION: u8 = 1;
+}
+
+impl Field for FailureRecord {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.day.write_to(w)?;
+        self.today.write_to(w)?;
+        self.consecutive.write_to(w)?;
+        self.suspended.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(FailureRecord {
+            day: Field::read_from(r)?,
+            today: Field::read_from(r)?,
+            consecutive: Field::read_from(r)?,
+            suspended: Field::read_from(r)?,
+        })
     }
 }
 
@@ -260,11 +306,37 @@ mod tests {
         assert_eq!(r.lockout(&p, t), Lockout::Open);
         assert_eq!(
             LockoutPolicy::new(0, 1, UtcOffset::UTC),
-            Err(ConfigError::ZeroLimit)
+            Err(SecurityConfigError::ZeroLimit)
         );
         assert_eq!(
             LockoutPolicy::new(1, 0, UtcOffset::UTC),
-            Err(ConfigError::ZeroLimit)
+            Err(SecurityConfigError::ZeroLimit)
+        );
+    }
+
+    #[test]
+    fn possible_records_under_a_policy() {
+        let p = LockoutPolicy::new(3, 5, UtcOffset::UTC).unwrap();
+        let mut r = FailureRecord::default();
+        let t = Timestamp::from_unix(0);
+        for _ in 0..3 {
+            assert!(r.is_possible_under(&p));
+            r.record_failure(&p, t);
+        }
+        assert!(r.is_possible_under(&p));
+        let too_many = FailureRecord { today: 4, ..r };
+        assert!(!too_many.is_possible_under(&p));
+        let unsuspended = FailureRecord {
+            consecutive: 5,
+            ..FailureRecord::default()
+        };
+        assert!(!unsuspended.is_possible_under(&p));
+        assert!(
+            FailureRecord {
+                suspended: true,
+                ..unsuspended
+            }
+            .is_possible_under(&p)
         );
     }
 

@@ -6,14 +6,15 @@ use core::fmt;
 use rand_core::TryCryptoRng;
 
 use super::command::{Command, CommandType, PayloadError, Response};
-use super::counter::{ConfigError, FailureRecord, Lockout, LockoutPolicy};
+use super::counter::{FailureRecord, Lockout, LockoutPolicy, SecurityConfigError};
 use super::error::{OpenError, SealError};
 use super::module::{KeySet, ModuleError, ProofKind, SecurityModule};
-use super::seal::{self, Direction, FrameError, Header, Mode, TagLength};
+use super::seal::{self, FrameError, FrameRole, Header, Mode, TagLength};
 use super::session::{
     AUTH_RESPONSE_BODY_LEN, AuthRequest, AuthResponse, CHALLENGE_LEN, SessionInfo,
 };
 use crate::address::Address;
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
 use crate::time::Timestamp;
 
 /// How a meter checks sealed frames; validated at construction.
@@ -39,9 +40,9 @@ impl SecurityConfig {
         tag_len: TagLength,
         session_validity_secs: u32,
         lockout: LockoutPolicy,
-    ) -> Result<SecurityConfig, ConfigError> {
+    ) -> Result<SecurityConfig, SecurityConfigError> {
         if session_validity_secs == 0 {
-            return Err(ConfigError::ZeroValidity);
+            return Err(SecurityConfigError::ZeroValidity);
         }
         Ok(SecurityConfig {
             tag_len,
@@ -72,11 +73,23 @@ impl Default for SecurityConfig {
     }
 }
 
-/// What a meter must keep across restarts: plain data to store (with a checksum and a format
-/// version, which the persistence layer adds) and give back to [`MeterSecurity::restore`].
+/// What a meter must keep across restarts: plain data to store and give back to
+/// [`MeterSecurity::restore`]. Stored on its own as a [`Snapshot`] (magic `SS`, version 1).
 ///
 /// Sessions are not part of it: a restart ends the session, and with it any chance to replay a
-/// session command.
+/// session command. The keys are not part of it either: they stay in the security module (a
+/// software-only meter stores its [`MeterKeys`](super::MeterKeys) apart, and after a key update
+/// the staged ones from [`SoftwareModule::staged_keys`](super::SoftwareModule::staged_keys)).
+///
+/// # Binary form (version 1)
+///
+/// | field | bytes |
+/// |---|---|
+/// | `key_version` (`u16`) | 2 |
+/// | `last_counter` (`u32`) | 4 |
+/// | `failures`: day (`i64`), today (`u16`), consecutive (`u32`), suspended (0 or 1) | 15 |
+///
+/// 21 bytes of fields, 30 framed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -89,13 +102,33 @@ pub struct SecurityState {
     pub failures: FailureRecord,
 }
 
+impl Field for SecurityState {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.key_version.write_to(w)?;
+        self.last_counter.write_to(w)?;
+        self.failures.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(SecurityState {
+            key_version: Field::read_from(r)?,
+            last_counter: Field::read_from(r)?,
+            failures: Field::read_from(r)?,
+        })
+    }
+}
+
+impl Snapshot for SecurityState {
+    const MAGIC: [u8; 2] = *b"SS";
+    const VERSION: u8 = 1;
+}
+
 /// A meter's security engine over a [`SecurityModule`].
 ///
 /// ```
 /// use prepaid_meter::address::Address;
 /// use prepaid_meter::purchase::{CustomerNumber, Purchase};
 /// use prepaid_meter::security::{
-///     Command, CommandCounter, HeadEnd, MeterSecurity, Response, SecurityConfig, SoftwareModule,
+///     Command, CommandCounter, MasterKey, MeterSecurity, Response, SecurityConfig, SoftwareModule,
 ///     Status,
 /// };
 /// use prepaid_meter::time::Timestamp;
@@ -103,7 +136,7 @@ pub struct SecurityState {
 ///
 /// let master = [0x42; 16];
 /// let address: Address = "201000000012".parse()?;
-/// let head_end = HeadEnd::new(&master, SecurityConfig::DEFAULT.tag_len());
+/// let head_end = MasterKey::new(&master, SecurityConfig::DEFAULT.tag_len());
 ///
 /// // Provisioning: the meter gets its keys for version 1.
 /// let keys = head_end.meter_keys(address, 1);
@@ -165,7 +198,7 @@ impl<M: SecurityModule> MeterSecurity<M> {
         address: Address,
         module: M,
         config: SecurityConfig,
-    ) -> Result<MeterSecurity<M>, ConfigError> {
+    ) -> Result<MeterSecurity<M>, SecurityConfigError> {
         let state = SecurityState {
             key_version: module.key_version(),
             ..SecurityState::default()
@@ -173,16 +206,29 @@ impl<M: SecurityModule> MeterSecurity<M> {
         MeterSecurity::restore(address, module, config, state)
     }
 
-    /// A meter restarted from its stored [`SecurityState`]. The state's key version must be
-    /// the module's; if they differ, keys and counters were not stored together.
+    /// A meter restarted from its stored [`SecurityState`], checked against the module and the
+    /// configuration:
+    ///
+    /// - the state's key version must be the module's; if they differ, keys and counters were
+    ///   not stored together ([`SecurityConfigError::KeyVersionMismatch`]);
+    /// - the failure record must be one the lock-out policy lets a meter reach
+    ///   ([`FailureRecord::is_possible_under`],
+    ///   [`SecurityConfigError::InconsistentFailures`]).
+    ///
+    /// The command counter cannot be checked here: any value is one a meter can have accepted.
+    /// Store the state before acknowledging a command ([`PendingCommand::counter_state`]), so
+    /// that no stored counter is behind an acknowledged one.
     pub fn restore(
         address: Address,
         module: M,
         config: SecurityConfig,
         state: SecurityState,
-    ) -> Result<MeterSecurity<M>, ConfigError> {
+    ) -> Result<MeterSecurity<M>, SecurityConfigError> {
         if state.key_version != module.key_version() {
-            return Err(ConfigError::KeyVersionMismatch);
+            return Err(SecurityConfigError::KeyVersionMismatch);
+        }
+        if !state.failures.is_possible_under(&config.lockout) {
+            return Err(SecurityConfigError::InconsistentFailures);
         }
         Ok(MeterSecurity {
             address,
@@ -347,7 +393,7 @@ impl<M: SecurityModule> MeterSecurity<M> {
         if header.tag_len != self.config.tag_len {
             return Err(OpenError::Frame(FrameError::TagLength));
         }
-        if header.direction != Direction::Command {
+        if header.direction != FrameRole::Command {
             return Err(OpenError::WrongDirection);
         }
         if header.address != self.address {
@@ -421,6 +467,7 @@ impl<M: SecurityModule> MeterSecurity<M> {
 /// so in the response): otherwise the same frame could be replayed later, when it might be
 /// accepted. Dropping a pending command leaves everything as it was, so after a power cut
 /// before the store completes the same frame opens again.
+#[must_use = "store `counter_state` and `commit`, or the command is not applied"]
 pub struct PendingCommand<'s, 'f, M: SecurityModule> {
     sec: Option<&'s mut MeterSecurity<M>>,
     header: Header,
@@ -442,6 +489,7 @@ impl<'s, 'f, M: SecurityModule> PendingCommand<'s, 'f, M> {
     /// The security state to store before committing: the new command counter, the failure
     /// record with its consecutive count reset, and after a key update the new key version
     /// with a fresh counter.
+    #[must_use = "store this state before committing"]
     pub fn counter_state(&self) -> SecurityState {
         self.next
     }
@@ -459,7 +507,7 @@ impl<'s, 'f, M: SecurityModule> PendingCommand<'s, 'f, M> {
         let next = self.next;
         let mut sec = self.sec.take();
         let mut response = Header {
-            direction: Direction::Response,
+            direction: FrameRole::Response,
             payload_len: 0,
             ..header
         };
@@ -518,6 +566,7 @@ impl<M: SecurityModule> fmt::Debug for PendingCommand<'_, '_, M> {
 }
 
 /// A committed command: seals its one response.
+#[must_use = "seal the response with `seal_response`"]
 pub struct Committed<'s, M: SecurityModule> {
     sec: Option<&'s mut MeterSecurity<M>>,
     response: Header,

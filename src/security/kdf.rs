@@ -59,7 +59,7 @@
 //! Python `cryptography` 48.0 (`KBKDFCMAC`, `rlen = 4`, `llen = 4`, counter before fixed).
 //!
 //! Because the keys are a function of the master key, the address and the version alone, a
-//! head-end needs no per-meter key database ([`super::headend::HeadEnd`]).
+//! head-end needs no per-meter key database ([`MasterKey`](super::MasterKey)).
 
 use core::fmt;
 
@@ -113,7 +113,7 @@ pub const fn fixed_input_len(label_len: usize, context_len: usize) -> usize {
 
 /// A 128-bit secret key as bytes: zeroized on drop, never printed.
 ///
-/// This is the form in which keys are provisioned into a meter or a [`super::module`]; code
+/// This is the form in which keys are provisioned into a meter or a [`SecurityModule`](super::SecurityModule); code
 /// that only uses keys never sees one. Equality is decided in constant time.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct SecretKey([u8; 16]);

@@ -1,35 +1,5 @@
 //! The security-module trait: every operation that touches a key, so that a hardware secure
-//! element (or a head-end HSM) can stand in for the software implementation.
-//!
-//! The engines ([`super::MeterSecurity`], [`super::HeadEndMeter`]) decide *what* to seal or
-//! open and check counters, sessions and lock-outs; a [`SecurityModule`] holds the keys and does
-//! the cryptography. Keys never cross the trait: callers pass counter blocks, headers, payloads
-//! and tags, and get tags, plaintext or a yes/no back.
-//!
-//! # Keys a module holds
-//!
-//! | name | what for | where it comes from |
-//! |---|---|---|
-//! | `K_enc`, `K_mac`, `K_auth` | the meter's keys for [`SecurityModule::key_version`] | provisioning, then key updates ([`kdf`](super::kdf) recipe) |
-//! | `S_enc`, `S_mac` | the current session | [`SecurityModule::start_session`] |
-//! | staged `K_*'` | a key update waiting for commit | [`SecurityModule::stage_key_update`] |
-//!
-//! # Exact recipes (what a hardware module must reproduce)
-//!
-//! All KDF calls are [`Kbkdf::derive_labelled`] under `K_auth`: SP 800-108 counter mode,
-//! CMAC-AES128, counter before, `r = 32`, fixed input `Label || 00 || Context || [L]_32`.
-//!
-//! - **seal** (`keys` = meter or session): `payload ^= AES-CTR(K_enc, counter_block)` with a
-//!   32-bit big-endian block counter in the last four bytes of the block, then
-//!   `tag = leftmost(CMAC(K_mac, header || payload), tag.len())`.
-//! - **open**: recompute the tag over `header || payload` (still ciphertext), compare in
-//!   constant time, and decrypt only if it matches.
-//! - **identity proof**: `leftmost(KDF(K_auth, label, context, L = 8 * len))` with label
-//!   `PMv1-auth-req` or `PMv1-auth-resp` ([`ProofKind`]); verified in constant time.
-//! - **session keys**: `S_enc || S_mac = KDF(K_auth, "PMv1-session", context, L = 256)`.
-//! - **key update**: the 48-byte blob is `(K_enc' || K_mac' || K_auth') XOR KDF(K_auth,
-//!   "PMv1-key-update", address (6 bytes, most significant first) || new version (2 bytes BE),
-//!   L = 384)`. The blob travels inside a sealed command, which authenticates it.
+//! element (or a head-end HSM) can stand in for the software implementation. See the [module docs](super).
 
 use core::fmt;
 
@@ -121,7 +91,7 @@ pub const MAX_SEAL_LEN: usize = 0xFFFF;
 /// The key operations of a meter (or of a head-end acting for one meter).
 ///
 /// Implementations must compare tags in constant time, must not decrypt before the tag has
-/// verified, and must keep key material inside. The recipes are in the [module docs](self).
+/// verified, and must keep key material inside. The recipes are in the [module docs](super#security-modules).
 pub trait SecurityModule {
     /// The version of the installed meter keys.
     fn key_version(&self) -> u16;

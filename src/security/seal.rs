@@ -1,58 +1,6 @@
 //! The sealed-frame wire format, version 1: a header, the AES-CTR ciphertext of a typed
 //! payload, and a truncated AES-CMAC tag. No state and no decisions: the engines decide what
-//! to accept.
-//!
-//! # Layout
-//!
-//! All integers are big-endian.
-//!
-//! ```text
-//! offset size field
-//!  0      1   format version, 0x01
-//!  1      1   flags: bit 7 direction (0 = command, head-end to meter; 1 = response,
-//!                    meter to head-end); bits 0-1 mode (0 = counter, store-and-forward;
-//!                    1 = session); bits 2-6 zero
-//!  2      6   meter address, 12 BCD digits, most significant first
-//!  8      2   key version of the meter keys
-//! 10      1   command type (see command::CommandType); a response carries the type of the
-//!             command it answers
-//! 11      1   tag length in bytes, 8..=16
-//! 12      4   session id (0 in counter mode)
-//! 16      4   counter: the per-meter command counter (counter mode) or the sequence number
-//!             within the session (session mode); a response repeats its command's value
-//! 20      4   valid until, Unix seconds (UTC); the meter refuses the command after this
-//! 24      2   payload length P in bytes
-//! 26      P   payload, AES-128-CTR encrypted under K_enc (or S_enc)
-//! 26+P    T   tag: leftmost T bytes of CMAC(K_mac (or S_mac), bytes 0 .. 26+P)
-//! ```
-//!
-//! A frame is exactly `26 + P + T` bytes; anything shorter or longer is refused before any
-//! cryptography runs. The tag covers every header byte, so direction, meter, key version,
-//! command type, tag length, session, counter, deadline and length are all authenticated.
-//!
-//! # Counter blocks
-//!
-//! The AES-CTR counter block of a frame is a function of its header:
-//!
-//! ```text
-//!  0  1  0x01 (format version)
-//!  1  1  flags byte of the header (direction and mode)
-//!  2  4  session id
-//!  6  4  counter
-//! 10  2  key version
-//! 12  4  block index, starting at 0 and incremented per 16-byte block (big-endian)
-//! ```
-//!
-//! A payload is at most 65 535 bytes, 4096 blocks, so the block index never wraps into the
-//! other fields. Under one key a counter block is never used twice because:
-//!
-//! - **meter keys** (counter mode): the head-end uses each counter value once per key version
-//!   (it keeps a [`super::CommandCounter`] and stores it before sending), the meter accepts each
-//!   value once and seals exactly one response per accepted command, in the other direction;
-//! - **session keys**: every session has fresh keys (derived from both parties' random
-//!   challenges), and sequence numbers strictly increase within it;
-//! - **key update**: the response to a key update is sealed under the *new* meter keys with
-//!   counter 0, which no command uses (command counters start at 1).
+//! to accept. See the [module docs](super).
 
 #![deny(clippy::indexing_slicing)]
 
@@ -121,7 +69,7 @@ impl core::error::Error for FrameError {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Direction {
+pub enum FrameRole {
     /// Head-end to meter.
     Command,
     /// Meter to head-end.
@@ -200,7 +148,7 @@ impl From<TagLength> for u8 {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Header {
     /// Command or response.
-    pub direction: Direction,
+    pub direction: FrameRole,
     /// Counter or session mode.
     pub mode: Mode,
     /// The meter.
@@ -262,9 +210,9 @@ impl Header {
             return Err(FrameError::Flags);
         }
         let direction = if flags & DIRECTION_BIT == 0 {
-            Direction::Command
+            FrameRole::Command
         } else {
-            Direction::Response
+            FrameRole::Response
         };
         let mode = match flags & MODE_MASK {
             0 => Mode::Counter,
@@ -295,8 +243,8 @@ impl Header {
 
     fn flags(&self) -> u8 {
         let d = match self.direction {
-            Direction::Command => 0,
-            Direction::Response => DIRECTION_BIT,
+            FrameRole::Command => 0,
+            FrameRole::Response => DIRECTION_BIT,
         };
         let m = match self.mode {
             Mode::Counter => 0,
@@ -500,7 +448,7 @@ mod tests {
 
     fn header() -> Header {
         Header {
-            direction: Direction::Command,
+            direction: FrameRole::Command,
             mode: Mode::Counter,
             address: "201000000012".parse().unwrap(),
             key_version: 0x0102,
@@ -532,7 +480,7 @@ mod tests {
             ]
         );
         let r = Header {
-            direction: Direction::Response,
+            direction: FrameRole::Response,
             mode: Mode::Session,
             session_id: 0xDEADBEEF,
             ..h
@@ -540,11 +488,11 @@ mod tests {
         let rb = r.emit();
         assert_eq!(rb[1], 0x81);
         assert_eq!(Header::parse(&rb), Ok(r));
-        // Direction changes the counter block: a response never reuses a command's keystream.
+        // The role changes the counter block: a response never reuses a command's keystream.
         assert_ne!(
             r.counter_block(),
             Header {
-                direction: Direction::Command,
+                direction: FrameRole::Command,
                 ..r
             }
             .counter_block()

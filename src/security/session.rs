@@ -1,47 +1,5 @@
 //! Interactive sessions: the identity-authentication messages (shaped like DL/T 645 070000FF)
-//! and the session record.
-//!
-//! # Handshake
-//!
-//! ```text
-//! head-end                                             meter
-//!   R_H <- 16 random bytes
-//!   AuthRequest { address, key version, R_H, proof_H }  ---->
-//!                                       verify proof_H (a failure counts toward lock-out)
-//!                                       R_M <- 16 random bytes, session id <- 4 random bytes
-//!                                       S_enc || S_mac = KDF(K_auth, "PMv1-session",
-//!                                                            R_H || response bytes 0..35)
-//!   <----  AuthResponse { address, key version, session id, validity, R_M, proof_M }
-//!   verify proof_M, derive the same session keys
-//!   sealed commands in session mode, sequence 1, 2, 3, ...  ---->
-//! ```
-//!
-//! `proof_H` shows the head-end holds `K_auth` (a replayed request gains nothing: the session
-//! keys depend on the meter's fresh `R_M`); `proof_M` shows the meter holds it and answers this
-//! request (it covers `R_H`). The first sealed command completes mutual authentication: its tag
-//! needs keys that depend on `R_M`. A session ends after its validity (default 5 minutes, as
-//! DL/T 645), on a new authentication, on a key update, or when the meter restarts: session
-//! keys are never stored.
-//!
-//! # Layouts (integers big-endian)
-//!
-//! ```text
-//! AuthRequest                         AuthResponse
-//!  0  1  format version 0x01           0  1  format version 0x01
-//!  1  1  message type 0xA1             1  1  message type 0xA2
-//!  2  6  meter address (BCD, MSB first) 2  6  meter address
-//!  8  2  key version                   8  2  key version
-//! 10  1  proof length T (8..=16)      10  1  proof length T
-//! 11 16  R_H                          11  4  session id
-//! 27  T  proof_H                      15  4  validity in seconds
-//!                                     19 16  R_M
-//!                                     35  T  proof_M
-//!
-//! proof_H = leftmost T bytes of KDF(K_auth, "PMv1-auth-req",  request bytes 0..27)
-//! proof_M = leftmost T bytes of KDF(K_auth, "PMv1-auth-resp", R_H || response bytes 0..35)
-//! ```
-//!
-//! The KDF is [`super::kdf::Kbkdf::derive_labelled`] with `L = 8 T`.
+//! and the session record. See the [module docs](super).
 
 #![deny(clippy::indexing_slicing)]
 

@@ -4,7 +4,8 @@
 
 pub mod model;
 
-use prepaid_meter::account::{Config, CustomerNumber, Limits, MoneyAccount, Purchase};
+use prepaid_meter::account::{Config, Limits, MoneyAccount};
+use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::time::{Date, DateTime, Time, Timestamp, UtcOffset};
 use prepaid_meter::units::Money;
 
@@ -63,7 +64,7 @@ pub fn t0() -> Timestamp {
 /// An account with `config`, opened at [`t0`] with `balance` yuan (count 1), ticked once.
 pub fn opened(config: Config<Money>, balance: i64) -> MoneyAccount {
     let mut a: MoneyAccount = MoneyAccount::new(config, Money::ZERO).unwrap();
-    a.open(t0(), purchase(1, yuan(balance))).unwrap();
-    a.tick(t0());
+    let _ = a.open(t0(), purchase(1, yuan(balance))).unwrap();
+    let _ = a.tick(t0());
     a
 }

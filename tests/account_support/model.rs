@@ -8,10 +8,11 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers outside #[test] functions
 
 use prepaid_meter::account::{
-    AccountError, AlarmFlags, CommandError, Config, Contacts, CustomerNumber, DebtRecovery,
-    Effects, EmergencyCredit, FriendlyCalendar, Limits, MoneyAccount, Purchase, RechargeError,
-    ReconnectMode, RecoveryPeriod, RelayCommand, RelayState,
+    AccountError, AlarmFlags, CommandError, Config, Contacts, DebtRecovery, Effects,
+    EmergencyCredit, FriendlyCalendar, Limits, MoneyAccount, RechargeError, ReconnectMode,
+    RecoveryPeriod, RelayCommand, RelayState,
 };
+use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::time::{Timestamp, UtcOffset};
 use prepaid_meter::units::Money;
 

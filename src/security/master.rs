@@ -1,10 +1,10 @@
 //! The head-end side: seal commands for any meter from the master key and the meter address
 //! alone, run the identity authentication, and open sealed responses.
 //!
-//! The head-end keeps no per-meter keys: [`HeadEnd::meter`] derives a meter's keys (three
+//! The head-end keeps no per-meter keys: [`MasterKey::meter`] derives a meter's keys (three
 //! CMAC calls) whenever it needs them. What it does keep per meter is plain data the caller
 //! stores: the [`CommandCounter`] of each meter (store it before sending what it sealed) and,
-//! during an interactive exchange, the [`HeadEndMeter`] holding the session.
+//! during an interactive exchange, the [`MeterSealer`] holding the session.
 
 use core::fmt;
 
@@ -17,7 +17,7 @@ use super::kdf::{Kbkdf, KeyPurpose};
 use super::module::{
     KeySet, MeterKeys, ModuleError, ProofKind, SecurityModule, SoftwareModule, key_update_xor,
 };
-use super::seal::{self, Direction, FrameError, Header, Mode, SealedFrame, TagLength};
+use super::seal::{self, FrameError, FrameRole, Header, Mode, SealedFrame, TagLength};
 use super::session::{
     AUTH_REQUEST_BODY_LEN, AuthRequest, AuthResponse, CHALLENGE_LEN, SessionInfo,
 };
@@ -25,24 +25,24 @@ use crate::address::Address;
 use crate::time::Timestamp;
 
 /// The head-end's key holder: the master key (its AES schedule, zeroized on drop).
-pub struct HeadEnd {
+pub struct MasterKey {
     master: Kbkdf,
     tag_len: TagLength,
 }
 
-impl fmt::Debug for HeadEnd {
+impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HeadEnd")
+        f.debug_struct("MasterKey")
             .field("tag_len", &self.tag_len)
             .finish_non_exhaustive()
     }
 }
 
-impl HeadEnd {
+impl MasterKey {
     /// A head-end with master key `master`, sealing with `tag_len`-byte tags (the meters'
     /// configured length).
-    pub fn new(master: &[u8; 16], tag_len: TagLength) -> HeadEnd {
-        HeadEnd {
+    pub fn new(master: &[u8; 16], tag_len: TagLength) -> MasterKey {
+        MasterKey {
             master: Kbkdf::new(master),
             tag_len,
         }
@@ -54,8 +54,8 @@ impl HeadEnd {
     }
 
     /// A meter's sealing context for `key_version`, its keys derived from the master key.
-    pub fn meter(&self, address: Address, key_version: u16) -> HeadEndMeter<SoftwareModule> {
-        HeadEndMeter::new(
+    pub fn meter(&self, address: Address, key_version: u16) -> MeterSealer<SoftwareModule> {
+        MeterSealer::new(
             address,
             SoftwareModule::derive(&self.master, address, key_version),
             self.tag_len,
@@ -92,10 +92,11 @@ impl HeadEnd {
     }
 }
 
-/// What [`HeadEndMeter::seal`] produced: the frame length and header. Keep it to open the
+/// What [`MeterSealer::seal`] produced: the frame length and header. Keep it to open the
 /// response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[must_use = "keep the sealed header to open the response"]
 pub struct Sealed {
     /// Frame length in bytes.
     pub len: usize,
@@ -109,7 +110,7 @@ impl Sealed {
     /// in counter mode with counter 0.
     pub fn expected_response(&self) -> Header {
         let h = Header {
-            direction: Direction::Response,
+            direction: FrameRole::Response,
             ..self.header
         };
         if self.header.command == CommandType::KeyUpdate {
@@ -126,7 +127,7 @@ impl Sealed {
     }
 }
 
-/// A frame opened by [`HeadEndMeter::inspect`].
+/// A frame opened by [`MeterSealer::inspect`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Opened<'f> {
     /// A command.
@@ -137,7 +138,7 @@ pub enum Opened<'f> {
 
 /// One meter, as the head-end sees it: its keys (in a [`SecurityModule`]), and the session
 /// while one runs.
-pub struct HeadEndMeter<M: SecurityModule = SoftwareModule> {
+pub struct MeterSealer<M: SecurityModule = SoftwareModule> {
     address: Address,
     module: M,
     tag_len: TagLength,
@@ -145,9 +146,9 @@ pub struct HeadEndMeter<M: SecurityModule = SoftwareModule> {
     session: Option<SessionInfo>,
 }
 
-impl<M: SecurityModule + fmt::Debug> fmt::Debug for HeadEndMeter<M> {
+impl<M: SecurityModule + fmt::Debug> fmt::Debug for MeterSealer<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HeadEndMeter")
+        f.debug_struct("MeterSealer")
             .field("address", &self.address)
             .field("module", &self.module)
             .field("tag_len", &self.tag_len)
@@ -160,10 +161,10 @@ fn deadline(t: Timestamp) -> Result<u32, SealError> {
     u32::try_from(t.unix()).map_err(|_| SealError::Deadline)
 }
 
-impl<M: SecurityModule> HeadEndMeter<M> {
+impl<M: SecurityModule> MeterSealer<M> {
     /// A meter context over any module holding the meter's keys (an HSM, for instance).
-    pub fn new(address: Address, module: M, tag_len: TagLength) -> HeadEndMeter<M> {
-        HeadEndMeter {
+    pub fn new(address: Address, module: M, tag_len: TagLength) -> MeterSealer<M> {
+        MeterSealer {
             address,
             module,
             tag_len,
@@ -182,7 +183,7 @@ impl<M: SecurityModule> HeadEndMeter<M> {
         self.module.key_version()
     }
 
-    /// The session, once [`HeadEndMeter::accept_auth_response`] established one.
+    /// The session, once [`MeterSealer::accept_auth_response`] established one.
     pub fn session(&self) -> Option<&SessionInfo> {
         self.session.as_ref()
     }
@@ -199,7 +200,7 @@ impl<M: SecurityModule> HeadEndMeter<M> {
         let payload_len = u16::try_from(command.encoded_len())
             .map_err(|_| SealError::Payload(PayloadError::Length))?;
         let header = Header {
-            direction: Direction::Command,
+            direction: FrameRole::Command,
             mode,
             address: self.address,
             key_version: self.module.key_version(),
@@ -264,7 +265,7 @@ impl<M: SecurityModule> HeadEndMeter<M> {
         Ok(req.encoded_len())
     }
 
-    /// Checks the meter's answer to the last [`HeadEndMeter::auth_request`] and establishes
+    /// Checks the meter's answer to the last [`MeterSealer::auth_request`] and establishes
     /// the session from `now`.
     pub fn accept_auth_response(
         &mut self,
@@ -345,7 +346,7 @@ impl<M: SecurityModule> HeadEndMeter<M> {
         let expect = sent.expected_response();
         let checked = SealedFrame::new_checked(&*frame)?;
         let header = *checked.header();
-        if header.direction != Direction::Response {
+        if header.direction != FrameRole::Response {
             return Err(OpenError::WrongDirection);
         }
         if header.address != self.address {
@@ -395,8 +396,8 @@ impl<M: SecurityModule> HeadEndMeter<M> {
             Err(e) => return Err(OpenError::Module(e)),
         };
         Ok(match header.direction {
-            Direction::Command => Opened::Command(header, Command::decode(header.command, plain)?),
-            Direction::Response => Opened::Response(header, Response::decode(plain)?),
+            FrameRole::Command => Opened::Command(header, Command::decode(header.command, plain)?),
+            FrameRole::Response => Opened::Response(header, Response::decode(plain)?),
         })
     }
 }

@@ -1,0 +1,451 @@
+//! The binary field forms ([`Field`]) of the account's state and records, and the stored forms
+//! ([`Snapshot`]) of [`AccountState`] and [`LogsState`]. Layouts are documented on each state
+//! type; the primitive forms in [`crate::snapshot`].
+
+use super::config::ReconnectMode;
+use super::credit::Credit;
+use super::event::{
+    AlarmEvent, AlarmFlags, ChargeRecord, EmergencyEvent, EmergencyState, OverdraftRecord,
+    RelayEvent, Trigger,
+};
+use super::log::LogsState;
+use super::machine::{AccountState, OverdraftEpisode, Totals};
+use super::purchase::PurchaseRecord;
+use super::relay::{RelayCommand, RelayState, RemoteTrip, TripReason};
+use crate::purchase::CustomerNumber;
+use crate::ring::RingState;
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
+
+/// `Field` for a struct, field by field in the order given.
+macro_rules! struct_field {
+    ($ty:ident < U > { $($f:ident),* $(,)? }) => {
+        impl<U: Field> Field for $ty<U> {
+            fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+                $(self.$f.write_to(w)?;)*
+                Ok(())
+            }
+            fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+                Ok($ty { $($f: Field::read_from(r)?,)* })
+            }
+        }
+    };
+}
+
+struct_field!(Totals<U> {
+    opening,
+    recharged,
+    emergency_repaid,
+    debt_recovered,
+    emergency_granted,
+    consumed,
+    standing,
+    converted,
+});
+struct_field!(OverdraftEpisode<U> { started, deepest });
+struct_field!(AccountState<U> {
+    customer,
+    purchases,
+    balance,
+    totals,
+    relay,
+    remote,
+    keep_power,
+    remote_alarm,
+    exhausted,
+    low_credit_ack,
+    alarms,
+    emergency,
+    emergency_debt,
+    debt,
+    recovered_in_period,
+    recovery_period,
+    standing_day,
+    overdraft,
+    residue,
+});
+struct_field!(PurchaseRecord<U> {
+    time,
+    count,
+    amount,
+    balance_before,
+    balance_after,
+    emergency_repaid,
+    debt_recovered,
+    overdraft_repaid,
+    standing_charge,
+});
+struct_field!(OverdraftRecord<U> { started, ended, deepest });
+struct_field!(RelayEvent<U> { time, from, to, trigger, balance });
+struct_field!(AlarmEvent<U> { time, from, to, balance });
+struct_field!(ChargeRecord<U> { time, days, amount });
+struct_field!(EmergencyEvent<U> { time, from, to, outstanding });
+
+/// Six bytes, as the command carried them.
+impl Field for CustomerNumber {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        w.put(&self.to_bytes())
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(CustomerNumber::new(r.array()?))
+    }
+}
+
+/// The flag bits as one byte; bits 5 to 7 are refused.
+impl Field for AlarmFlags {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.bits().write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        let bits = u8::read_from(r)?;
+        let flags = AlarmFlags::from_bits_truncate(bits);
+        if flags.bits() != bits {
+            return Err(SnapshotError::InvalidField);
+        }
+        Ok(flags)
+    }
+}
+
+/// One byte: 0 remote, 1 credit, 2 low credit.
+impl Field for TripReason {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        let b: u8 = match self {
+            TripReason::Remote => 0,
+            TripReason::Credit => 1,
+            TripReason::LowCredit => 2,
+        };
+        b.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        match u8::read_from(r)? {
+            0 => Ok(TripReason::Remote),
+            1 => Ok(TripReason::Credit),
+            2 => Ok(TripReason::LowCredit),
+            _ => Err(SnapshotError::InvalidField),
+        }
+    }
+}
+
+/// One byte: 0 closed; 1 open or 2 ready, followed by the [`TripReason`].
+impl Field for RelayState {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        match self {
+            RelayState::Closed => 0u8.write_to(w),
+            RelayState::Open(reason) => {
+                1u8.write_to(w)?;
+                reason.write_to(w)
+            }
+            RelayState::Ready(reason) => {
+                2u8.write_to(w)?;
+                reason.write_to(w)
+            }
+        }
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        match u8::read_from(r)? {
+            0 => Ok(RelayState::Closed),
+            1 => Ok(RelayState::Open(TripReason::read_from(r)?)),
+            2 => Ok(RelayState::Ready(TripReason::read_from(r)?)),
+            _ => Err(SnapshotError::InvalidField),
+        }
+    }
+}
+
+/// One byte: 0 button, 1 direct.
+impl Field for ReconnectMode {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        (*self == ReconnectMode::Direct).write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(if bool::read_from(r)? {
+            ReconnectMode::Direct
+        } else {
+            ReconnectMode::Button
+        })
+    }
+}
+
+/// One byte: 0 none, 1 tripped, 2 until, followed by the restore time (`i64`) and the
+/// [`ReconnectMode`].
+impl Field for RemoteTrip {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        match self {
+            RemoteTrip::None => 0u8.write_to(w),
+            RemoteTrip::Tripped => 1u8.write_to(w),
+            RemoteTrip::Until { at, then } => {
+                2u8.write_to(w)?;
+                at.write_to(w)?;
+                then.write_to(w)
+            }
+        }
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        match u8::read_from(r)? {
+            0 => Ok(RemoteTrip::None),
+            1 => Ok(RemoteTrip::Tripped),
+            2 => Ok(RemoteTrip::Until {
+                at: Field::read_from(r)?,
+                then: Field::read_from(r)?,
+            }),
+            _ => Err(SnapshotError::InvalidField),
+        }
+    }
+}
+
+/// One byte: 0 unavailable, 1 available, 2 in use.
+impl Field for EmergencyState {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        let b: u8 = match self {
+            EmergencyState::Unavailable => 0,
+            EmergencyState::Available => 1,
+            EmergencyState::InUse => 2,
+        };
+        b.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        match u8::read_from(r)? {
+            0 => Ok(EmergencyState::Unavailable),
+            1 => Ok(EmergencyState::Available),
+            2 => Ok(EmergencyState::InUse),
+            _ => Err(SnapshotError::InvalidField),
+        }
+    }
+}
+
+/// The DL/T 645 `N1` code (`1A`..`3B`; `1D` is a restore to button reconnection, `1E` to a
+/// direct close), and for `1D`/`1E` the delay in seconds (`u32`).
+impl Field for RelayCommand {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        match self {
+            RelayCommand::Trip => 0x1Au8.write_to(w),
+            RelayCommand::ReconnectAllowed => 0x1Bu8.write_to(w),
+            RelayCommand::DirectClose => 0x1Cu8.write_to(w),
+            RelayCommand::TripRestore { delay_secs, then } => {
+                let code: u8 = match then {
+                    ReconnectMode::Button => 0x1D,
+                    ReconnectMode::Direct => 0x1E,
+                };
+                code.write_to(w)?;
+                delay_secs.write_to(w)
+            }
+            RelayCommand::AlarmOn => 0x2Au8.write_to(w),
+            RelayCommand::AlarmOff => 0x2Bu8.write_to(w),
+            RelayCommand::KeepPowerOn => 0x3Au8.write_to(w),
+            RelayCommand::KeepPowerOff => 0x3Bu8.write_to(w),
+        }
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(match u8::read_from(r)? {
+            0x1A => RelayCommand::Trip,
+            0x1B => RelayCommand::ReconnectAllowed,
+            0x1C => RelayCommand::DirectClose,
+            0x1D => RelayCommand::TripRestore {
+                delay_secs: Field::read_from(r)?,
+                then: ReconnectMode::Button,
+            },
+            0x1E => RelayCommand::TripRestore {
+                delay_secs: Field::read_from(r)?,
+                then: ReconnectMode::Direct,
+            },
+            0x2A => RelayCommand::AlarmOn,
+            0x2B => RelayCommand::AlarmOff,
+            0x3A => RelayCommand::KeepPowerOn,
+            0x3B => RelayCommand::KeepPowerOff,
+            _ => return Err(SnapshotError::InvalidField),
+        })
+    }
+}
+
+/// One byte: 0 tick, 1 debit, 2 open, 3 recharge, 4 command (followed by the
+/// [`RelayCommand`]), 5 button, 6 emergency credit, 7 debt, 8 reconfigure, 9 price change.
+impl Field for Trigger {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        let b: u8 = match self {
+            Trigger::Tick => 0,
+            Trigger::Debit => 1,
+            Trigger::Open => 2,
+            Trigger::Recharge => 3,
+            Trigger::Command(c) => {
+                4u8.write_to(w)?;
+                return c.write_to(w);
+            }
+            Trigger::Button => 5,
+            Trigger::EmergencyCredit => 6,
+            Trigger::Debt => 7,
+            Trigger::Reconfigure => 8,
+            Trigger::PriceChange => 9,
+        };
+        b.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(match u8::read_from(r)? {
+            0 => Trigger::Tick,
+            1 => Trigger::Debit,
+            2 => Trigger::Open,
+            3 => Trigger::Recharge,
+            4 => Trigger::Command(RelayCommand::read_from(r)?),
+            5 => Trigger::Button,
+            6 => Trigger::EmergencyCredit,
+            7 => Trigger::Debt,
+            8 => Trigger::Reconfigure,
+            9 => Trigger::PriceChange,
+            _ => return Err(SnapshotError::InvalidField),
+        })
+    }
+}
+
+/// The same layout as a [`Ring`](crate::ring::Ring)'s: a `u16` count, the records, `oldest`
+/// as a `u16`, `pushed` as a `u32`. Read without the ring's checks (those are
+/// [`Logs::restore`](super::Logs::restore)'s).
+impl<T: Field, const N: usize> Field for RingState<T, N> {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.items.write_to(w)?;
+        w.count(self.oldest)?;
+        self.pushed.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(RingState {
+            items: Field::read_from(r)?,
+            oldest: usize::from(u16::read_from(r)?),
+            pushed: Field::read_from(r)?,
+        })
+    }
+}
+
+impl<U: Credit + Field> Snapshot for AccountState<U> {
+    const MAGIC: [u8; 2] = [b'A', U::UNIT_TAG];
+    const VERSION: u8 = 1;
+}
+
+impl<U: Field, const N: usize> Field for LogsState<U, N> {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.purchases.write_to(w)?;
+        self.overdrafts.write_to(w)?;
+        self.relay.write_to(w)?;
+        self.alarms.write_to(w)?;
+        self.charges.write_to(w)?;
+        self.emergency.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(LogsState {
+            purchases: Field::read_from(r)?,
+            overdrafts: Field::read_from(r)?,
+            relay: Field::read_from(r)?,
+            alarms: Field::read_from(r)?,
+            charges: Field::read_from(r)?,
+            emergency: Field::read_from(r)?,
+        })
+    }
+}
+
+impl<U: Credit + Field, const N: usize> Snapshot for LogsState<U, N> {
+    const MAGIC: [u8; 2] = [b'L', U::UNIT_TAG];
+    const VERSION: u8 = 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+    use crate::units::Money;
+
+    fn round_trip<T: Field + PartialEq + core::fmt::Debug>(v: &T) -> usize {
+        let mut buf = [0u8; 128];
+        let mut w = Writer::new(&mut buf);
+        v.write_to(&mut w).unwrap();
+        let n = w.position();
+        let mut r = Reader::new(&buf[..n], 1);
+        assert_eq!(&T::read_from(&mut r).unwrap(), v);
+        assert_eq!(r.remaining(), 0);
+        n
+    }
+
+    fn refused<T: Field + core::fmt::Debug>(bytes: &[u8]) {
+        assert_eq!(
+            T::read_from(&mut Reader::new(bytes, 1)).unwrap_err(),
+            SnapshotError::InvalidField
+        );
+    }
+
+    #[test]
+    fn every_variant_round_trips_and_unknown_tags_are_refused() {
+        let commands = [
+            RelayCommand::Trip,
+            RelayCommand::ReconnectAllowed,
+            RelayCommand::DirectClose,
+            RelayCommand::TripRestore {
+                delay_secs: 600,
+                then: ReconnectMode::Button,
+            },
+            RelayCommand::TripRestore {
+                delay_secs: u32::MAX,
+                then: ReconnectMode::Direct,
+            },
+            RelayCommand::AlarmOn,
+            RelayCommand::AlarmOff,
+            RelayCommand::KeepPowerOn,
+            RelayCommand::KeepPowerOff,
+        ];
+        for c in commands {
+            round_trip(&c);
+            round_trip(&Trigger::Command(c));
+        }
+        for t in [
+            Trigger::Tick,
+            Trigger::Debit,
+            Trigger::Open,
+            Trigger::Recharge,
+            Trigger::Button,
+            Trigger::EmergencyCredit,
+            Trigger::Debt,
+            Trigger::Reconfigure,
+            Trigger::PriceChange,
+        ] {
+            assert_eq!(round_trip(&t), 1);
+        }
+        for reason in [
+            TripReason::Remote,
+            TripReason::Credit,
+            TripReason::LowCredit,
+        ] {
+            assert_eq!(round_trip(&RelayState::Open(reason)), 2);
+            assert_eq!(round_trip(&RelayState::Ready(reason)), 2);
+        }
+        assert_eq!(round_trip(&RelayState::Closed), 1);
+        assert_eq!(
+            round_trip(&RemoteTrip::Until {
+                at: Timestamp::from_unix(-1),
+                then: ReconnectMode::Direct
+            }),
+            10
+        );
+        for e in [
+            EmergencyState::Unavailable,
+            EmergencyState::Available,
+            EmergencyState::InUse,
+        ] {
+            round_trip(&e);
+        }
+        round_trip(&AlarmFlags::from_bits_truncate(0x1F));
+        round_trip(&Some(CustomerNumber::new([1, 2, 3, 4, 5, 6])));
+        let record = PurchaseRecord {
+            time: Timestamp::from_unix(1),
+            count: 2,
+            amount: Money::from_minor(3),
+            balance_before: Money::from_minor(-4),
+            balance_after: Money::from_minor(5),
+            emergency_repaid: Money::from_minor(6),
+            debt_recovered: Money::from_minor(7),
+            overdraft_repaid: Money::from_minor(8),
+            standing_charge: Money::from_minor(9),
+        };
+        assert_eq!(round_trip(&record), 68);
+        refused::<RelayCommand>(&[0x4F]);
+        refused::<Trigger>(&[10]);
+        refused::<RelayState>(&[3]);
+        refused::<RelayState>(&[1, 3]);
+        refused::<RemoteTrip>(&[3]);
+        refused::<EmergencyState>(&[3]);
+        refused::<AlarmFlags>(&[0x20]);
+        refused::<ReconnectMode>(&[2]);
+    }
+}
