@@ -14,7 +14,7 @@ use prepaid_meter::wire::dlt645::{
     Data, Di, Frame, FrameRepr, ReadForm, Request, Response, StreamDecoder, skip_preamble,
 };
 
-#[path = "../tests/fake_meter/mod.rs"]
+#[path = "../tests/support/fake_meter.rs"]
 mod fake_meter;
 use fake_meter::FakeMeter;
 

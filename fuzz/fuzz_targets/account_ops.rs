@@ -10,7 +10,7 @@ use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::Money;
 
 #[allow(dead_code, clippy::all)]
-#[path = "../../tests/account_support/model.rs"]
+#[path = "../../tests/account/support/model.rs"]
 mod model;
 
 use model::{Model, Op, Params};

@@ -13,7 +13,7 @@ use prepaid_meter::endpoint::dlt645::{PlaintextPolicy, Server, ServerConfig};
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::wire::dlt645::{Control, Data, Frame, FrameRepr, Response, skip_preamble};
 
-#[path = "../../tests/fake_meter/mod.rs"]
+#[path = "../../tests/support/fake_meter.rs"]
 mod fake_meter;
 use fake_meter::FakeMeter;
 

@@ -1,7 +1,7 @@
 //! Credit in energy (kWh credit) and the tariff change that re-expresses it at a new price.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod account_support;
+use crate::account_support;
 
 use account_support::{CUSTOMER, t0};
 use prepaid_meter::account::{

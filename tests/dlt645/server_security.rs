@@ -10,7 +10,7 @@
     clippy::indexing_slicing
 )] // test helpers outside #[test] functions
 
-mod fake_meter;
+use crate::fake_meter;
 use fake_meter::{FakeMeter, Served};
 
 use prepaid_meter::address::Address;

@@ -4,7 +4,7 @@
 //! Limits used (yuan): alarm 1 = 20, alarm 2 = 10, overdraft = 5, hoarding = 5000, reconnect = 1.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod account_support;
+use crate::account_support;
 
 use account_support::{CUSTOMER, OTHER, after, at, config, fen, opened, purchase, t0, yuan};
 use prepaid_meter::account::{

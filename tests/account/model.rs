@@ -3,7 +3,7 @@
 //! predicted, and leaving the account byte-for-byte unchanged), conservation of money, alarm
 //! flags and relay invariants.
 
-mod account_support;
+use crate::account_support;
 
 use account_support::model::{Model, Op, Params, step};
 use prepaid_meter::account::MoneyAccount;

@@ -2,7 +2,7 @@
 //! counts, prices, delays and timestamps (including the extremes of `i64`) never panic, and
 //! every refusal leaves the account exactly as it was.
 
-mod account_support;
+use crate::account_support;
 
 use account_support::{CUSTOMER, OTHER, config, yuan};
 use prepaid_meter::account::{

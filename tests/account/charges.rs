@@ -1,7 +1,7 @@
 //! Standing charges and debt recovery: hand-computed scenarios, including the SMETS2 manual's
 //! worked example (10 % of each payment, at most 5 per week, 10 paid every day).
 
-mod account_support;
+use crate::account_support;
 
 use account_support::{at, config, fen, opened, purchase, t0, yuan};
 use prepaid_meter::account::{

@@ -2,7 +2,7 @@
 //! a refused change leaves the tariff as it was.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod tariff_support;
+use crate::tariff_support;
 
 use prepaid_meter::tariff::*;
 use prepaid_meter::time::{Date, Timestamp, UtcOffset};

@@ -19,8 +19,8 @@ use prepaid_meter::security::{KeySet, MeterKeys, ModuleError, SecurityModule, So
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::Money;
 
-const CMAC_CTR: &str = include_str!("vectors/aes-cmac-ctr.tsv");
-const KBKDF: &str = include_str!("vectors/kbkdf-cmac-aes128.tsv");
+const CMAC_CTR: &str = include_str!("../vectors/aes-cmac-ctr.tsv");
+const KBKDF: &str = include_str!("../vectors/kbkdf-cmac-aes128.tsv");
 
 fn hex(s: &str) -> Vec<u8> {
     assert!(s.len().is_multiple_of(2), "odd hex length: {s}");

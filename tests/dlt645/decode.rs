@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )] // test helpers outside #[test] functions
 
-mod example_support;
+use crate::example_support;
 
 /// What `dlt645 decode HEX` prints for `input`, and whether it exits with success (the frame
 /// parses and its checksum is right).
@@ -29,7 +29,7 @@ fn describe(input: &[u8]) -> (String, bool) {
     (line.to_owned(), code == Some(0))
 }
 
-const VECTORS: &str = include_str!("vectors/dlt645-frames.tsv");
+const VECTORS: &str = include_str!("../vectors/dlt645-frames.tsv");
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())

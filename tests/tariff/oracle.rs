@@ -3,7 +3,7 @@
 //! watt-hour by watt-hour pricing).
 #![allow(clippy::unwrap_used, clippy::unwrap_in_result)] // test helpers outside #[test] functions
 
-mod tariff_support;
+use crate::tariff_support;
 
 use chrono::{Datelike, Timelike};
 use prepaid_meter::tariff::*;

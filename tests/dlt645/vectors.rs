@@ -16,7 +16,7 @@ use prepaid_meter::wire::dlt645::{
     ReadForm, RelayOrder, Request, Response, StreamDecoder, skip_preamble,
 };
 
-const VECTORS: &str = include_str!("vectors/dlt645-frames.tsv");
+const VECTORS: &str = include_str!("../vectors/dlt645-frames.tsv");
 
 struct Row {
     id: String,

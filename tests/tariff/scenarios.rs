@@ -15,7 +15,7 @@
 //! Day table 3 (winter workday): 00:00 valley, 06:00 flat, 18:00 peak, 22:00 valley.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod tariff_support;
+use crate::tariff_support;
 
 use prepaid_meter::tariff::*;
 use prepaid_meter::time::{Date, Timestamp, UtcOffset, Weekday};

@@ -2,7 +2,7 @@
 //! replays refused across a restart, sessions, key updates, lock-out, the two-phase commit.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
-mod rng_support;
+use crate::rng_support;
 use rng_support::TestRng;
 
 use prepaid_meter::address::Address;

@@ -1,7 +1,7 @@
 //! Property tests: exactness under any split, and batch == incremental.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod tariff_support;
+use crate::tariff_support;
 
 use prepaid_meter::tariff::*;
 use prepaid_meter::time::Timestamp;

@@ -2,7 +2,7 @@
 //! as "last n", and the account logs fed from a day of operation.
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-mod account_support;
+use crate::account_support;
 
 use account_support::{at, config, opened, purchase, t0, yuan};
 use chrono::{Datelike, Duration, FixedOffset, TimeZone, Timelike};

@@ -1,0 +1,18 @@
+//! The account tests: one test target, a module per group.
+#![allow(
+    clippy::unwrap_used,
+    clippy::unwrap_in_result,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code: a failed expectation is a failed test
+
+#[path = "support/mod.rs"]
+mod account_support;
+
+mod bad_input;
+mod charges;
+mod energy;
+mod freeze;
+mod model;
+mod transitions;

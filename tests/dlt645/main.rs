@@ -1,0 +1,19 @@
+//! The dlt645 tests: one test target, a module per group.
+#![allow(
+    clippy::unwrap_used,
+    clippy::unwrap_in_result,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code: a failed expectation is a failed test
+
+#[path = "../support/examples.rs"]
+mod example_support;
+#[path = "../support/fake_meter.rs"]
+mod fake_meter;
+
+mod decode;
+mod props;
+mod server;
+mod server_security;
+mod vectors;

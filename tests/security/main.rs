@@ -1,0 +1,15 @@
+//! The security tests: one test target, a module per group.
+#![allow(
+    clippy::unwrap_used,
+    clippy::unwrap_in_result,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code: a failed expectation is a failed test
+
+#[path = "../support/rng.rs"]
+mod rng_support;
+
+mod props;
+mod scenarios;
+mod vectors;

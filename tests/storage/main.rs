@@ -1,0 +1,10 @@
+//! The storage tests: one test target, a module per group.
+#![allow(
+    clippy::unwrap_used,
+    clippy::unwrap_in_result,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code: a failed expectation is a failed test
+
+mod power_cut;

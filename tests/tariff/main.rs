@@ -1,0 +1,16 @@
+//! The tariff tests: one test target, a module per group.
+#![allow(
+    clippy::unwrap_used,
+    clippy::unwrap_in_result,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code: a failed expectation is a failed test
+
+#[path = "support/mod.rs"]
+mod tariff_support;
+
+mod oracle;
+mod props;
+mod scenarios;
+mod validation;
