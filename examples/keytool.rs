@@ -265,7 +265,7 @@ fn seal(a: &Args) -> Result<String> {
         key_version: version,
         last: counter - 1,
     };
-    let mut out = vec![0u8; 26 + command.encoded_len() + 16];
+    let mut out = vec![0u8; 26 + command.buffer_len() + 16];
     let sealed = head_end
         .meter(address, version)
         .seal(&mut ctr, &command, valid_until, &mut out)

@@ -20,7 +20,7 @@ use prepaid_meter::metering::{
 };
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::{
-    Command, CommandCounter, MasterKey, MeterSecurity, Response, SecurityConfig, SoftwareModule,
+    Command, CommandCounter, MasterKey, MeterSecurity, Reply, SecurityConfig, SoftwareModule,
     Status,
 };
 use prepaid_meter::tariff::{
@@ -301,7 +301,7 @@ fn recharge(
     let receipt = account.recharge(now, purchase)?;
     let mut reply = [0u8; 64];
     let n = done.seal_response(
-        &Response {
+        &Reply {
             status: Status::OK,
             data: &[],
         },

@@ -68,7 +68,7 @@ use prepaid_meter::metering::{EnergyAccumulator, EnergyRegisters, Flow, MeterCon
 use prepaid_meter::relay::RelayCode;
 use prepaid_meter::ring::Ring;
 use prepaid_meter::security::{
-    Command, MasterKey, MeterKeys, MeterSecurity, OpenError, Response, SecurityConfig,
+    Command, MasterKey, MeterKeys, MeterSecurity, OpenError, Reply, SecurityConfig,
     SecurityConfigError, SecurityState, SoftwareModule, Status,
 };
 use prepaid_meter::tariff::{
@@ -447,7 +447,7 @@ impl SimMeter {
                 let mut answer = [0u8; PURCHASE_ANSWER_LEN];
                 answer[..8].copy_from_slice(&receipt.record.balance_after.minor().to_be_bytes());
                 answer[8..].copy_from_slice(&receipt.record.count.to_be_bytes());
-                let response = Response {
+                let response = Reply {
                     status: Status::OK,
                     data: &answer,
                 };

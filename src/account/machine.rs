@@ -195,7 +195,7 @@ fn check_state<U: Credit, const H: usize>(
 }
 
 /// Running totals since the account was created, in the account's unit. They account for
-/// every change of the balance, so that (see [`Totals::expected_balance`])
+/// every change of the balance, so that (see [`AccountTotals::expected_balance`])
 ///
 /// `balance == opening + recharged - emergency_repaid - debt_recovered + emergency_granted
 ///            - consumed - standing + converted`
@@ -204,7 +204,7 @@ fn check_state<U: Credit, const H: usize>(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Totals<U> {
+pub struct AccountTotals<U> {
     /// The balance the account was created with.
     pub opening: U,
     /// Every purchase amount accepted (gross).
@@ -223,7 +223,7 @@ pub struct Totals<U> {
     pub converted: U,
 }
 
-impl<U: Credit> Totals<U> {
+impl<U: Credit> AccountTotals<U> {
     /// The balance the totals account for, or `None` if the sum overflows `i64`.
     pub fn expected_balance(&self) -> Option<U> {
         let plus = [
@@ -350,7 +350,7 @@ pub struct AccountState<U> {
     /// The balance.
     pub balance: U,
     /// The running totals; they add up to the balance.
-    pub totals: Totals<U>,
+    pub totals: AccountTotals<U>,
     /// The relay state.
     pub relay: RelayState,
     /// The remote trip in force.
@@ -418,7 +418,7 @@ impl<U: Credit> AccountState<U> {
             customer: None,
             purchases: 0,
             balance: opening,
-            totals: Totals {
+            totals: AccountTotals {
                 opening,
                 recharged: U::ZERO,
                 emergency_repaid: U::ZERO,
@@ -842,7 +842,7 @@ impl<U: Credit, const H: usize> Account<U, H> {
     }
 
     /// The running totals.
-    pub fn totals(&self) -> Totals<U> {
+    pub fn totals(&self) -> AccountTotals<U> {
         self.state.totals
     }
 

@@ -139,9 +139,9 @@
 //!
 //! # Conservation and the panic contract
 //!
-//! [`Totals`] account for every change of the balance, so that
+//! [`AccountTotals`] account for every change of the balance, so that
 //! `balance == opening + recharges - repayments + emergency credit - charges + conversions`
-//! holds exactly after every call ([`Totals::expected_balance`]). All arithmetic is checked.
+//! holds exactly after every call ([`AccountTotals::expected_balance`]). All arithmetic is checked.
 //! An operation that returns an error leaves the account exactly as it was (it works on a copy
 //! of the state and keeps it only on success). No call panics.
 //!
@@ -177,8 +177,8 @@ pub use event::{
 };
 pub use log::{DEFAULT_LOG_DEPTH, Logs, LogsState};
 pub use machine::{
-    Account, AccountError, AccountState, AccountStateError, Conversion, ConversionRecord,
-    OverdraftEpisode, Totals,
+    Account, AccountError, AccountState, AccountStateError, AccountTotals, Conversion,
+    ConversionRecord, OverdraftEpisode,
 };
 pub use purchase::{PurchaseRecord, Receipt, RechargeError};
 pub use relay::{

@@ -9,7 +9,7 @@ use super::event::{
     RelayEvent, Trigger,
 };
 use super::log::LogsState;
-use super::machine::{AccountState, OverdraftEpisode, Totals};
+use super::machine::{AccountState, AccountTotals, OverdraftEpisode};
 use super::purchase::PurchaseRecord;
 use super::relay::{RelayCommand, RelayState, RemoteTrip, TripReason};
 use crate::purchase::CustomerNumber;
@@ -31,7 +31,7 @@ macro_rules! struct_field {
     };
 }
 
-struct_field!(Totals<U> {
+struct_field!(AccountTotals<U> {
     opening,
     recharged,
     emergency_repaid,

@@ -239,7 +239,7 @@ impl<'a> Command<'a> {
     }
 
     /// The encoded payload length.
-    pub const fn encoded_len(&self) -> usize {
+    pub const fn buffer_len(&self) -> usize {
         match self {
             Command::OpenAccount(_) | Command::Recharge(_) => PURCHASE_LEN,
             Command::RelayControl(_) => 2,
@@ -264,10 +264,10 @@ impl<'a> Command<'a> {
         }
     }
 
-    /// Encodes into exactly `out` (which must be [`Command::encoded_len`] bytes).
-    pub fn encode(&self, out: &mut [u8]) -> Result<(), PayloadError> {
+    /// Encodes into exactly `out` (which must be [`Command::buffer_len`] bytes).
+    pub fn emit(&self, out: &mut [u8]) -> Result<(), PayloadError> {
         self.validate()?;
-        if out.len() != self.encoded_len() {
+        if out.len() != self.buffer_len() {
             return Err(PayloadError::Length);
         }
         let mut w = Cursor { buf: out, pos: 0 };
@@ -300,7 +300,7 @@ impl<'a> Command<'a> {
     }
 
     /// Decodes the payload of a command of type `ty`.
-    pub fn decode(ty: CommandType, payload: &'a [u8]) -> Result<Command<'a>, PayloadError> {
+    pub fn parse(ty: CommandType, payload: &'a [u8]) -> Result<Command<'a>, PayloadError> {
         let cmd = match ty {
             CommandType::OpenAccount => Command::OpenAccount(purchase(payload)?),
             CommandType::Recharge => Command::Recharge(purchase(payload)?),
@@ -426,22 +426,22 @@ impl Status {
 /// count), in an encoding the application defines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Response<'a> {
+pub struct Reply<'a> {
     /// The verdict.
     pub status: Status,
     /// Extra data.
     pub data: &'a [u8],
 }
 
-impl<'a> Response<'a> {
+impl<'a> Reply<'a> {
     /// The encoded payload length.
-    pub const fn encoded_len(&self) -> usize {
+    pub const fn buffer_len(&self) -> usize {
         2 + self.data.len()
     }
 
     /// Encodes into exactly `out`.
-    pub fn encode(&self, out: &mut [u8]) -> Result<(), PayloadError> {
-        if out.len() != self.encoded_len() {
+    pub fn emit(&self, out: &mut [u8]) -> Result<(), PayloadError> {
+        if out.len() != self.buffer_len() {
             return Err(PayloadError::Length);
         }
         let mut w = Cursor { buf: out, pos: 0 };
@@ -451,11 +451,11 @@ impl<'a> Response<'a> {
     }
 
     /// Decodes a response payload.
-    pub fn decode(payload: &'a [u8]) -> Result<Response<'a>, PayloadError> {
+    pub fn parse(payload: &'a [u8]) -> Result<Reply<'a>, PayloadError> {
         let (status, data) = payload
             .split_first_chunk::<2>()
             .ok_or(PayloadError::Length)?;
-        Ok(Response {
+        Ok(Reply {
             status: Status(u16::from_be_bytes(*status)),
             data,
         })
@@ -508,19 +508,19 @@ mod tests {
             assert_eq!(cmd.command_type(), ty);
             assert_eq!(CommandType::from_code(ty.code()), Some(ty));
             let mut buf = [0u8; 64];
-            let out = &mut buf[..cmd.encoded_len()];
-            cmd.encode(out).unwrap();
-            assert_eq!(Command::decode(ty, out), Ok(*cmd));
+            let out = &mut buf[..cmd.buffer_len()];
+            cmd.emit(out).unwrap();
+            assert_eq!(Command::parse(ty, out), Ok(*cmd));
             // One byte short or long is refused (a trailing byte is data for WriteParameter).
-            if cmd.encoded_len() > 0 && ty != CommandType::WriteParameter {
+            if cmd.buffer_len() > 0 && ty != CommandType::WriteParameter {
                 assert_eq!(
-                    Command::decode(ty, &buf[..cmd.encoded_len() - 1]),
+                    Command::parse(ty, &buf[..cmd.buffer_len() - 1]),
                     Err(PayloadError::Length)
                 );
             }
             if ty != CommandType::WriteParameter {
                 assert_eq!(
-                    Command::decode(ty, &buf[..cmd.encoded_len() + 1]),
+                    Command::parse(ty, &buf[..cmd.buffer_len() + 1]),
                     Err(PayloadError::Length)
                 );
             }
@@ -533,7 +533,7 @@ mod tests {
     fn recharge_layout() {
         let cmd = samples()[1];
         let mut buf = [0u8; 18];
-        cmd.encode(&mut buf).unwrap();
+        cmd.emit(&mut buf).unwrap();
         // 100.00 = 1 000 000 minor units.
         assert_eq!(
             buf,
@@ -552,7 +552,7 @@ mod tests {
         };
         let mut buf = [0u8; 18];
         assert_eq!(
-            Command::Recharge(zero).encode(&mut buf),
+            Command::Recharge(zero).emit(&mut buf),
             Err(PayloadError::Amount)
         );
         assert_eq!(
@@ -560,29 +560,29 @@ mod tests {
                 amount: Money::from_minor(-1),
                 ..zero
             })
-            .encode(&mut buf),
+            .emit(&mut buf),
             Err(PayloadError::Amount)
         );
         // A zero recharge on the wire decodes to an error too.
-        Command::OpenAccount(zero).encode(&mut buf).unwrap();
+        Command::OpenAccount(zero).emit(&mut buf).unwrap();
         assert_eq!(
-            Command::decode(CommandType::Recharge, &buf),
+            Command::parse(CommandType::Recharge, &buf),
             Err(PayloadError::Amount)
         );
         assert_eq!(
-            Command::decode(CommandType::RelayControl, &[0x1F, 0]),
+            Command::parse(CommandType::RelayControl, &[0x1F, 0]),
             Err(PayloadError::RelayAction)
         );
         assert_eq!(
-            Command::decode(CommandType::SetThreshold, &[9, 0, 0, 0, 0, 0, 0, 0, 0]),
+            Command::parse(CommandType::SetThreshold, &[9, 0, 0, 0, 0, 0, 0, 0, 0]),
             Err(PayloadError::Threshold)
         );
         assert_eq!(
-            Command::decode(CommandType::SetThreshold, &[1, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+            Command::parse(CommandType::SetThreshold, &[1, 0x80, 0, 0, 0, 0, 0, 0, 0]),
             Err(PayloadError::Amount)
         );
         assert_eq!(
-            Command::MeterClear.encode(&mut [0u8; 1]),
+            Command::MeterClear.emit(&mut [0u8; 1]),
             Err(PayloadError::Length)
         );
         for code in 0..=255u8 {
@@ -599,15 +599,15 @@ mod tests {
 
     #[test]
     fn responses() {
-        let r = Response {
+        let r = Reply {
             status: Status::REPEAT_RECHARGE,
             data: &[9, 8, 7],
         };
         let mut buf = [0u8; 5];
-        r.encode(&mut buf).unwrap();
+        r.emit(&mut buf).unwrap();
         assert_eq!(buf, [0, 2, 9, 8, 7]);
-        assert_eq!(Response::decode(&buf), Ok(r));
-        assert_eq!(Response::decode(&buf[..1]), Err(PayloadError::Length));
+        assert_eq!(Reply::parse(&buf), Ok(r));
+        assert_eq!(Reply::parse(&buf[..1]), Err(PayloadError::Length));
         assert!(Status::OK.is_ok() && !r.status.is_ok());
         let s = format!(
             "{:?}",

@@ -5,7 +5,7 @@ use core::fmt;
 
 use rand_core::TryCryptoRng;
 
-use super::command::{Command, CommandType, PayloadError, Response};
+use super::command::{Command, CommandType, PayloadError, Reply};
 use super::counter::{FailureRecord, Lockout, LockoutPolicy, SecurityConfigError};
 use super::error::{OpenError, SealError};
 use super::module::{KeySet, ModuleError, ProofKind, SecurityModule};
@@ -128,7 +128,7 @@ impl Snapshot for SecurityState {
 /// use prepaid_meter::address::Address;
 /// use prepaid_meter::purchase::{CustomerNumber, Purchase};
 /// use prepaid_meter::security::{
-///     Command, CommandCounter, MasterKey, MeterSecurity, Response, SecurityConfig, SoftwareModule,
+///     Command, CommandCounter, MasterKey, MeterSecurity, Reply, SecurityConfig, SoftwareModule,
 ///     Status,
 /// };
 /// use prepaid_meter::time::Timestamp;
@@ -160,7 +160,7 @@ impl Snapshot for SecurityState {
 /// let to_store = pending.counter_state(); // store this (and the account) durably, then:
 /// let mut done = pending.commit();
 /// let mut reply = [0u8; 64];
-/// let n = done.seal_response(&Response { status: Status::OK, data: &[] }, &mut reply)?;
+/// let n = done.seal_response(&Reply { status: Status::OK, data: &[] }, &mut reply)?;
 /// assert_eq!(meter.state(), to_store);
 ///
 /// // The same frame again is a replay.
@@ -369,7 +369,7 @@ impl<M: SecurityModule> MeterSecurity<M> {
             validity_secs: self.config.session_validity_secs,
             last_seq: 0,
         });
-        Ok(resp.encoded_len())
+        Ok(resp.buffer_len())
     }
 
     /// Checks, verifies and decrypts a sealed command in place. On success nothing has
@@ -431,7 +431,7 @@ impl<M: SecurityModule> MeterSecurity<M> {
             Err(ModuleError::TagMismatch) => return Err(self.verification_failed(now)),
             Err(e) => return Err(OpenError::Module(e)),
         };
-        let command = Command::decode(header.command, plaintext)?;
+        let command = Command::parse(header.command, plaintext)?;
         let mut next = self.state;
         next.failures.record_success();
         if header.mode == Mode::Counter {
@@ -590,20 +590,20 @@ impl<M: SecurityModule> Committed<'_, M> {
     /// too small) may be retried.
     pub fn seal_response(
         &mut self,
-        response: &Response<'_>,
+        response: &Reply<'_>,
         out: &mut [u8],
     ) -> Result<usize, SealError> {
         if self.sealed {
             return Err(SealError::AlreadySealed);
         }
         let sec = self.sec.as_deref().ok_or(SealError::AlreadySealed)?;
-        let payload_len = u16::try_from(response.encoded_len())
+        let payload_len = u16::try_from(response.buffer_len())
             .map_err(|_| SealError::Payload(PayloadError::Length))?;
         let header = Header {
             payload_len,
             ..self.response
         };
-        let n = seal::seal_with(&sec.module, self.keys, &header, |p| response.encode(p), out)?;
+        let n = seal::seal_with(&sec.module, self.keys, &header, |p| response.emit(p), out)?;
         self.sealed = true;
         Ok(n)
     }

@@ -10,7 +10,7 @@ use core::fmt;
 
 use rand_core::TryCryptoRng;
 
-use super::command::{Command, CommandType, KeyUpdate, PayloadError, Response};
+use super::command::{Command, CommandType, KeyUpdate, PayloadError, Reply};
 use super::counter::CommandCounter;
 use super::error::{OpenError, SealError};
 use super::kdf::{Kbkdf, KeyPurpose};
@@ -133,7 +133,7 @@ pub enum Opened<'f> {
     /// A command.
     Command(Header, Command<'f>),
     /// A response.
-    Response(Header, Response<'f>),
+    Response(Header, Reply<'f>),
 }
 
 /// One meter, as the head-end sees it: its keys (in a [`SecurityModule`]), and the session
@@ -197,7 +197,7 @@ impl<M: SecurityModule> MeterSealer<M> {
         valid_until: Timestamp,
         out: &mut [u8],
     ) -> Result<Sealed, SealError> {
-        let payload_len = u16::try_from(command.encoded_len())
+        let payload_len = u16::try_from(command.buffer_len())
             .map_err(|_| SealError::Payload(PayloadError::Length))?;
         let header = Header {
             direction: FrameRole::Command,
@@ -215,7 +215,7 @@ impl<M: SecurityModule> MeterSealer<M> {
             Mode::Counter => KeySet::Meter,
             Mode::Session => KeySet::Session,
         };
-        let len = seal::seal_with(&self.module, keys, &header, |p| command.encode(p), out)?;
+        let len = seal::seal_with(&self.module, keys, &header, |p| command.emit(p), out)?;
         Ok(Sealed { len, header })
     }
 
@@ -252,7 +252,7 @@ impl<M: SecurityModule> MeterSealer<M> {
             proof_len: self.tag_len,
             challenge,
         };
-        let out = out.get_mut(..req.encoded_len()).ok_or(SealError::Buffer)?;
+        let out = out.get_mut(..req.buffer_len()).ok_or(SealError::Buffer)?;
         let (body, proof) = out
             .split_at_mut_checked(AUTH_REQUEST_BODY_LEN)
             .ok_or(SealError::Buffer)?;
@@ -262,7 +262,7 @@ impl<M: SecurityModule> MeterSealer<M> {
         self.session = None;
         self.module.end_session();
         self.challenge = Some(challenge);
-        Ok(req.encoded_len())
+        Ok(req.buffer_len())
     }
 
     /// Checks the meter's answer to the last [`MeterSealer::auth_request`] and establishes
@@ -342,7 +342,7 @@ impl<M: SecurityModule> MeterSealer<M> {
         &self,
         frame: &'f mut [u8],
         sent: &Sealed,
-    ) -> Result<Response<'f>, OpenError> {
+    ) -> Result<Reply<'f>, OpenError> {
         let expect = sent.expected_response();
         let checked = SealedFrame::new_checked(&*frame)?;
         let header = *checked.header();
@@ -372,7 +372,7 @@ impl<M: SecurityModule> MeterSealer<M> {
             Err(ModuleError::NoSession) => return Err(OpenError::NoSession),
             Err(e) => return Err(OpenError::Module(e)),
         };
-        Ok(Response::decode(plain)?)
+        Ok(Reply::parse(plain)?)
     }
 
     /// Opens any counter-mode frame for this meter and key version, command or response,
@@ -396,8 +396,8 @@ impl<M: SecurityModule> MeterSealer<M> {
             Err(e) => return Err(OpenError::Module(e)),
         };
         Ok(match header.direction {
-            FrameRole::Command => Opened::Command(header, Command::decode(header.command, plain)?),
-            FrameRole::Response => Opened::Response(header, Response::decode(plain)?),
+            FrameRole::Command => Opened::Command(header, Command::parse(header.command, plain)?),
+            FrameRole::Response => Opened::Response(header, Reply::parse(plain)?),
         })
     }
 }

@@ -14,7 +14,7 @@
 //! | [`kdf`] (public module) | NIST SP 800-108 KBKDF (counter mode, CMAC-AES128, and the r1 `K0` variant); the per-meter key recipe |
 //! | [security modules](#security-modules) | the [`SecurityModule`] trait (every key operation) and [`SoftwareModule`], its software AES implementation |
 //! | [sealed frames](#sealed-frames) | the sealed-frame wire format: [`Header`], AES-CTR payload, truncated CMAC tag; counter blocks |
-//! | [payloads](#command-and-response-payloads) | typed [`Command`] and [`Response`] payloads and their encodings |
+//! | [payloads](#command-and-response-payloads) | typed [`Command`] and [`Reply`] payloads and their encodings |
 //! | [sessions](#sessions) | the identity-authentication messages ([`AuthRequest`], [`AuthResponse`]) and the [`SessionInfo`] record |
 //! | [counters](#counters-and-lock-out) | the head-end's [`CommandCounter`], the meter's [`FailureRecord`] and [`LockoutPolicy`] |
 //! | the meter engine | [`MeterSecurity`]: opening commands in two phases ([`PendingCommand`], [`Committed`]) |
@@ -143,7 +143,7 @@
 //! | [`Command::MeterClear`] | `0x08` | empty |
 //!
 //! A response carries the command type of the command it answers and the payload
-//! `status (u16) 2 || data (any length)` ([`Response`]).
+//! `status (u16) 2 || data (any length)` ([`Reply`]).
 //!
 //! Decoding is exact: a payload one byte short or long is refused.
 //!
@@ -261,7 +261,7 @@ mod seal;
 mod session;
 
 pub use command::{
-    Command, CommandType, KeyUpdate, PayloadError, RelayControl, Response, Status, Threshold,
+    Command, CommandType, KeyUpdate, PayloadError, RelayControl, Reply, Status, Threshold,
 };
 pub use counter::{CommandCounter, FailureRecord, Lockout, LockoutPolicy, SecurityConfigError};
 pub use engine::{Committed, MeterSecurity, PendingCommand, SecurityConfig, SecurityState};

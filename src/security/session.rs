@@ -132,7 +132,7 @@ impl AuthRequest {
     }
 
     /// Whole message length.
-    pub const fn encoded_len(&self) -> usize {
+    pub const fn buffer_len(&self) -> usize {
         AUTH_REQUEST_BODY_LEN + self.proof_len.as_usize()
     }
 }
@@ -181,7 +181,7 @@ impl AuthResponse {
     }
 
     /// Whole message length.
-    pub const fn encoded_len(&self) -> usize {
+    pub const fn buffer_len(&self) -> usize {
         AUTH_RESPONSE_BODY_LEN + self.proof_len.as_usize()
     }
 }
@@ -230,7 +230,7 @@ mod tests {
         assert_eq!(parsed, req);
         assert_eq!(body, &msg[..27]);
         assert_eq!(proof, &[0xEE; 8]);
-        assert_eq!(req.encoded_len(), 35);
+        assert_eq!(req.buffer_len(), 35);
         assert_eq!(AuthRequest::parse(&msg[..34]), Err(FrameError::Length));
         assert_eq!(AuthRequest::parse(&msg[..5]), Err(FrameError::Truncated));
         assert_eq!(AuthResponse::parse(&msg), Err(FrameError::MessageType));

@@ -41,7 +41,7 @@ fn seal(master: &[u8; 16], a: Address, v: u16, tag: u8, last: u32, cmd: &Command
         key_version: v,
         last,
     };
-    let mut out = vec![0u8; 26 + cmd.encoded_len() + 16];
+    let mut out = vec![0u8; 26 + cmd.buffer_len() + 16];
     let s = he
         .meter(a, v)
         .seal(&mut counter, cmd, Timestamp::from_unix(NOW + 60), &mut out)
@@ -78,7 +78,7 @@ proptest! {
         for cmd in cmds {
             let mut m = meter(&master, a, v, tag);
             let mut frame = seal(&master, a, v, tag, last, &cmd);
-            prop_assert_eq!(frame.len(), 26 + cmd.encoded_len() + usize::from(tag));
+            prop_assert_eq!(frame.len(), 26 + cmd.buffer_len() + usize::from(tag));
             let pending = m.open(&mut frame, Timestamp::from_unix(NOW)).unwrap();
             prop_assert_eq!(pending.command(), &cmd);
             prop_assert_eq!(pending.counter_state().last_counter, last + 1);

@@ -11,7 +11,7 @@ use prepaid_meter::relay::RelayCode;
 use prepaid_meter::security::LockoutPolicy;
 use prepaid_meter::security::{
     Command, CommandCounter, CommandType, FrameError, Lockout, MasterKey, MeterSealer,
-    MeterSecurity, OpenError, Opened, RelayControl, Response, SealError, SecurityConfig,
+    MeterSecurity, OpenError, Opened, RelayControl, Reply, SealError, SecurityConfig,
     SecurityState, SoftwareModule, Status, TagLength, Threshold,
 };
 use prepaid_meter::time::{Timestamp, UtcOffset};
@@ -108,7 +108,7 @@ fn accept(m: &mut MeterSecurity<SoftwareModule>, frame: &[u8], at: Timestamp) ->
     let mut out = [0u8; 64];
     let n = done
         .seal_response(
-            &Response {
+            &Reply {
                 status: Status::OK,
                 data: &[1, 2],
             },
@@ -168,7 +168,7 @@ fn every_command_type_round_trips_with_its_response() {
         let mut resp = [0u8; 64];
         let n = done
             .seal_response(
-                &Response {
+                &Reply {
                     status: Status::HOARDING_LIMIT,
                     data: b"x",
                 },
@@ -178,7 +178,7 @@ fn every_command_type_round_trips_with_its_response() {
         // One response per command: a second seal would reuse the keystream.
         assert_eq!(
             done.seal_response(
-                &Response {
+                &Reply {
                     status: Status::OK,
                     data: &[]
                 },
@@ -618,7 +618,7 @@ fn key_update_in_counter_mode() {
     let mut resp = [0u8; 64];
     let n = done
         .seal_response(
-            &Response {
+            &Reply {
                 status: Status::OK,
                 data: &[],
             },

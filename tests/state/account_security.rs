@@ -17,7 +17,7 @@ use prepaid_meter::account::{
 use prepaid_meter::address::Address;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::{
-    Command, CommandCounter, LockoutPolicy, MasterKey, MeterSecurity, OpenError, Response,
+    Command, CommandCounter, LockoutPolicy, MasterKey, MeterSecurity, OpenError, Reply,
     SecurityConfig, SecurityConfigError, SecurityState, SoftwareModule, Status, TagLength,
 };
 use prepaid_meter::snapshot::{Snapshot, SnapshotError};
@@ -593,7 +593,7 @@ fn open(
     let mut reply = [0u8; 64];
     let n = done
         .seal_response(
-            &Response {
+            &Reply {
                 status: Status::OK,
                 data: &[],
             },

@@ -20,7 +20,7 @@ pub enum TableKind {
 
 /// One field of a [`Format::Record`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Field {
+pub struct RecordField {
     /// Field name (JSON key).
     pub name: &'static str,
     /// Field format.
@@ -31,7 +31,7 @@ pub struct Field {
 
 // Written by hand: a derived impl would recurse through `Format::Record`.
 #[cfg(feature = "defmt")]
-impl defmt::Format for Field {
+impl defmt::Format for RecordField {
     fn format(&self, f: defmt::Formatter<'_>) {
         defmt::write!(f, "Field({=str})", self.name)
     }
@@ -66,7 +66,7 @@ pub enum Format {
         max: u8,
     },
     /// Fields one after the other.
-    Record(&'static [Field]),
+    Record(&'static [RecordField]),
 }
 
 impl Format {
@@ -245,7 +245,7 @@ pub enum Value<'a> {
     /// A record (fields validated; decode them with their formats).
     Record {
         /// The fields.
-        fields: &'static [Field],
+        fields: &'static [RecordField],
         /// The bytes.
         bytes: &'a [u8],
     },
@@ -253,8 +253,8 @@ pub enum Value<'a> {
 
 impl Value<'_> {
     /// The fields of a record with their decoded values, in order; empty for other values.
-    pub fn record_fields(&self) -> impl Iterator<Item = (&'static Field, Value<'_>)> {
-        let (fields, mut bytes): (&'static [Field], &[u8]) = match *self {
+    pub fn record_fields(&self) -> impl Iterator<Item = (&'static RecordField, Value<'_>)> {
+        let (fields, mut bytes): (&'static [RecordField], &[u8]) = match *self {
             Value::Record { fields, bytes } => (fields, bytes),
             _ => (&[], &[]),
         };

@@ -49,7 +49,7 @@ use crate::bcd::{DateTimeFormat, NumberFormat};
 
 mod format;
 
-pub use format::{Field, Format, TableKind, Value, decode_table_entry, encode_table_entry};
+pub use format::{Format, RecordField, TableKind, Value, decode_table_entry, encode_table_entry};
 
 /// The unit of a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -383,23 +383,23 @@ const NN: NumberFormat = NumberFormat {
     signed: false,
 };
 
-const EVENT_RECORD: &[Field] = &[
-    Field {
+const EVENT_RECORD: &[RecordField] = &[
+    RecordField {
         name: "time",
         format: Format::DateTime(DateTimeFormat::YYMMDDhhmmss),
         unit: Unit::None,
     },
-    Field {
+    RecordField {
         name: "operator",
         format: Format::Hex(4),
         unit: Unit::None,
     },
-    Field {
+    RecordField {
         name: "forward_active",
         format: Format::Number(NumberFormat::XXXXXX_XX),
         unit: Unit::Kwh,
     },
-    Field {
+    RecordField {
         name: "reverse_active",
         format: Format::Number(NumberFormat::XXXXXX_XX),
         unit: Unit::Kwh,
