@@ -53,7 +53,7 @@ use core::fmt;
 use heapless::Vec;
 
 use crate::ring::{Ring, RingState};
-use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
+use crate::snapshot::{Field, Snapshot, struct_field};
 use crate::tariff::SettlementDay;
 use crate::time::{DateTime, Timestamp, UtcOffset};
 use crate::units::Energy;
@@ -383,22 +383,9 @@ pub const DEFAULT_DAILY: usize = 62;
 /// Default settlement depth: 12, DL/T 645 `DI0 = 01..0C`.
 pub const DEFAULT_SETTLEMENT: usize = 12;
 
-/// The binary form of a frozen record ([`Field`]): the time (`i64` Unix seconds), a `u16`
-/// register count and the registers (`i64` Wh each), then the balance as `B` writes itself.
-impl<B: Field, const T: usize> Field for Frozen<B, T> {
-    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
-        self.time.write_to(w)?;
-        self.energy.write_to(w)?;
-        self.balance.write_to(w)
-    }
-    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        Ok(Frozen {
-            time: Field::read_from(r)?,
-            energy: Field::read_from(r)?,
-            balance: Field::read_from(r)?,
-        })
-    }
-}
+// The binary form of a frozen record ([`Field`]): the time (`i64` Unix seconds), a `u16`
+// register count and the registers (`i64` Wh each), then the balance as `B` writes itself.
+struct_field!(Frozen<B>[const T: usize] { time, energy, balance });
 
 /// The state of [`Freezes`] as plain data: the state of each ring.
 ///
@@ -433,42 +420,11 @@ pub struct FreezesState<
     pub settlement: RingState<Frozen<B, T>, SN>,
 }
 
-/// A ring state in the layout of [`Ring`]'s own binary form.
-fn write_ring<V: Field, const N: usize>(
-    w: &mut Writer<'_>,
-    ring: &RingState<V, N>,
-) -> Result<(), SnapshotError> {
-    ring.items.write_to(w)?;
-    w.count(ring.oldest)?;
-    ring.pushed.write_to(w)
-}
-
-fn read_ring<V: Field, const N: usize>(
-    r: &mut Reader<'_>,
-) -> Result<RingState<V, N>, SnapshotError> {
-    Ok(RingState {
-        items: Field::read_from(r)?,
-        oldest: usize::from(u16::read_from(r)?),
-        pushed: u32::read_from(r)?,
-    })
-}
-
-impl<B: Field, const T: usize, const HN: usize, const DN: usize, const SN: usize> Field
-    for FreezesState<B, T, HN, DN, SN>
-{
-    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
-        write_ring(w, &self.hourly)?;
-        write_ring(w, &self.daily)?;
-        write_ring(w, &self.settlement)
-    }
-    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        Ok(FreezesState {
-            hourly: read_ring(r)?,
-            daily: read_ring(r)?,
-            settlement: read_ring(r)?,
-        })
-    }
-}
+struct_field!(FreezesState<B>[const T: usize, const HN: usize, const DN: usize, const SN: usize] {
+    hourly,
+    daily,
+    settlement,
+});
 
 impl<B: Field, const T: usize, const HN: usize, const DN: usize, const SN: usize> Snapshot
     for FreezesState<B, T, HN, DN, SN>

@@ -84,22 +84,19 @@ impl<T, const N: usize> TryFrom<RingState<T, N>> for Ring<T, N> {
     }
 }
 
-impl<T: Field, const N: usize> Field for Ring<T, N> {
+/// Read without the ring's checks: those are [`Ring::restore`]'s.
+impl<T: Field, const N: usize> Field for RingState<T, N> {
     fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
         self.items.write_to(w)?;
         w.count(self.oldest)?;
         self.pushed.write_to(w)
     }
     fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        let items = Vec::read_from(r)?;
-        let oldest = usize::from(u16::read_from(r)?);
-        let pushed = u32::read_from(r)?;
-        Ring::restore(RingState {
-            items,
-            oldest,
-            pushed,
+        Ok(RingState {
+            items: Field::read_from(r)?,
+            oldest: usize::from(u16::read_from(r)?),
+            pushed: Field::read_from(r)?,
         })
-        .map_err(|RingError| SnapshotError::InvalidField)
     }
 }
 
@@ -321,27 +318,26 @@ mod tests {
 
     #[test]
     fn binary_form_round_trips_and_refuses_impossible_states() {
-        use crate::snapshot::{Field, Reader, SnapshotError, Writer};
+        use crate::snapshot::{Field, Reader, Writer};
         let mut ring: Ring<u32, 3> = Ring::new();
         for n in 1..=5 {
             ring.push(n);
         }
         let mut buf = [0u8; 32];
         let mut w = Writer::new(&mut buf);
-        ring.write_to(&mut w).unwrap();
+        ring.state().write_to(&mut w).unwrap();
         let n = w.position();
         // count, three records, oldest, pushed
         assert_eq!(n, 2 + 12 + 2 + 4);
-        let back = Ring::<u32, 3>::read_from(&mut Reader::new(&buf[..n], 1)).unwrap();
+        let read = RingState::<u32, 3>::read_from(&mut Reader::new(&buf[..n], 1)).unwrap();
+        let back = Ring::restore(read).unwrap();
         assert_eq!(back, ring);
         assert_eq!(back.state(), ring.state());
         // `oldest` outside the ring, and fewer pushed than held.
         let mut bad = buf;
         bad[14] = 3;
-        assert_eq!(
-            Ring::<u32, 3>::read_from(&mut Reader::new(&bad[..n], 1)),
-            Err(SnapshotError::InvalidField)
-        );
+        let read = RingState::<u32, 3>::read_from(&mut Reader::new(&bad[..n], 1)).unwrap();
+        assert_eq!(Ring::restore(read), Err(RingError));
         let mut state = ring.state();
         state.pushed = 2;
         assert_eq!(Ring::restore(state), Err(RingError));

@@ -322,6 +322,31 @@ pub trait Snapshot: Field {
     }
 }
 
+/// Implements [`Field`] for a struct, field by field in the order given (each field's own
+/// form, nothing between them). Type parameters listed in `<...>` must implement [`Field`];
+/// `const` parameters go in `[...]`.
+macro_rules! struct_field {
+    ($ty:ident $(< $($g:ident),+ >)? $([ $(const $c:ident : $ct:ty),+ ])? { $($f:ident),* $(,)? }) => {
+        impl<$($($g: $crate::snapshot::Field,)+)? $($(const $c: $ct,)+)?> $crate::snapshot::Field
+            for $ty<$($($g,)+)? $($($c,)+)?>
+        {
+            fn write_to(
+                &self,
+                w: &mut $crate::snapshot::Writer<'_>,
+            ) -> Result<(), $crate::snapshot::SnapshotError> {
+                $($crate::snapshot::Field::write_to(&self.$f, w)?;)*
+                Ok(())
+            }
+            fn read_from(
+                r: &mut $crate::snapshot::Reader<'_>,
+            ) -> Result<Self, $crate::snapshot::SnapshotError> {
+                Ok($ty { $($f: $crate::snapshot::Field::read_from(r)?,)* })
+            }
+        }
+    };
+}
+pub(crate) use struct_field;
+
 macro_rules! int_fields {
     ($($t:ty),*) => {$(
         impl Field for $t {

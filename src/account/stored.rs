@@ -13,23 +13,7 @@ use super::machine::{AccountState, AccountTotals, OverdraftEpisode};
 use super::purchase::PurchaseRecord;
 use super::relay::{RelayCommand, RelayState, RemoteTrip, TripReason};
 use crate::purchase::CustomerNumber;
-use crate::ring::RingState;
-use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
-
-/// `Field` for a struct, field by field in the order given.
-macro_rules! struct_field {
-    ($ty:ident < U > { $($f:ident),* $(,)? }) => {
-        impl<U: Field> Field for $ty<U> {
-            fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
-                $(self.$f.write_to(w)?;)*
-                Ok(())
-            }
-            fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-                Ok($ty { $($f: Field::read_from(r)?,)* })
-            }
-        }
-    };
-}
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer, struct_field};
 
 struct_field!(AccountTotals<U> {
     opening,
@@ -293,49 +277,19 @@ impl Field for Trigger {
     }
 }
 
-/// The same layout as a [`Ring`](crate::ring::Ring)'s: a `u16` count, the records, `oldest`
-/// as a `u16`, `pushed` as a `u32`. Read without the ring's checks (those are
-/// [`Logs::restore`](super::Logs::restore)'s).
-impl<T: Field, const N: usize> Field for RingState<T, N> {
-    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
-        self.items.write_to(w)?;
-        w.count(self.oldest)?;
-        self.pushed.write_to(w)
-    }
-    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        Ok(RingState {
-            items: Field::read_from(r)?,
-            oldest: usize::from(u16::read_from(r)?),
-            pushed: Field::read_from(r)?,
-        })
-    }
-}
-
 impl<U: Credit + Field> Snapshot for AccountState<U> {
     const MAGIC: [u8; 2] = [b'A', U::UNIT_TAG];
     const VERSION: u8 = 1;
 }
 
-impl<U: Field, const N: usize> Field for LogsState<U, N> {
-    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
-        self.purchases.write_to(w)?;
-        self.overdrafts.write_to(w)?;
-        self.relay.write_to(w)?;
-        self.alarms.write_to(w)?;
-        self.charges.write_to(w)?;
-        self.emergency.write_to(w)
-    }
-    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        Ok(LogsState {
-            purchases: Field::read_from(r)?,
-            overdrafts: Field::read_from(r)?,
-            relay: Field::read_from(r)?,
-            alarms: Field::read_from(r)?,
-            charges: Field::read_from(r)?,
-            emergency: Field::read_from(r)?,
-        })
-    }
-}
+struct_field!(LogsState<U>[const N: usize] {
+    purchases,
+    overdrafts,
+    relay,
+    alarms,
+    charges,
+    emergency,
+});
 
 impl<U: Credit + Field, const N: usize> Snapshot for LogsState<U, N> {
     const MAGIC: [u8; 2] = [b'L', U::UNIT_TAG];

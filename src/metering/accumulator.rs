@@ -1,5 +1,5 @@
 use super::{MeterConstant, MeteringError};
-use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
+use crate::snapshot::{Snapshot, struct_field};
 use crate::units::Energy;
 
 /// Turns pulses into whole watt-hours exactly, carrying the remainder to the next pulses.
@@ -63,16 +63,7 @@ pub struct EnergyAccumulatorState {
     pub remainder: u32,
 }
 
-impl Field for EnergyAccumulatorState {
-    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
-        self.remainder.write_to(w)
-    }
-    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        Ok(EnergyAccumulatorState {
-            remainder: u32::read_from(r)?,
-        })
-    }
-}
+struct_field!(EnergyAccumulatorState { remainder });
 
 impl Snapshot for EnergyAccumulatorState {
     const MAGIC: [u8; 2] = *b"EA";

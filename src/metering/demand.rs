@@ -3,7 +3,7 @@ use heapless::Vec;
 
 use super::power::power_from_pulses;
 use super::{MeterConstant, MeteringError};
-use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer, struct_field};
 use crate::time::Timestamp;
 use crate::units::Power;
 
@@ -57,22 +57,7 @@ pub struct DemandMeterState<const N: usize = 1> {
     pub max: Option<DemandReading>,
 }
 
-impl<const N: usize> Field for DemandMeterState<N> {
-    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
-        self.current.write_to(w)?;
-        self.window.write_to(w)?;
-        self.pulses_now.write_to(w)?;
-        self.max.write_to(w)
-    }
-    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        Ok(DemandMeterState {
-            current: Field::read_from(r)?,
-            window: Field::read_from(r)?,
-            pulses_now: Field::read_from(r)?,
-            max: Field::read_from(r)?,
-        })
-    }
-}
+struct_field!(DemandMeterState[const N: usize] { current, window, pulses_now, max });
 
 impl<const N: usize> Snapshot for DemandMeterState<N> {
     const MAGIC: [u8; 2] = *b"DM";

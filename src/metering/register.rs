@@ -1,5 +1,5 @@
 use super::MeteringError;
-use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
+use crate::snapshot::{Snapshot, struct_field};
 use crate::tariff::DEFAULT_TARIFFS;
 use crate::units::Energy;
 
@@ -72,18 +72,7 @@ pub struct EnergyRegistersState<const T: usize = DEFAULT_TARIFFS> {
     pub export: [Energy; T],
 }
 
-impl<const T: usize> Field for EnergyRegistersState<T> {
-    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
-        self.import.write_to(w)?;
-        self.export.write_to(w)
-    }
-    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        Ok(EnergyRegistersState {
-            import: Field::read_from(r)?,
-            export: Field::read_from(r)?,
-        })
-    }
-}
+struct_field!(EnergyRegistersState[const T: usize] { import, export });
 
 impl<const T: usize> Snapshot for EnergyRegistersState<T> {
     const MAGIC: [u8; 2] = *b"ER";

@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
+use crate::snapshot::{Snapshot, struct_field};
 use crate::time::{Timestamp, UtcOffset};
 
 /// The head-end's command counter for one meter and key version. Plain data: the caller
@@ -217,40 +217,19 @@ impl FailureRecord {
     }
 }
 
-impl Field for CommandCounter {
-    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
-        self.key_version.write_to(w)?;
-        self.last.write_to(w)
-    }
-    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        Ok(CommandCounter {
-            key_version: Field::read_from(r)?,
-            last: Field::read_from(r)?,
-        })
-    }
-}
+struct_field!(CommandCounter { key_version, last });
 
 impl Snapshot for CommandCounter {
     const MAGIC: [u8; 2] = *b"SC";
     const VERSION: u8 = 1;
 }
 
-impl Field for FailureRecord {
-    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
-        self.day.write_to(w)?;
-        self.today.write_to(w)?;
-        self.consecutive.write_to(w)?;
-        self.suspended.write_to(w)
-    }
-    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        Ok(FailureRecord {
-            day: Field::read_from(r)?,
-            today: Field::read_from(r)?,
-            consecutive: Field::read_from(r)?,
-            suspended: Field::read_from(r)?,
-        })
-    }
-}
+struct_field!(FailureRecord {
+    day,
+    today,
+    consecutive,
+    suspended
+});
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@ use super::session::{
     AUTH_RESPONSE_BODY_LEN, AuthRequest, AuthResponse, CHALLENGE_LEN, SessionInfo,
 };
 use crate::address::Address;
-use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
+use crate::snapshot::{Snapshot, struct_field};
 use crate::time::Timestamp;
 
 /// How a meter checks sealed frames; validated at construction.
@@ -102,20 +102,11 @@ pub struct SecurityState {
     pub failures: FailureRecord,
 }
 
-impl Field for SecurityState {
-    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
-        self.key_version.write_to(w)?;
-        self.last_counter.write_to(w)?;
-        self.failures.write_to(w)
-    }
-    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        Ok(SecurityState {
-            key_version: Field::read_from(r)?,
-            last_counter: Field::read_from(r)?,
-            failures: Field::read_from(r)?,
-        })
-    }
-}
+struct_field!(SecurityState {
+    key_version,
+    last_counter,
+    failures
+});
 
 impl Snapshot for SecurityState {
     const MAGIC: [u8; 2] = *b"SS";

@@ -1,7 +1,7 @@
 //! Exact rating: the incremental rater a meter (or an account) keeps, and the totals it adds up.
 
 use super::{DEFAULT_TARIFFS, MAX_ENERGY_PER_YEAR, MAX_TIERS, RateError, Slot, Tariff};
-use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
+use crate::snapshot::{Snapshot, struct_field};
 use crate::time::Timestamp;
 use crate::units::{Energy, Money, Price};
 
@@ -78,20 +78,11 @@ pub struct RaterState {
     pub latest: Option<Timestamp>,
 }
 
-impl Field for RaterState {
-    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
-        self.carry.write_to(w)?;
-        self.tier_energy.write_to(w)?;
-        self.latest.write_to(w)
-    }
-    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        Ok(RaterState {
-            carry: Field::read_from(r)?,
-            tier_energy: Field::read_from(r)?,
-            latest: Field::read_from(r)?,
-        })
-    }
-}
+struct_field!(RaterState {
+    carry,
+    tier_energy,
+    latest
+});
 
 impl Snapshot for RaterState {
     const MAGIC: [u8; 2] = *b"RT";
