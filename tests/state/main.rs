@@ -10,3 +10,4 @@
 mod account_security;
 mod metering_tariff;
 mod serde;
+mod server;

@@ -6,6 +6,7 @@ use core::fmt;
 use subtle::ConstantTimeEq;
 
 use crate::security::FailureRecord;
+use crate::snapshot::{Snapshot, struct_field};
 use crate::time::UtcOffset;
 use crate::wire::dlt645::{MAX_READ_DATA_LEN, Password};
 
@@ -22,6 +23,9 @@ pub enum ServerConfigError {
     Level,
     /// A daily wrong-password limit of zero (it would lock plaintext commands out for good).
     FailureLimit,
+    /// A restored [`ServerState`] whose wrong-password record the configured daily limit
+    /// could not have produced (more failures in a day than the limit).
+    InconsistentFailures,
 }
 
 impl fmt::Display for ServerConfigError {
@@ -31,6 +35,9 @@ impl fmt::Display for ServerConfigError {
             ServerConfigError::ReadLength => "max_read_len must lie in 16..=200",
             ServerConfigError::Level => "password levels are 0..=9",
             ServerConfigError::FailureLimit => "the daily wrong-password limit must be at least 1",
+            ServerConfigError::InconsistentFailures => {
+                "stored wrong-password record is not possible under the daily limit"
+            }
         })
     }
 }
@@ -172,6 +179,10 @@ impl Default for ServerConfig {
 /// The server's own state, for storage in non-volatile memory: the passwords (changed by 18H)
 /// and the wrong-password record.
 ///
+/// Stored form ([`Snapshot`], magic `SV`, version 1, 54 bytes): the ten passwords of levels 0
+/// to 9, three bytes each in wire order, then the [`FailureRecord`] (its `day` as `i64`,
+/// `today` as `u16`, `consecutive` as `u32`, `suspended` as one byte 0 or 1).
+///
 /// Plain data. Store it whenever it changed ([`Server::state`](super::Server::state) after [`Server::handle`](super::Server::handle)) and
 /// before sending the answer: a meter that forgets its failure count on a power cycle gives
 /// an attacker a fresh day of guesses per cycle.
@@ -183,4 +194,15 @@ pub struct ServerState {
     /// Wrong plain passwords: today's count (local day at [`ServerConfig::offset`]) and the
     /// count since the last right one.
     pub failures: FailureRecord,
+}
+
+struct_field!(Passwords { codes });
+struct_field!(ServerState {
+    passwords,
+    failures
+});
+
+impl Snapshot for ServerState {
+    const MAGIC: [u8; 2] = *b"SV";
+    const VERSION: u8 = 1;
 }

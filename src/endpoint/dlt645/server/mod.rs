@@ -105,8 +105,14 @@ impl Server {
 
     /// A server with stored state (after a restart): the passwords of `state` replace those of
     /// `config`, and the wrong-password record carries on.
+    ///
+    /// Errors: those of [`Server::new`], and [`ServerConfigError::InconsistentFailures`] for a
+    /// wrong-password record that the configured daily limit could not have produced.
     pub fn restore(config: ServerConfig, state: ServerState) -> Result<Server, ServerConfigError> {
         let mut server = Server::new(config)?;
+        if !state.failures.is_possible_under(&server.lockout) {
+            return Err(ServerConfigError::InconsistentFailures);
+        }
         server.config.passwords = state.passwords;
         server.failures = state.failures;
         Ok(server)
