@@ -12,10 +12,29 @@
 //! | domain core | [`metering`] (pulses to energy, power, demand), [`tariff`] (TOU calendar, tiers, rating), [`account`] (credit, alarms, overdraft, relay decisions, recharge rules), [`freeze`] (hourly, daily and settlement-day frozen records) |
 //! | wire and security | [`wire::dlt645`] (DL/T 645-2007 frames), [`security`] (key derivation, sealed commands, anti-replay) |
 //! | foundations | [`units`] (energy, money, price, power), [`time`] (timestamps, civil calendar), [`bcd`], [`address`], [`purchase`] (customer number, purchase), [`relay`] (DL/T 645 relay codes), [`ring`] (record rings read back as "last n"), [`snapshot`] (stored forms of state) |
-//! | adapters (features) | `hal` (embedded-hal 1.0 pulse input), `io` (DL/T 645 frames over embedded-io), `storage` (NOR flash record store) |
+//! | adapters (features) | `hal` (embedded-hal 1.0 pulse input), `io` (DL/T 645 frames over embedded-io), `storage` (NOR flash record store), `mock` (simulated flash for tests, internal) |
+//!
+//! Dependencies point downward only: the domain core never sees bytes or wire codes (the
+//! endpoints map its errors to DL/T 645 error words), and the wire layer holds no state.
 //!
 //! The core is sans-IO: nothing in it reads a clock, touches a pin or does I/O. Callers pass the
-//! current time, pulses and received bytes in and get decisions back.
+//! current time, pulses and received bytes in and get decisions back. A value that carries a
+//! decision the caller must act on (effects of an account operation, a pending sealed command,
+//! the freezes due, a server's answer) is `#[must_use]`.
+//!
+//! ## Conventions
+//!
+//! - **Binary forms** (frames, payloads, stored state) have the same three operations
+//!   everywhere: `buffer_len`, `emit` into a caller's buffer, and `parse` from bytes, which
+//!   validates everything and never panics. `encode`/`decode` name value encodings inside a
+//!   form (BCD digits, register formats).
+//! - **State**: every stateful engine has a plain-data state type (`XState`), `state(&self)`
+//!   and a validating `restore(config, state)` that refuses, with the module's typed error, a
+//!   state the engine could not have reached. Its stored form is a [`snapshot::Snapshot`]:
+//!   versioned and CRC-checked, without serde, so firmware built without serde persists
+//!   everything; serde is an optional extra on the same types.
+//! - **Capacities** are const generics with named defaults (`tariff::DEFAULT_TARIFFS`,
+//!   `freeze::DEFAULT_DAILY`, ...), never cargo features.
 //!
 //! ## Numbers
 //!

@@ -298,7 +298,7 @@ pub struct Conversion {
 
 /// An overdraft under way: when the balance went below zero and the lowest balance since.
 ///
-/// Binary form ([`Field`](crate::snapshot::Field)): `started` (`i64` Unix seconds), `deepest`
+/// Binary form ([`Field`](crate::snapshot::Field)(crate::snapshot::Field)): `started` (`i64` Unix seconds), `deepest`
 /// (`i64`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

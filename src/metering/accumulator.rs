@@ -53,7 +53,7 @@ impl TryFrom<AccumulatorFields> for EnergyAccumulator {
 /// The state of an [`EnergyAccumulator`] as plain data: the energy not yet returned, in units
 /// of `1/C` Wh (`0..C` for the meter constant `C` it is restored with).
 ///
-/// Binary form ([`Field`]; stored on its own as a [`Snapshot`], magic `"EA"`, version 1): the
+/// Binary form ([`Field`](crate::snapshot::Field); stored on its own as a [`Snapshot`], magic `"EA"`, version 1): the
 /// remainder as a `u32`. The stored form is 13 bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -59,7 +59,7 @@ pub struct EnergyRegisters<const T: usize = DEFAULT_TARIFFS> {
 /// The state of [`EnergyRegisters`] as plain data: the tariff registers of each flow, tariff 1
 /// first, in Wh (the totals are their sum modulo [`ROLLOVER`], so they are not stored).
 ///
-/// Binary form ([`Field`]; stored on its own as a [`Snapshot`], magic `"ER"`, version 1): the
+/// Binary form ([`Field`](crate::snapshot::Field); stored on its own as a [`Snapshot`], magic `"ER"`, version 1): the
 /// `T` import readings, then the `T` export readings, each an `i64` of Wh. With 4 tariffs the
 /// fields take 64 bytes and the stored form 73. A form written for another `T` does not parse
 /// (its length does not match).

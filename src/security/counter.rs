@@ -149,7 +149,7 @@ pub enum Lockout {
 /// The meter's verification-failure record; part of [`super::SecurityState`], which checks it
 /// against the lock-out policy on restore.
 ///
-/// Binary form ([`Field`]): `day` (`i64`), `today` (`u16`), `consecutive` (`u32`),
+/// Binary form ([`Field`](crate::snapshot::Field)): `day` (`i64`), `today` (`u16`), `consecutive` (`u32`),
 /// `suspended` (one byte 0 or 1); 15 bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -63,7 +63,7 @@ pub struct Rater {
 
 /// The state of a [`Rater`] as plain data.
 ///
-/// Binary form ([`Field`]; stored on its own as a [`Snapshot`], magic `"RT"`, version 1):
+/// Binary form ([`Field`](crate::snapshot::Field); stored on its own as a [`Snapshot`], magic `"RT"`, version 1):
 /// `carry` (`u16`), `tier_energy` (`i64` Wh), `latest` (`Option<Timestamp>`: a tag byte, then
 /// `i64` Unix seconds). The stored form is 28 bytes with a latest instant, 20 without.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
