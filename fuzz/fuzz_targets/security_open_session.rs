@@ -10,32 +10,13 @@ use prepaid_meter::security::{
     Command, MasterKey, MeterSecurity, SecurityConfig, SoftwareModule, TagLength,
 };
 use prepaid_meter::time::{Timestamp, UtcOffset};
-use rand_core::{Infallible, TryCryptoRng, TryRng};
 
 const MASTER: [u8; 16] = [0xC3; 16];
 
-/// Deterministic generator for the fuzzer (xorshift).
-struct Xorshift(u64);
-
-impl TryRng for Xorshift {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok(self.try_next_u64()? as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        Ok(self.0)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for b in dst {
-            *b = self.try_next_u64()? as u8;
-        }
-        Ok(())
-    }
-}
-impl TryCryptoRng for Xorshift {}
+/// The crate tests' deterministic generator (xorshift64).
+#[path = "../../tests/support/rng.rs"]
+mod rng_support;
+use rng_support::TestRng;
 
 fuzz_target!(|data: &[u8]| {
     let address = Address::from_number(42).expect("valid address");
@@ -55,11 +36,11 @@ fuzz_target!(|data: &[u8]| {
     let mut hm = head_end.meter(address, 1);
     let mut req = [0u8; 64];
     let n = hm
-        .auth_request(&mut Xorshift(1), &mut req)
+        .auth_request(&mut TestRng(1), &mut req)
         .expect("request");
     let mut resp = [0u8; 64];
     let r = meter
-        .authenticate(&req[..n], now, &mut Xorshift(2), &mut resp)
+        .authenticate(&req[..n], now, &mut TestRng(2), &mut resp)
         .expect("authenticate");
     hm.accept_auth_response(&resp[..r], now).expect("session");
     let mut genuine = [0u8; 26 + 8];
@@ -93,6 +74,6 @@ fuzz_target!(|data: &[u8]| {
     }
     // Arbitrary handshake messages on both sides.
     let mut out = [0u8; 64];
-    let _ = meter.authenticate(&original, now, &mut Xorshift(3), &mut out);
+    let _ = meter.authenticate(&original, now, &mut TestRng(3), &mut out);
     let _ = hm.accept_auth_response(&original, now);
 });

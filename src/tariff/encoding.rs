@@ -21,110 +21,39 @@ use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
 use crate::time::{Timestamp, UtcOffset};
 use crate::units::{Energy, Price};
 
-/// Why bytes could not be parsed into a tariff.
+/// Why bytes could not be read as a tariff: the frame or its fields are not a tariff's stored
+/// form, or they are, but do not form a valid tariff.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
-pub enum DecodeError {
-    /// Fewer bytes than the header or the length field says.
-    Truncated,
-    /// The bytes do not start with the magic `"TF"`.
-    BadMagic,
-    /// A version this library does not read.
-    UnsupportedVersion(u8),
-    /// The CRC does not match.
-    BadChecksum,
-    /// More bytes than the length field says, or the fields end before the CRC.
-    LengthMismatch,
-    /// A field holds a value outside its encoding (unknown flag bit or settlement kind).
-    InvalidField,
+pub enum ParseError {
+    /// Not a sound stored form: truncated, another magic, an unsupported version, a CRC
+    /// mismatch, a length mismatch or a field outside its encoding.
+    Form(SnapshotError),
     /// The fields decode but do not form a valid tariff.
     Invalid(TariffError),
 }
 
-impl fmt::Display for DecodeError {
+impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DecodeError::Truncated => f.write_str("tariff bytes truncated"),
-            DecodeError::BadMagic => f.write_str("not a tariff (bad magic)"),
-            DecodeError::UnsupportedVersion(v) => write!(f, "unsupported tariff version {v}"),
-            DecodeError::BadChecksum => f.write_str("tariff CRC mismatch"),
-            DecodeError::LengthMismatch => f.write_str("tariff length mismatch"),
-            DecodeError::InvalidField => f.write_str("invalid field in tariff bytes"),
-            DecodeError::Invalid(e) => write!(f, "invalid tariff: {e}"),
+            ParseError::Form(e) => write!(f, "not a tariff's stored form: {e}"),
+            ParseError::Invalid(e) => write!(f, "invalid tariff: {e}"),
         }
     }
 }
 
-impl core::error::Error for DecodeError {}
+impl core::error::Error for ParseError {}
 
-impl From<TariffError> for DecodeError {
+impl From<TariffError> for ParseError {
     fn from(e: TariffError) -> Self {
-        DecodeError::Invalid(e)
+        ParseError::Invalid(e)
     }
 }
 
-impl From<SnapshotError> for DecodeError {
+impl From<SnapshotError> for ParseError {
     fn from(e: SnapshotError) -> Self {
-        match e {
-            SnapshotError::Truncated => DecodeError::Truncated,
-            SnapshotError::BadMagic => DecodeError::BadMagic,
-            SnapshotError::UnsupportedVersion(v) => DecodeError::UnsupportedVersion(v),
-            SnapshotError::BadChecksum => DecodeError::BadChecksum,
-            SnapshotError::InvalidField => DecodeError::InvalidField,
-            // Parsing reports no other error; a length problem is the closest reading.
-            _ => DecodeError::LengthMismatch,
-        }
-    }
-}
-
-/// Why a tariff could not be written in its binary form.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[non_exhaustive]
-pub enum EncodeError {
-    /// The output buffer is shorter than [`Tariff::buffer_len`].
-    BufferTooSmall,
-    /// A count does not fit its field (more than 255 entries, or more than 65 535 bytes in
-    /// all), possible only with capacities above the DL/T 645 ones.
-    TooLarge,
-}
-
-impl fmt::Display for EncodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            EncodeError::BufferTooSmall => "output buffer too small for the tariff",
-            EncodeError::TooLarge => "tariff too large for its binary form",
-        })
-    }
-}
-
-impl core::error::Error for EncodeError {}
-
-impl From<SnapshotError> for EncodeError {
-    fn from(e: SnapshotError) -> Self {
-        match e {
-            SnapshotError::BufferTooSmall => EncodeError::BufferTooSmall,
-            _ => EncodeError::TooLarge,
-        }
-    }
-}
-
-/// What reading the fields can end in: a frame error, or fields that do not form a tariff.
-enum ReadError {
-    Frame(SnapshotError),
-    Invalid(TariffError),
-}
-
-impl From<SnapshotError> for ReadError {
-    fn from(e: SnapshotError) -> Self {
-        ReadError::Frame(e)
-    }
-}
-
-impl From<TariffError> for ReadError {
-    fn from(e: TariffError) -> Self {
-        ReadError::Invalid(e)
+        ParseError::Form(e)
     }
 }
 
@@ -152,8 +81,8 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
     fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
         match read_tariff(r) {
             Ok(t) => Ok(Form::Read(Ok(t))),
-            Err(ReadError::Frame(e)) => Err(e),
-            Err(ReadError::Invalid(e)) => {
+            Err(ParseError::Form(e)) => Err(e),
+            Err(ParseError::Invalid(e)) => {
                 // The frame is sound (its CRC matched); the rest of the fields no longer matter.
                 r.take(r.remaining())?;
                 Ok(Form::Read(Err(e)))
@@ -176,9 +105,9 @@ fn count(w: &mut Writer<'_>, n: usize) -> Result<(), SnapshotError> {
         .write_to(w)
 }
 
-fn push<V, const N: usize>(v: &mut Vec<V, N>, item: V) -> Result<(), ReadError> {
+fn push<V, const N: usize>(v: &mut Vec<V, N>, item: V) -> Result<(), ParseError> {
     v.push(item)
-        .map_err(|_| ReadError::Invalid(TariffError::CapacityExceeded))
+        .map_err(|_| ParseError::Invalid(TariffError::CapacityExceeded))
 }
 
 impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize>
@@ -186,7 +115,7 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
 {
     /// The length of the binary form in bytes.
     ///
-    /// For tariffs whose counts do not fit the format ([`EncodeError::TooLarge`]) this is the
+    /// For tariffs whose counts do not fit the format ([`SnapshotError::TooLarge`]) this is the
     /// length the fields would take.
     pub fn buffer_len(&self) -> usize {
         Form::Write(self).buffer_len()
@@ -194,9 +123,10 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
 
     /// Writes the binary form to the start of `out` and returns its length.
     ///
-    /// Errors: [`EncodeError::BufferTooSmall`], [`EncodeError::TooLarge`].
+    /// Errors: [`SnapshotError::BufferTooSmall`], [`SnapshotError::TooLarge`].
     ///
     /// ```
+    /// use prepaid_meter::snapshot::SnapshotError;
     /// use prepaid_meter::tariff::*;
     /// use prepaid_meter::time::UtcOffset;
     /// use prepaid_meter::units::Price;
@@ -209,20 +139,20 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
     /// assert_eq!(n, tariff.buffer_len());
     /// assert_eq!(Tariff::parse(&buf[..n]), Ok(tariff));
     /// buf[7] ^= 1;
-    /// assert_eq!(<Tariff>::parse(&buf[..n]), Err(DecodeError::BadChecksum));
+    /// assert_eq!(<Tariff>::parse(&buf[..n]), Err(ParseError::Form(SnapshotError::BadChecksum)));
     /// ```
-    pub fn emit(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
-        Ok(Form::Write(self).emit(out)?)
+    pub fn emit(&self, out: &mut [u8]) -> Result<usize, SnapshotError> {
+        Form::Write(self).emit(out)
     }
 
     /// Parses and validates the binary form; `bytes` must be exactly one encoded tariff.
     ///
-    /// Errors: [`DecodeError`]; a tariff that the capacities `S, D, P, T, H` cannot hold is
+    /// Errors: [`ParseError`]; a tariff that the capacities `S, D, P, T, H` cannot hold is
     /// `Invalid(TariffError::CapacityExceeded)`.
-    pub fn parse(bytes: &[u8]) -> Result<Self, DecodeError> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
         match Form::parse(bytes)? {
             Form::Read(t) => Ok(t?),
-            Form::Write(_) => Err(DecodeError::InvalidField),
+            Form::Write(_) => Err(ParseError::Form(SnapshotError::InvalidField)),
         }
     }
 }
@@ -250,7 +180,7 @@ fn write_tariff<const S: usize, const D: usize, const P: usize, const T: usize, 
 
 fn read_tariff<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize>(
     r: &mut Reader<'_>,
-) -> Result<Tariff<S, D, P, T, H>, ReadError> {
+) -> Result<Tariff<S, D, P, T, H>, ParseError> {
     let flags = u8::read_from(r)?;
     if flags > 1 {
         return Err(SnapshotError::InvalidField.into());
@@ -325,7 +255,7 @@ fn write_set<const S: usize, const D: usize, const P: usize, const T: usize>(
 
 fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
     r: &mut Reader<'_>,
-) -> Result<TariffSet<S, D, P, T>, ReadError> {
+) -> Result<TariffSet<S, D, P, T>, ParseError> {
     let mut prices: Vec<Price, T> = Vec::new();
     for _ in 0..u8::read_from(r)? {
         push(&mut prices, Price::read_from(r)?)?;
@@ -444,7 +374,10 @@ mod tests {
         assert_eq!(bytes[5], 1); // passive flag
         assert_eq!(&bytes[6..10], &28_800i32.to_le_bytes());
         assert_eq!(Tariff::parse(bytes), Ok(t.clone()));
-        assert_eq!(t.emit(&mut buf[..n - 1]), Err(EncodeError::BufferTooSmall));
+        assert_eq!(
+            t.emit(&mut buf[..n - 1]),
+            Err(SnapshotError::BufferTooSmall)
+        );
     }
 
     #[test]
@@ -454,27 +387,39 @@ mod tests {
         let n = t.emit(&mut buf).unwrap();
         let good = &buf[..n];
         type Tf = Tariff;
-        assert_eq!(Tf::parse(&good[..4]), Err(DecodeError::Truncated));
-        assert_eq!(Tf::parse(&good[..n - 1]), Err(DecodeError::Truncated));
+        assert_eq!(
+            Tf::parse(&good[..4]),
+            Err(ParseError::Form(SnapshotError::Truncated))
+        );
+        assert_eq!(
+            Tf::parse(&good[..n - 1]),
+            Err(ParseError::Form(SnapshotError::Truncated))
+        );
         let mut longer = [0u8; 257];
         longer[..n].copy_from_slice(good);
         assert_eq!(
             Tf::parse(&longer[..n + 1]),
-            Err(DecodeError::LengthMismatch)
+            Err(ParseError::Form(SnapshotError::LengthMismatch))
         );
         let mut bad = [0u8; 256];
         bad[..n].copy_from_slice(good);
         bad[0] = b'X';
-        assert_eq!(Tf::parse(&bad[..n]), Err(DecodeError::BadMagic));
+        assert_eq!(
+            Tf::parse(&bad[..n]),
+            Err(ParseError::Form(SnapshotError::BadMagic))
+        );
         bad[0] = b'T';
         bad[2] = 2;
         assert_eq!(
             Tf::parse(&bad[..n]),
-            Err(DecodeError::UnsupportedVersion(2))
+            Err(ParseError::Form(SnapshotError::UnsupportedVersion(2)))
         );
         bad[2] = 1;
         bad[20] ^= 0x40;
-        assert_eq!(Tf::parse(&bad[..n]), Err(DecodeError::BadChecksum));
+        assert_eq!(
+            Tf::parse(&bad[..n]),
+            Err(ParseError::Form(SnapshotError::BadChecksum))
+        );
         // A tariff too big for smaller capacities.
         assert_eq!(
             Tariff::<
@@ -484,7 +429,7 @@ mod tests {
                 1,
                 DEFAULT_SPECIAL_DAYS,
             >::parse(good),
-            Err(DecodeError::Invalid(TariffError::CapacityExceeded))
+            Err(ParseError::Invalid(TariffError::CapacityExceeded))
         );
     }
 
@@ -503,20 +448,23 @@ mod tests {
         let mut b = buf;
         b[5] = 2; // unknown flag
         reseal(&mut b[..n]);
-        assert_eq!(<Tariff>::parse(&b[..n]), Err(DecodeError::InvalidField));
+        assert_eq!(
+            <Tariff>::parse(&b[..n]),
+            Err(ParseError::Form(SnapshotError::InvalidField))
+        );
         let mut b = buf;
         b[6..10].copy_from_slice(&86_400i32.to_le_bytes()); // offset of a whole day
         reseal(&mut b[..n]);
         assert_eq!(
             <Tariff>::parse(&b[..n]),
-            Err(DecodeError::Invalid(TariffError::InvalidOffset))
+            Err(ParseError::Invalid(TariffError::InvalidOffset))
         );
         let mut b = buf;
         b[12] = 13; // special day month 13
         reseal(&mut b[..n]);
         assert_eq!(
             <Tariff>::parse(&b[..n]),
-            Err(DecodeError::Invalid(TariffError::InvalidDate))
+            Err(ParseError::Invalid(TariffError::InvalidDate))
         );
     }
 

@@ -62,9 +62,10 @@
 //!
 //! [`Tariff::emit`] / [`Tariff::parse`] / [`Tariff::buffer_len`] (the crate-wide names, as
 //! for every stored form in [`crate::snapshot`]): a compact, versioned binary form with a
-//! CRC-32, for storage and for sending tariffs to meters; errors [`EncodeError`],
-//! [`DecodeError`] (which keeps the [`TariffError`] of a refused tariff). The frame is the
-//! crate's stored-form frame.
+//! CRC-32, for storage and for sending tariffs to meters. `emit` fails with a
+//! [`SnapshotError`](crate::snapshot::SnapshotError); `parse` with a [`ParseError`], which keeps
+//! the [`TariffError`] of a tariff whose fields decode but do not form a valid one. The frame is
+//! the crate's stored-form frame.
 //! With `serde`, every type serializes, and deserializing validates like construction.
 //!
 //! ## Binary layout (version 1)
@@ -137,7 +138,7 @@ pub use batch::{BatchPlan, IntervalLength, MAX_PLAN_SLOTS};
 pub use calendar::{
     Calendar, DayTable, MonthDay, Season, SpecialDate, SpecialDay, SwitchPoint, WeekRule,
 };
-pub use encoding::{DecodeError, EncodeError};
+pub use encoding::ParseError;
 pub use error::{RateError, TariffError};
 pub use rater::{Rated, Rater, RaterState, Totals};
 pub use set::{Passive, SetId, Slot, Tariff, TariffSet};

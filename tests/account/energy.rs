@@ -1,5 +1,4 @@
 //! Credit in energy (kWh credit) and the tariff change that re-expresses it at a new price.
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use crate::account_support;
 

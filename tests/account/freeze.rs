@@ -1,6 +1,5 @@
 //! Freeze scheduling against a brute-force oracle built on chrono, frozen-record rings read back
 //! as "last n", and the account logs fed from a day of operation.
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use crate::account_support;
 

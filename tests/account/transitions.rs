@@ -2,7 +2,6 @@
 //! flags, E = emergency credit, A = opening and recharging), plus remote cost control.
 //!
 //! Limits used (yuan): alarm 1 = 20, alarm 2 = 10, overdraft = 5, hoarding = 5000, reconnect = 1.
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use crate::account_support;
 

@@ -1,12 +1,5 @@
 //! The `dlt645 decode` example's JSON, on every vector frame: the example is run as a binary,
 //! one frame per run, and its output line and exit status checked.
-#![allow(
-    clippy::unwrap_used,
-    clippy::unwrap_in_result,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)] // test helpers outside #[test] functions
 
 use crate::example_support;
 

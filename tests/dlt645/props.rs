@@ -1,12 +1,5 @@
 //! Property tests of the DL/T 645 codec: parse(emit(x)) = x at every level, and the stream
 //! decoder finds the same frames whatever the chunking.
-#![allow(
-    clippy::unwrap_used,
-    clippy::unwrap_in_result,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)] // test helpers outside #[test] functions
 
 use prepaid_meter::address::Address;
 use prepaid_meter::relay::RelayCode;

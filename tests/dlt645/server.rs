@@ -2,13 +2,6 @@
 //! every supported identifier is answered, writes and commands check passwords and leave the
 //! meter unchanged when refused, broadcasts are never answered, long reads continue in
 //! follow-up frames, and the vector frames get the answers real meters gave.
-#![allow(
-    clippy::unwrap_used,
-    clippy::unwrap_in_result,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)] // test helpers outside #[test] functions
 
 use crate::fake_meter;
 use fake_meter::{FakeMeter, Served};

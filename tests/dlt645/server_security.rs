@@ -2,13 +2,6 @@
 //! keys or the relay needs the sealed path unless plaintext compatibility is opted into; wrong
 //! passwords lock plaintext commands out for the rest of the local day; a wildcard address
 //! reaches only the read functions. Every refused command leaves the meter unchanged.
-#![allow(
-    clippy::unwrap_used,
-    clippy::unwrap_in_result,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)] // test helpers outside #[test] functions
 
 use crate::fake_meter;
 use fake_meter::{FakeMeter, Served};

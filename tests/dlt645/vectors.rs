@@ -1,12 +1,5 @@
 //! Every frame of `tests/vectors/dlt645-frames.tsv` (a verbatim copy of the shared vectors), decoded to the meaning given there;
 //! negative rows rejected (E16, bad checksum) or refused (E15, unknown identifier).
-#![allow(
-    clippy::unwrap_used,
-    clippy::unwrap_in_result,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)] // test helpers outside #[test] functions
 
 use prepaid_meter::address::Address;
 use prepaid_meter::relay::RelayCode;

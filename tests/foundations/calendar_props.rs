@@ -1,5 +1,4 @@
 //! The civil calendar against chrono, for every day of 2000..=2099 and random seconds.
-#![allow(clippy::unwrap_used)] // a test helper outside #[test] functions
 
 use chrono::{Datelike, NaiveDate, Timelike};
 use prepaid_meter::time::{Date, DateTime, Time, Timestamp, UtcOffset, Weekday};

@@ -1,6 +1,5 @@
 //! Property tests for sealing and opening: random payloads round-trip; the wrong key, meter,
 //! key version or tag length never opens; random bytes never open and never panic.
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use prepaid_meter::address::Address;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};

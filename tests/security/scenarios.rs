@@ -1,6 +1,5 @@
 //! Hand-built scenarios for the security layer: every single-bit flip and truncation refused,
 //! replays refused across a restart, sessions, key updates, lock-out, the two-phase commit.
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use crate::rng_support;
 use rng_support::TestRng;

@@ -1,5 +1,4 @@
 //! Known-answer tests for the security layer.
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 //!
 //! - Every row of `tests/vectors/aes-cmac-ctr.tsv` (RFC 4493 CMAC, SP 800-38A F.5.1 CTR) and
 //!   `tests/vectors/kbkdf-cmac-aes128.tsv` (NIST CAVP KBKDF counter mode, CMAC-AES128).

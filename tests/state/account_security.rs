@@ -2,12 +2,6 @@
 //! through `emit`/`parse`/`restore` that behave exactly like an engine that never stopped,
 //! corrupted and foreign forms refused, and states that parse but break an invariant refused
 //! with the module's typed error.
-#![allow(
-    clippy::unwrap_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::unwrap_in_result
-)]
 
 use prepaid_meter::account::{
     Account, AccountConfigError, AccountState, AccountStateError, AlarmFlags, Config, DebtRecovery,

@@ -2,7 +2,6 @@
 //! serde: round trips continue exactly like an engine that never stopped, damaged forms are
 //! refused by the frame, and states that parse but break an invariant are refused by `restore`
 //! with the module's typed error.
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use prepaid_meter::freeze::{CatchUp, FreezeError, Freezes, FreezesState, Schedule};
 use prepaid_meter::metering::{

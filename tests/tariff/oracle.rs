@@ -1,7 +1,6 @@
 //! The calendar lookup, the settlement instants and the tier split against independent,
 //! deliberately naive re-implementations (chrono for the civil calendar, linear scans,
 //! watt-hour by watt-hour pricing).
-#![allow(clippy::unwrap_used, clippy::unwrap_in_result)] // test helpers outside #[test] functions
 
 use crate::tariff_support;
 

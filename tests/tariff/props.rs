@@ -1,5 +1,4 @@
 //! Property tests: exactness under any split, and batch == incremental.
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use crate::tariff_support;
 

@@ -13,7 +13,6 @@
 //! 12:00 flat, 17:00 peak, 19:00 sharp, 21:00 flat, 23:00 valley.
 //! Day table 2 (rest day): 00:00 valley, 08:00 flat, 22:00 valley.
 //! Day table 3 (winter workday): 00:00 valley, 06:00 flat, 18:00 peak, 22:00 valley.
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use crate::tariff_support;
 

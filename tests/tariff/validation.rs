@@ -1,6 +1,5 @@
 //! Every defect of a tariff is a typed error at construction, decoding or deserialization, and
 //! a refused change leaves the tariff as it was.
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use crate::tariff_support;
 
