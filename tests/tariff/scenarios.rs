@@ -72,6 +72,16 @@ fn prices() -> [prepaid_meter::units::Price; 4] {
     PRICES.map(price)
 }
 
+/// A tariff at UTC+8 with no special days: `cal`, [`prices`] and `tiers`.
+fn china(cal: Calendar, tiers: Tiers) -> Tariff {
+    Tariff::new(
+        UtcOffset::CHINA,
+        &[],
+        TariffSet::new(cal, &prices(), tiers).unwrap(),
+    )
+    .unwrap()
+}
+
 /// One season, workdays on table 1, weekends on table 2, no tiers.
 fn simple_set() -> TariffSet {
     let cal = Calendar::new(&[season(1, 1, 1)], &[workday(), rest_day(), winter_day()]).unwrap();
@@ -498,12 +508,7 @@ fn the_year_boundary() {
         &[workday(), rest_day(), winter_day()],
     )
     .unwrap();
-    let tariff: Tariff = Tariff::new(
-        UtcOffset::CHINA,
-        &[],
-        TariffSet::new(cal, &prices(), tiers).unwrap(),
-    )
-    .unwrap();
+    let tariff = china(cal, tiers);
 
     assert_eq!(
         tariff.slot_at(cst(2025, 1, 1, 10, 0, 0)).unwrap().day_table,
@@ -565,12 +570,7 @@ fn a_leap_day() {
         Settlement::monthly(28, 0).unwrap(),
     )
     .unwrap();
-    let tariff: Tariff = Tariff::new(
-        UtcOffset::CHINA,
-        &[],
-        TariffSet::new(cal, &prices(), tiers).unwrap(),
-    )
-    .unwrap();
+    let tariff = china(cal, tiers);
     let table = |y, m, d| tariff.slot_at(cst(y, m, d, 12, 0, 0)).unwrap().day_table;
     assert_eq!(
         (table(2024, 2, 28), table(2024, 2, 29), table(2024, 3, 1)),
@@ -625,12 +625,7 @@ fn settlement_on_the_configured_day() {
         Settlement::monthly(15, 12).unwrap(),
     )
     .unwrap();
-    let tariff: Tariff = Tariff::new(
-        UtcOffset::CHINA,
-        &[],
-        TariffSet::new(cal, &prices(), tiers).unwrap(),
-    )
-    .unwrap();
+    let tariff = china(cal, tiers);
 
     assert_eq!(
         tariff
