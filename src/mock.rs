@@ -1,5 +1,5 @@
-//! Simulated storage devices for tests: NOR flash that loses power part-way through a write or
-//! an erase, and flips bits on request (feature `_test`).
+//! Simulated storage devices for tests: NOR flash and a byte-writable EEPROM that lose power
+//! part-way through a write or an erase, and flip bits on request (feature `_test`).
 //!
 //! **Internal feature. Anything here is semver exempt**: the `_test` feature exists so that this
 //! crate's tests, its fuzz targets and the tests of crates built on it share one simulated
@@ -36,6 +36,7 @@ use embedded_storage::nor_flash::{
     ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash, check_erase, check_read,
     check_write,
 };
+use embedded_storage::{ReadStorage, Storage};
 
 /// Why a [`MockFlash`] operation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -211,6 +212,150 @@ impl<const SIZE: usize, const ERASE: usize, const WRITE: usize> NorFlash
             self.stats.bytes_written += 1;
         }
         self.stats.writes += 1;
+        Ok(())
+    }
+}
+
+/// A byte-writable EEPROM in RAM (24Cxx-like): `SIZE` bytes written in pages of `PAGE` bytes
+/// (a write that crosses a page boundary is split into page writes, as the part's driver does);
+/// any byte can be rewritten without an erase. Power can be cut after any number of bytes
+/// written: the page write under way stops at that byte, and every later write fails until
+/// [`MockEeprom::restore_power`]. Counts every byte write, for wear estimates.
+///
+/// ```
+/// use embedded_storage::{ReadStorage, Storage};
+/// use prepaid_meter::mock::MockEeprom;
+///
+/// let mut e: MockEeprom<256, 32> = MockEeprom::new();
+/// e.write(30, &[1, 2, 3, 4]).unwrap(); // crosses a page boundary: two page writes
+/// assert_eq!(e.stats().page_writes, 2);
+/// e.cut_power_after(1);
+/// assert!(e.write(0, &[9, 9]).is_err());
+/// e.restore_power();
+/// let mut b = [0u8; 2];
+/// e.read(0, &mut b).unwrap();
+/// assert_eq!(b, [9, 0xFF]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct MockEeprom<const SIZE: usize, const PAGE: usize = 64> {
+    mem: [u8; SIZE],
+    budget: Option<u64>,
+    stats: EepromStats,
+}
+
+/// Counts of what a [`MockEeprom`] did, for wear estimates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EepromStats {
+    /// Bytes written.
+    pub bytes_written: u64,
+    /// Page write cycles started (each costs the part's write time, e.g. 5 ms on a 24C256).
+    pub page_writes: u64,
+}
+
+impl<const SIZE: usize, const PAGE: usize> Default for MockEeprom<SIZE, PAGE> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const SIZE: usize, const PAGE: usize> MockEeprom<SIZE, PAGE> {
+    /// A blank EEPROM (every byte `FF`, as delivered) with the power on.
+    pub const fn new() -> Self {
+        MockEeprom {
+            mem: [0xFF; SIZE],
+            budget: None,
+            stats: EepromStats {
+                bytes_written: 0,
+                page_writes: 0,
+            },
+        }
+    }
+
+    /// An EEPROM holding `contents` (the rest `FF`).
+    pub fn with_contents(contents: &[u8]) -> Self {
+        let mut e = Self::new();
+        for (m, c) in e.mem.iter_mut().zip(contents) {
+            *m = *c;
+        }
+        e
+    }
+
+    /// Cuts the power once `bytes` more bytes have been written.
+    pub fn cut_power_after(&mut self, bytes: u64) {
+        self.budget = Some(bytes);
+    }
+
+    /// Power back on.
+    pub fn restore_power(&mut self) {
+        self.budget = None;
+    }
+
+    /// Flips bit `bit` (0..=7) of the byte at `offset`; out-of-range arguments do nothing.
+    pub fn flip_bit(&mut self, offset: usize, bit: u8) {
+        if let Some(b) = self.mem.get_mut(offset) {
+            *b ^= 1u8.checked_shl(u32::from(bit)).unwrap_or(0);
+        }
+    }
+
+    /// The raw contents.
+    pub fn contents(&self) -> &[u8; SIZE] {
+        &self.mem
+    }
+
+    /// The raw contents, to corrupt on purpose.
+    pub fn contents_mut(&mut self) -> &mut [u8; SIZE] {
+        &mut self.mem
+    }
+
+    /// What the EEPROM has done so far.
+    pub fn stats(&self) -> EepromStats {
+        self.stats
+    }
+}
+
+impl<const SIZE: usize, const PAGE: usize> ReadStorage for MockEeprom<SIZE, PAGE> {
+    type Error = MockFlashError;
+
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
+        let o = offset as usize;
+        let src = o
+            .checked_add(bytes.len())
+            .and_then(|end| self.mem.get(o..end))
+            .ok_or(MockFlashError::Access(NorFlashErrorKind::OutOfBounds))?;
+        bytes.copy_from_slice(src);
+        Ok(())
+    }
+
+    fn capacity(&self) -> usize {
+        SIZE
+    }
+}
+
+impl<const SIZE: usize, const PAGE: usize> Storage for MockEeprom<SIZE, PAGE> {
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
+        let o = offset as usize;
+        if o.checked_add(bytes.len()).is_none_or(|end| end > SIZE) {
+            return Err(MockFlashError::Access(NorFlashErrorKind::OutOfBounds));
+        }
+        let page = PAGE.max(1);
+        let mut at = o;
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let room = page - at % page;
+            let (chunk, tail) = rest.split_at(room.min(rest.len()));
+            self.stats.page_writes += 1;
+            for (i, b) in chunk.iter().enumerate() {
+                match &mut self.budget {
+                    Some(0) => return Err(MockFlashError::PowerCut),
+                    Some(n) => *n -= 1,
+                    None => {}
+                }
+                self.mem[at + i] = *b;
+                self.stats.bytes_written += 1;
+            }
+            at += chunk.len();
+            rest = tail;
+        }
         Ok(())
     }
 }
