@@ -239,6 +239,7 @@ impl<const SIZE: usize, const ERASE: usize, const WRITE: usize> NorFlash
 #[derive(Clone, Debug)]
 pub struct MockEeprom<const SIZE: usize, const PAGE: usize = 64> {
     mem: [u8; SIZE],
+    writes: [u32; SIZE],
     budget: Option<u64>,
     stats: EepromStats,
 }
@@ -263,6 +264,7 @@ impl<const SIZE: usize, const PAGE: usize> MockEeprom<SIZE, PAGE> {
     pub const fn new() -> Self {
         MockEeprom {
             mem: [0xFF; SIZE],
+            writes: [0; SIZE],
             budget: None,
             stats: EepromStats {
                 bytes_written: 0,
@@ -311,6 +313,15 @@ impl<const SIZE: usize, const PAGE: usize> MockEeprom<SIZE, PAGE> {
     pub fn stats(&self) -> EepromStats {
         self.stats
     }
+
+    /// The most times any one byte of `range` was written (the wear that ends an EEPROM's
+    /// life); 0 for an empty or out-of-range range.
+    pub fn max_writes(&self, range: core::ops::Range<usize>) -> u32 {
+        self.writes
+            .get(range)
+            .and_then(|w| w.iter().copied().max())
+            .unwrap_or(0)
+    }
 }
 
 impl<const SIZE: usize, const PAGE: usize> ReadStorage for MockEeprom<SIZE, PAGE> {
@@ -351,6 +362,7 @@ impl<const SIZE: usize, const PAGE: usize> Storage for MockEeprom<SIZE, PAGE> {
                     None => {}
                 }
                 self.mem[at + i] = *b;
+                self.writes[at + i] = self.writes[at + i].saturating_add(1);
                 self.stats.bytes_written += 1;
             }
             at += chunk.len();

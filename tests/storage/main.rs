@@ -2,4 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::unwrap_in_result, clippy::expect_used)]
 #![allow(clippy::panic, clippy::indexing_slicing)] // test code: a failed expectation fails
 
+mod image;
 mod power_cut;
+mod wear;
