@@ -3,7 +3,6 @@
 //! restart, and check that the store holds the state before or after that commit, across all
 //! areas, never a mix and never a false report of corruption; that the guard never goes back;
 //! and that the store keeps working.
-#![cfg(feature = "storage")]
 
 use prepaid_meter::mock::{MockEeprom, MockFlash};
 use prepaid_meter::storage::{AreaLayout, Eeprom, Found, Medium, MeterStore, Nor, StoreError};
@@ -78,13 +77,13 @@ pub fn contents<M: Medium>(store: &mut MeterStore<M>) -> Contents {
 }
 
 /// A medium that can lose power: the two simulated devices.
-trait Cuttable: Medium + Clone {
+pub trait Cuttable: Medium + Clone {
     fn cut_after(&mut self, bytes: u64);
     fn power_on(&mut self);
     fn bytes_touched(&self) -> u64;
 }
 
-impl Cuttable for Nor<Flash> {
+impl<const S: usize, const E: usize, const W: usize> Cuttable for Nor<MockFlash<S, E, W>> {
     fn cut_after(&mut self, bytes: u64) {
         self.0.cut_power_after(bytes);
     }
@@ -97,7 +96,7 @@ impl Cuttable for Nor<Flash> {
     }
 }
 
-impl Cuttable for Eeprom<Rom> {
+impl<const S: usize, const P: usize> Cuttable for Eeprom<MockEeprom<S, P>> {
     fn cut_after(&mut self, bytes: u64) {
         self.0.cut_power_after(bytes);
     }

@@ -24,7 +24,7 @@ fn day<M: Medium>(store: &mut MeterStore<M>) {
 }
 
 /// Runs `f` on a thread with room for the simulated devices, which live on the stack.
-fn with_stack(f: fn()) {
+pub fn with_stack(f: fn()) {
     std::thread::Builder::new()
         .stack_size(64 << 20)
         .spawn(f)
