@@ -12,7 +12,7 @@
 //! | domain core | [`metering`] (pulses to energy, power, demand), [`tariff`] (TOU calendar, tiers, rating), [`account`] (credit, alarms, overdraft, relay decisions, recharge rules), [`freeze`] (hourly, daily and settlement-day frozen records) |
 //! | wire and security | [`wire::dlt645`] (DL/T 645-2007 frames), [`security`] (key derivation, sealed commands, anti-replay) |
 //! | foundations | [`units`] (energy, money, price, power), [`time`] (timestamps, civil calendar), [`bcd`], [`address`], [`purchase`] (customer number, purchase), [`relay`] (DL/T 645 relay codes), [`ring`] (record rings read back as "last n"), [`snapshot`] (stored forms of state) |
-//! | adapters (features) | `hal` (embedded-hal 1.0 pulse input), `io` (DL/T 645 frames over embedded-io), `storage` (NOR flash record store), `mock` (simulated flash for tests, internal) |
+//! | adapters (features) | `hal` (embedded-hal 1.0 pulse input), `io` (DL/T 645 frames over embedded-io), `storage` (power-fail-safe meter store on NOR flash or EEPROM), `mock` (simulated flash for tests, internal) |
 //!
 //! Dependencies point downward only: the domain core never sees bytes or wire codes (the
 //! endpoints map its errors to DL/T 645 error words), and the wire layer holds no state.
@@ -61,8 +61,8 @@
 //! | `defmt` | `defmt::Format` for the value and error types |
 //! | `hal` | [`hal`]: an embedded-hal 1.0 pulse input that feeds [`metering::PulseCounter`] |
 //! | `io` | [`io`]: DL/T 645 frame reader and writer over embedded-io 0.7 |
-//! | `storage` | [`storage`]: a power-fail-safe record store on embedded-storage NOR flash |
-//! | `_test` | internal, semver exempt: `mock`, a simulated NOR flash with power cuts and bit flips for tests |
+//! | `storage` | [`storage`]: a power-fail-safe store of a meter's state on embedded-storage NOR flash or EEPROM |
+//! | `_test` | internal, semver exempt: `mock`, a simulated NOR flash and EEPROM with power cuts and bit flips for tests |
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
