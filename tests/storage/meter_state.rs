@@ -1,6 +1,7 @@
 //! Power-cut sweeps over a meter's real state in the store: a sealed recharge, periodic saves
-//! of the registers, a relay command, a daily freeze, a tariff update and a second recharge,
-//! each cut after every byte it writes, on NOR flash and on EEPROM. After every restart the
+//! of the registers, a relay command, a daily freeze, a tariff update, a second recharge, a
+//! sealed key update and a recharge under the new keys, each cut after every byte it writes,
+//! on NOR flash and on EEPROM. After every restart the
 //! engines restore from what the store holds (every stored form validates); no acknowledged
 //! recharge is lost; a recharge is never credited twice, even when the head-end resends it;
 //! and the security counter never goes back.
@@ -11,8 +12,8 @@ use prepaid_meter::freeze::{CatchUp, Freezes, FreezesState, Schedule};
 use prepaid_meter::metering::{EnergyRegisters, EnergyRegistersState, Flow};
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::{
-    Command, CommandCounter, LockoutPolicy, MasterKey, MeterSecurity, OpenError, SecurityConfig,
-    SecurityState, SoftwareModule, TagLength,
+    Command, CommandCounter, LockoutPolicy, MasterKey, MeterKeys, MeterSecurity, OpenError,
+    SecurityConfig, SecurityState, SoftwareModule, TagLength, WRAPPED_KEYS_LEN,
 };
 use prepaid_meter::snapshot::Snapshot;
 use prepaid_meter::storage::{AreaLayout, Found, Medium, MeterStore, Nor};
@@ -28,7 +29,7 @@ use crate::power_cut::Cuttable;
 type Small = Freezes<Money, 5, 2, 3, 2>;
 type SmallState = FreezesState<Money, 5, 2, 3, 2>;
 
-const LAYOUT: [AreaLayout; 3] = [
+const LAYOUT: [AreaLayout; 4] = [
     AreaLayout {
         base: 0,
         len: 8 * 1024,
@@ -41,8 +42,15 @@ const LAYOUT: [AreaLayout; 3] = [
     },
     AreaLayout {
         base: 12 * 1024,
-        len: 4 * 1024,
+        len: 2 * 1024,
         max_payload: 400,
+    },
+    // The meter keys after a key update: version (`u16`) and the three keys. A software-only
+    // meter keeps them here; the medium must be read-protected as the MCU's flash is.
+    AreaLayout {
+        base: 14 * 1024,
+        len: 2 * 1024,
+        max_payload: 64,
     },
 ];
 const T0: i64 = 1_735_689_600; // 2025-01-01 08:00 at UTC+8
@@ -73,6 +81,10 @@ fn sec_config() -> SecurityConfig {
 fn module() -> SoftwareModule {
     let keys = MasterKey::new(&MASTER, TagLength::DEFAULT).meter_keys(addr(), 1);
     SoftwareModule::new(1, &keys)
+}
+
+fn head_end() -> MasterKey {
+    MasterKey::new(&MASTER, TagLength::DEFAULT)
 }
 
 fn account_config() -> Config<Money> {
@@ -155,15 +167,29 @@ fn start<M: Medium>(store: &mut MeterStore<M>) -> Meter {
     assert_eq!(parts.len(), 3);
     let account =
         MoneyAccount::restore(account_config(), AccountState::parse(parts[0]).unwrap()).unwrap();
+    let mut kb = [0u8; 64];
+    let module = match store.read(3, &mut kb).unwrap() {
+        Some(n) => {
+            assert_eq!(n, 2 + WRAPPED_KEYS_LEN);
+            let keys: &[u8; WRAPPED_KEYS_LEN] = kb[2..n].try_into().unwrap();
+            SoftwareModule::new(
+                u16::from_le_bytes([kb[0], kb[1]]),
+                &MeterKeys::from_bytes(keys),
+            )
+        }
+        None => module(),
+    };
+    // The keys and the security state are always of one version.
     let security = MeterSecurity::restore(
         addr(),
-        module(),
+        module,
         sec_config(),
         SecurityState::parse(parts[1]).unwrap(),
     )
     .unwrap();
     let registers =
         EnergyRegisters::restore(EnergyRegistersState::parse(parts[2]).unwrap()).unwrap();
+    let mut buf = [0u8; 1024];
     let freezes = match store.read(1, &mut buf).unwrap() {
         Some(n) => Small::restore(SmallState::parse(&buf[..n]).unwrap()).unwrap(),
         None => Small::new(),
@@ -182,45 +208,49 @@ fn start<M: Medium>(store: &mut MeterStore<M>) -> Meter {
 /// The steps of the scenario.
 #[derive(Clone, Copy, Debug)]
 enum Step {
-    Recharge(u32, i64),
+    /// Purchase count, yuan, key version, command counter.
+    Recharge(u32, i64, u16, u32),
+    /// From key version 1 to 2, with command counter 3.
+    KeyUpdate,
     Save(i64),
     Trip,
     DailyFreeze,
     TariffUpdate(u32),
 }
 
-const STEPS: [Step; 7] = [
-    Step::Recharge(1, 100),
+const STEPS: [Step; 9] = [
+    Step::Recharge(1, 100, 1, 1),
     Step::Save(1_500),
     Step::Trip,
     Step::DailyFreeze,
     Step::TariffUpdate(6_000),
-    Step::Recharge(2, 50),
+    Step::Recharge(2, 50, 1, 2),
+    Step::KeyUpdate,
+    Step::Recharge(3, 20, 2, 1),
     Step::Save(800),
 ];
 
-/// The sealed frame of recharge `count` (the same bytes each time: the head-end resends).
-fn sealed(count: u32, amount: i64) -> Vec<u8> {
-    // Counter value `count` for recharge `count`.
-    let mut counter = CommandCounter {
-        key_version: 1,
-        last: count - 1,
+/// `command` sealed under key version `version` with command counter `counter` (the same
+/// bytes each time: the head-end resends).
+fn sealed(command: &Command<'_>, version: u16, counter: u32) -> Vec<u8> {
+    let mut c = CommandCounter {
+        key_version: version,
+        last: counter - 1,
     };
     let mut frame = [0u8; 128];
-    let sent = MasterKey::new(&MASTER, TagLength::DEFAULT)
-        .meter(addr(), 1)
-        .seal(
-            &mut counter,
-            &Command::Recharge(Purchase {
-                customer: CUSTOMER,
-                count,
-                amount: yuan(amount),
-            }),
-            at(30 * 86_400),
-            &mut frame,
-        )
+    let sent = head_end()
+        .meter(addr(), version)
+        .seal(&mut c, command, at(30 * 86_400), &mut frame)
         .unwrap();
     frame[..sent.len].to_vec()
+}
+
+fn recharge(count: u32, amount: i64) -> Command<'static> {
+    Command::Recharge(Purchase {
+        customer: CUSTOMER,
+        count,
+        amount: yuan(amount),
+    })
 }
 
 /// Runs `step` on `meter` and commits it; the meter changes only once the commit is durable.
@@ -237,8 +267,33 @@ fn run<M: Medium>(
     let mut freezes = meter.freezes.clone();
     let mut cold: Vec<(usize, Vec<u8>)> = Vec::new();
     match step {
-        Step::Recharge(count, amount) => {
-            let mut frame = sealed(count, amount);
+        Step::KeyUpdate => {
+            let update = head_end().key_update(addr(), 1).unwrap();
+            let mut frame = sealed(&update, 1, 3);
+            let pending = match meter.security.open(&mut frame, now) {
+                Ok(p) => p,
+                // Already applied: the meter holds version 2 and refuses a version-1 frame.
+                Err(OpenError::WrongKeyVersion) => return Ok(()),
+                Err(e) => panic!("{e:?}"),
+            };
+            let (version, keys) = pending
+                .module()
+                .and_then(|m| m.staged_keys())
+                .map(|(v, k)| (v, k.to_bytes()))
+                .unwrap();
+            let mut stored = version.to_le_bytes().to_vec();
+            stored.extend_from_slice(&keys);
+            let security = pending.counter_state();
+            assert_eq!(security.key_version, 2);
+            let bytes = hot(&account.state(), &security, &registers);
+            let _durable = store
+                .commit(&[(3, &stored)], &bytes, u64::from(security.last_counter))
+                .map_err(|_| ())?;
+            let _ = pending.commit();
+            return Ok(());
+        }
+        Step::Recharge(count, amount, version, counter) => {
+            let mut frame = sealed(&recharge(count, amount), version, counter);
             let pending = match meter.security.open(&mut frame, now) {
                 Ok(p) => p,
                 // Already applied: the head-end's resend is refused, nothing changes.
@@ -294,7 +349,7 @@ fn run<M: Medium>(
         }
         Step::TariffUpdate(price) => cold.push((2, tariff(price))),
     }
-    if !matches!(step, Step::Recharge(..)) {
+    if !matches!(step, Step::Recharge(..) | Step::KeyUpdate) {
         let bytes = hot(&account.state(), &meter.security.state(), &registers);
         let records: Vec<(usize, &[u8])> = cold.iter().map(|(a, b)| (*a, b.as_slice())).collect();
         let last = u64::from(meter.security.state().last_counter);
@@ -307,11 +362,14 @@ fn run<M: Medium>(
 }
 
 /// What a restarted meter must agree on with the reference run.
-fn summary(m: &Meter) -> (Money, u32, u32, Energy, usize) {
+fn summary(m: &Meter) -> (Money, u32, (u16, u32), Energy, usize) {
     (
         m.account.balance(),
         m.account.state().purchases,
-        m.security.state().last_counter,
+        (
+            m.security.state().key_version,
+            m.security.state().last_counter,
+        ),
         m.registers.total(Flow::Import),
         m.freezes.daily().len(),
     )
@@ -365,7 +423,7 @@ fn sweep<M: Cuttable>(fresh: M) {
             // same sealed frame): the meter ends exactly where the uncut run did, so a
             // recharge is credited once.
             run(&mut m, &mut s, k, *step).unwrap();
-            if matches!(step, Step::Recharge(..)) || got == after[k] {
+            if matches!(step, Step::Recharge(..) | Step::KeyUpdate) || got == after[k] {
                 assert_eq!(summary(&m), after[k + 1], "step {k}, budget {budget}");
             }
         }
