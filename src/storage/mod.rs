@@ -50,9 +50,17 @@
 //! - **The fallback is safe.** With the newest root damaged, opening restores the newest intact
 //!   one and says so ([`Loss::newest_lost`]); [`Loss::guard_floor`] still gives the highest
 //!   guard value (security counter, purchase count: see `commit`) of any root whose head or
-//!   tail survives, so a meter never accepts a counter lower than one it acknowledged. Which
-//!   relay state and credit to start from after a loss is the application's policy; the store
-//!   never invents a state.
+//!   tail survives, so a meter never accepts a counter lower than one it acknowledged. The
+//!   state restored is one that was committed, never one made up: an older root is the commit
+//!   before, so at worst it undoes one save interval of consumption (credit a meter can
+//!   recover by re-debiting the registers' difference) or one recharge, which the guard's
+//!   purchase count then shows as applied-but-lost for the head-end to reconcile. Which relay
+//!   state to start from after a loss is the application's policy (a meter should start with
+//!   its configured safe state); the store reports, the application decides.
+//! - **Keys.** A software-only meter keeps its keys after a key update in an area of its own,
+//!   committed together with the security state of the new key version, so keys and counters
+//!   are never of different versions (tested). The medium must then be read-protected as the
+//!   MCU's own flash is; a secure element keeps its keys itself.
 //! - **Energy lost in a cut** is bounded by the save interval ([`SavePolicy`]: an energy step
 //!   or a time, whichever comes first), and by nothing at all when the power-fail signal
 //!   triggers a commit of the root alone (the fast path below).
@@ -89,6 +97,18 @@
 //!
 //! This layout is API: a change is a new format version, read by later builds (the test
 //! `tests/storage` keeps an image of version 1 and proves it still loads).
+//!
+//! # Why not sequential-storage
+//!
+//! sequential-storage's map would give wear levelling and power-fail safety on NOR flash, and
+//! was the first candidate. It is not used because: it silently skips a corrupted item and
+//! returns the previous value, which is exactly the rollback a prepaid meter must report (an
+//! acknowledged recharge and its counter going back); it has no transaction across keys, and a
+//! daily freeze or a recharge changes several kinds of data that must move together; it is
+//! async-only, so a blocking firmware needs an executor and an adapter, which costs code size
+//! in the 64 KiB flash budget; and it has no EEPROM back end, which half of all meters carry.
+//! The format here is the smallest thing that has those properties; the rings of logs and
+//! freezes are stored as whole [stored forms](crate::snapshot) per area.
 //!
 //! # Hold-up budget, wear
 //!
