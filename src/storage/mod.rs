@@ -52,8 +52,8 @@
 //!   guard value (security counter, purchase count: see `commit`) of any root whose head or
 //!   tail survives, so a meter never accepts a counter lower than one it acknowledged. The
 //!   state restored is one that was committed, never one made up: an older root is the commit
-//!   before, so at worst it undoes one save interval of consumption (credit a meter can
-//!   recover by re-debiting the registers' difference) or one recharge, which the guard's
+//!   before, so at worst it undoes one save interval of consumption (registers and balance
+//!   together, so they still agree) or one recharge, which the guard's
 //!   purchase count then shows as applied-but-lost for the head-end to reconcile. Which relay
 //!   state to start from after a loss is the application's policy (a meter should start with
 //!   its configured safe state); the store reports, the application decides.
