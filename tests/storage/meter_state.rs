@@ -1,12 +1,13 @@
 //! Power-cut sweeps over a meter's real state in the store: a sealed recharge, periodic saves
 //! of the registers, a relay command, a daily freeze, a tariff update, a second recharge, a
-//! sealed key update and a recharge under the new keys, each cut after every byte it writes,
+//! sealed key update and a recharge under the new keys (with the purchase log, freezes, tariff
+//! and keys in areas of their own), each cut after every byte it writes,
 //! on NOR flash and on EEPROM. After every restart the
 //! engines restore from what the store holds (every stored form validates); no acknowledged
 //! recharge is lost; a recharge is never credited twice, even when the head-end resends it;
 //! and the security counter never goes back.
 
-use prepaid_meter::account::{Config, Limits, MoneyAccount};
+use prepaid_meter::account::{Config, Limits, Logs, LogsState, MoneyAccount};
 use prepaid_meter::address::Address;
 use prepaid_meter::freeze::{CatchUp, Freezes, FreezesState, Schedule};
 use prepaid_meter::metering::{EnergyRegisters, EnergyRegistersState, Flow};
@@ -28,8 +29,9 @@ use crate::power_cut::Cuttable;
 
 type Small = Freezes<Money, 5, 2, 3, 2>;
 type SmallState = FreezesState<Money, 5, 2, 3, 2>;
+type SmallLogs = Logs<Money, 3>;
 
-const LAYOUT: [AreaLayout; 4] = [
+const LAYOUT: [AreaLayout; 5] = [
     AreaLayout {
         base: 0,
         len: 8 * 1024,
@@ -51,6 +53,12 @@ const LAYOUT: [AreaLayout; 4] = [
         base: 14 * 1024,
         len: 2 * 1024,
         max_payload: 64,
+    },
+    // The account's logs (purchases, overdrafts, relay, alarms, charges, emergency credit).
+    AreaLayout {
+        base: 16 * 1024,
+        len: 4 * 1024,
+        max_payload: 900,
     },
 ];
 const T0: i64 = 1_735_689_600; // 2025-01-01 08:00 at UTC+8
@@ -120,6 +128,7 @@ struct Meter {
     security: MeterSecurity<SoftwareModule>,
     registers: EnergyRegisters,
     freezes: Small,
+    logs: SmallLogs,
 }
 
 fn emit<S: Snapshot>(s: &S, out: &mut Vec<u8>) {
@@ -161,6 +170,7 @@ fn start<M: Medium>(store: &mut MeterStore<M>) -> Meter {
             security: MeterSecurity::new(addr(), module(), sec_config()).unwrap(),
             registers: EnergyRegisters::new(),
             freezes: Small::new(),
+            logs: SmallLogs::new(),
         };
     };
     let parts = split(&buf[..n]);
@@ -197,11 +207,16 @@ fn start<M: Medium>(store: &mut MeterStore<M>) -> Meter {
     if let Some(n) = store.read(2, &mut buf).unwrap() {
         let _: Tariff = Tariff::parse(&buf[..n]).unwrap();
     }
+    let logs = match store.read(4, &mut buf).unwrap() {
+        Some(n) => SmallLogs::restore(LogsState::parse(&buf[..n]).unwrap()).unwrap(),
+        None => SmallLogs::new(),
+    };
     Meter {
         account,
         security,
         registers,
         freezes,
+        logs,
     }
 }
 
@@ -265,6 +280,7 @@ fn run<M: Medium>(
     let mut account = meter.account.clone();
     let mut registers = meter.registers;
     let mut freezes = meter.freezes.clone();
+    let mut logs = meter.logs.clone();
     let mut cold: Vec<(usize, Vec<u8>)> = Vec::new();
     match step {
         Step::KeyUpdate => {
@@ -308,11 +324,15 @@ fn run<M: Medium>(
             } else {
                 account.recharge(now, purchase)
             };
-            let _ = receipt.unwrap();
+            let receipt = receipt.unwrap();
+            logs.record_purchase(&receipt.record);
+            logs.record(&receipt.effects);
+            let mut logged = Vec::new();
+            emit(&logs.state(), &mut logged);
             let security = pending.counter_state();
             let bytes = hot(&account.state(), &security, &registers);
             let _durable = store
-                .commit(&[], &bytes, u64::from(security.last_counter))
+                .commit(&[(4, &logged)], &bytes, u64::from(security.last_counter))
                 .map_err(|_| ())?;
             // Durable: now the command may be acknowledged.
             let _ = pending.commit();
@@ -358,11 +378,12 @@ fn run<M: Medium>(
     meter.account = account;
     meter.registers = registers;
     meter.freezes = freezes;
+    meter.logs = logs;
     Ok(())
 }
 
 /// What a restarted meter must agree on with the reference run.
-fn summary(m: &Meter) -> (Money, u32, (u16, u32), Energy, usize) {
+fn summary(m: &Meter) -> (Money, u32, (u16, u32), Energy, usize, u32) {
     (
         m.account.balance(),
         m.account.state().purchases,
@@ -372,6 +393,8 @@ fn summary(m: &Meter) -> (Money, u32, (u16, u32), Energy, usize) {
         ),
         m.registers.total(Flow::Import),
         m.freezes.daily().len(),
+        // Every recharge credited is in the purchase log, once.
+        m.logs.purchases().pushed(),
     )
 }
 
@@ -436,14 +459,14 @@ fn sweep<M: Cuttable>(fresh: M) {
 
 #[test]
 fn a_meter_survives_a_cut_at_any_byte_on_nor_flash() {
-    crate::wear::with_stack(|| sweep(Nor(MockFlash::<{ 16 * 1024 }, 1024, 4>::new())));
+    crate::wear::with_stack(|| sweep(Nor(MockFlash::<{ 20 * 1024 }, 1024, 4>::new())));
 }
 
 #[test]
 fn a_meter_survives_a_cut_at_any_byte_on_eeprom() {
     crate::wear::with_stack(|| {
         sweep(prepaid_meter::storage::Eeprom(
-            prepaid_meter::mock::MockEeprom::<{ 16 * 1024 }, 64>::new(),
+            prepaid_meter::mock::MockEeprom::<{ 20 * 1024 }, 64>::new(),
         ))
     });
 }
