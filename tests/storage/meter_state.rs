@@ -1,11 +1,10 @@
 //! Power-cut sweeps over a meter's real state in the store: a sealed recharge, periodic saves
 //! of the registers, a relay command, a daily freeze, a tariff update, a second recharge, a
-//! sealed key update and a recharge under the new keys (with the purchase log, freezes, tariff
-//! and keys in areas of their own), each cut after every byte it writes,
-//! on NOR flash and on EEPROM. After every restart the
-//! engines restore from what the store holds (every stored form validates); no acknowledged
-//! recharge is lost; a recharge is never credited twice, even when the head-end resends it;
-//! and the security counter never goes back.
+//! sealed key update and a recharge under the new keys (the purchase log, freezes, tariff and
+//! keys each in an area of their own), each cut after every byte it writes, on NOR flash and
+//! on EEPROM. After every restart the engines restore from what the store holds (every stored
+//! form validates); no acknowledged recharge is lost; a recharge is never credited twice, even
+//! when the head-end resends it; and the security counter never goes back.
 
 use prepaid_meter::account::{Config, Limits, Logs, LogsState, MoneyAccount};
 use prepaid_meter::address::Address;
