@@ -4,6 +4,18 @@
 //! balance, counters) in two erase sectors of NOR flash so that a power cut at any moment leaves
 //! either the previous or the new record readable, never neither and never a mixture.
 //!
+//! ```
+//! # use prepaid_meter::mock::MockFlash; // the crate's simulated flash (feature `_test`)
+//! # fn flash() -> MockFlash<512> { MockFlash::new() } // your HAL's NorFlash driver
+//! use prepaid_meter::storage::RecordStore;
+//!
+//! let mut store = RecordStore::new(flash(), 0).unwrap();
+//! store.save(1, b"state after a recharge").unwrap(); // durable when this returns
+//! let mut buf = [0u8; 64];
+//! let record = store.load(&mut buf).unwrap().unwrap(); // at start-up
+//! assert_eq!(record.data, b"state after a recharge");
+//! ```
+//!
 //! # Stored format (version 1)
 //!
 //! Each of the two slots is one erase sector. A slot holds a 32-byte header followed by the data,
