@@ -24,6 +24,8 @@
 //! ```
 //!
 //! `seal` prints the frame; `open` prints the header and the command or response as JSON.
+//! `--help` (also after a subcommand) describes every option; an option it does not know is an
+//! error (exit status 2).
 //! `open` takes counter-mode frames (session frames need the session keys, which only the two
 //! parties of the session ever hold).
 
