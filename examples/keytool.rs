@@ -24,11 +24,14 @@
 //! ```
 //!
 //! `seal` prints the frame; `open` prints the header and the command or response as JSON.
+//! `--help` (also after a subcommand) describes every option; an option it does not know is an
+//! error (exit status 2).
 //! `open` takes counter-mode frames (session frames need the session keys, which only the two
 //! parties of the session ever hold).
 
-use std::collections::HashMap;
 use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use prepaid_meter::address::Address;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
@@ -41,16 +44,209 @@ use prepaid_meter::security::{
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::{Money, Price};
 
+/// Key derivation and sealed frames for provisioning and field debugging. All keys and frames
+/// are hex.
+#[derive(Parser, Debug)]
+#[command(name = "keytool", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// NIST SP 800-108 KDF in counter mode with AES-128-CMAC (any CAVP vector).
+    Kbkdf {
+        /// The key derivation key, 32 hex digits.
+        #[arg(long, value_parser = key16)]
+        key: [u8; 16],
+        /// The fixed input data, hex.
+        #[arg(long, value_parser = hex_decode)]
+        fixed: Bytes,
+        /// Bits of the counter: 8, 16, 24 or 32.
+        #[arg(long = "r", value_name = "BITS")]
+        r: u8,
+        /// Where the counter goes.
+        #[arg(long)]
+        location: Location,
+        /// Bits of key material to derive (a multiple of 8).
+        #[arg(long, value_name = "L")]
+        bits: usize,
+    },
+    /// A meter's keys, derived from the master key.
+    MeterKey {
+        /// The master key, 32 hex digits.
+        #[arg(long, value_parser = key16)]
+        master: [u8; 16],
+        /// The meter's 12-digit address.
+        #[arg(long)]
+        address: Address,
+        /// The key version.
+        #[arg(long)]
+        version: u16,
+        /// Print only this key (default: all three).
+        #[arg(long)]
+        purpose: Option<Purpose>,
+    },
+    /// Seal a command frame for a meter (counter mode).
+    Seal(SealArgs),
+    /// Open a counter-mode command or response frame and print it as JSON.
+    Open {
+        /// The master key, 32 hex digits.
+        #[arg(long, value_parser = key16)]
+        master: [u8; 16],
+        /// The sealed frame, hex.
+        #[arg(long, value_parser = hex_decode)]
+        frame: Bytes,
+        /// Tag length in bytes, 8..=16.
+        #[arg(long, value_name = "8..16")]
+        tag_len: Option<u8>,
+    },
+}
+
+/// Bytes parsed from hex (a type of its own, so that clap takes the whole value at once).
+#[derive(Clone, Debug)]
+struct Bytes(Vec<u8>);
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Location {
+    Before,
+    After,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Purpose {
+    Enc,
+    Mac,
+    Auth,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SealKind {
+    /// --amount MINOR --count N --customer 12HEX
+    Recharge,
+    /// --amount MINOR --count N --customer 12HEX
+    OpenAccount,
+    /// --action ACTION [--delay N]
+    Relay,
+    /// --index I --price MINOR_PER_KWH
+    Price,
+    /// --kind KIND --amount MINOR
+    Threshold,
+    /// --id 8HEX --data HEX
+    Param,
+    /// the keys of version N + 1, wrapped under version N
+    KeyUpdate,
+    /// meter clear
+    Clear,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum RelayAction {
+    Trip,
+    Reconnect,
+    Close,
+    TripRestoreAllowed,
+    TripRestoreClose,
+    Alarm,
+    AlarmRelease,
+    KeepPower,
+    KeepPowerRelease,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ThresholdKind {
+    Alarm1,
+    Alarm2,
+    Overdraft,
+    Hoarding,
+    Reconnect,
+}
+
+#[derive(Args, Debug)]
+struct SealArgs {
+    /// The command to seal; its options follow (or precede) it.
+    #[arg(value_name = "COMMAND")]
+    command: SealKind,
+    /// The master key, 32 hex digits.
+    #[arg(long, value_parser = key16)]
+    master: [u8; 16],
+    /// The meter's 12-digit address.
+    #[arg(long)]
+    address: Address,
+    /// The key version.
+    #[arg(long)]
+    version: u16,
+    /// The command counter (from 1; the meter accepts only counters above its last).
+    #[arg(long, value_name = "C")]
+    counter: u32,
+    /// Unix seconds after which the meter refuses the frame.
+    #[arg(long, value_name = "UNIX_SECS")]
+    valid_until: i64,
+    /// Tag length in bytes, 8..=16.
+    #[arg(long, value_name = "8..16")]
+    tag_len: Option<u8>,
+    /// recharge, open-account, threshold: the amount in 1/10 000 of the currency unit.
+    #[arg(long, value_name = "MINOR", help_heading = "Command options")]
+    amount: Option<i64>,
+    /// recharge, open-account: the purchase count.
+    #[arg(long, value_name = "N", help_heading = "Command options")]
+    count: Option<u32>,
+    /// recharge, open-account: the customer number, 12 hex digits (6 bytes).
+    #[arg(long, value_name = "12HEX", value_parser = hex_decode, help_heading = "Command options")]
+    customer: Option<Bytes>,
+    /// relay: what the relay does.
+    #[arg(long, help_heading = "Command options")]
+    action: Option<RelayAction>,
+    /// relay: the delay (N2).
+    #[arg(long, value_name = "N", help_heading = "Command options")]
+    delay: Option<u8>,
+    /// price: the price index.
+    #[arg(long, value_name = "I", help_heading = "Command options")]
+    index: Option<u8>,
+    /// price: the price, 1/10 000 of the currency unit per kWh.
+    #[arg(long, value_name = "MINOR_PER_KWH", help_heading = "Command options")]
+    price: Option<u32>,
+    /// threshold: which threshold.
+    #[arg(long, help_heading = "Command options")]
+    kind: Option<ThresholdKind>,
+    /// param: the parameter identifier, 8 hex digits.
+    #[arg(long, value_name = "8HEX", help_heading = "Command options")]
+    id: Option<String>,
+    /// param: the parameter's data, hex.
+    #[arg(long, value_parser = hex_decode, help_heading = "Command options")]
+    data: Option<Bytes>,
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    let result = match Cli::parse().command {
+        Cmd::Kbkdf {
+            key,
+            fixed,
+            r,
+            location,
+            bits,
+        } => kbkdf(&key, &fixed.0, r, location, bits),
+        Cmd::MeterKey {
+            master,
+            address,
+            version,
+            purpose,
+        } => Ok(meter_key(&master, address, version, purpose)),
+        Cmd::Seal(a) => seal(&a),
+        Cmd::Open {
+            master,
+            frame,
+            tag_len: t,
+        } => open(&master, frame.0, t),
+    };
+    match result {
         Ok(out) => {
             println!("{out}");
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("keytool: {e}");
-            eprintln!("usage: keytool kbkdf|meter-key|seal|open --help (see the example's docs)");
             ExitCode::FAILURE
         }
     }
@@ -58,47 +254,16 @@ fn main() -> ExitCode {
 
 type Result<T> = std::result::Result<T, String>;
 
-/// `--name value` pairs, and the bare words in order.
-struct Args {
-    flags: HashMap<String, String>,
-    words: Vec<String>,
+/// A command option that `seal` needs for this command.
+fn need<T: Clone>(v: &Option<T>, name: &str) -> Result<T> {
+    v.clone().ok_or(format!("missing --{name}"))
 }
 
-impl Args {
-    fn parse(args: &[String]) -> Result<Args> {
-        let mut flags = HashMap::new();
-        let mut words = Vec::new();
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            if let Some(name) = a.strip_prefix("--") {
-                let v = it.next().ok_or(format!("--{name} needs a value"))?;
-                flags.insert(name.to_string(), v.clone());
-            } else {
-                words.push(a.clone());
-            }
-        }
-        Ok(Args { flags, words })
-    }
-
-    fn get(&self, name: &str) -> Result<&str> {
-        self.flags
-            .get(name)
-            .map(String::as_str)
-            .ok_or(format!("missing --{name}"))
-    }
-
-    fn opt(&self, name: &str) -> Option<&str> {
-        self.flags.get(name).map(String::as_str)
-    }
-
-    fn num<T: std::str::FromStr>(&self, name: &str) -> Result<T> {
-        self.get(name)?
-            .parse()
-            .map_err(|_| format!("--{name}: not a number"))
-    }
+fn hex_decode(s: &str) -> Result<Bytes> {
+    hex_bytes(s).map(Bytes)
 }
 
-fn hex_decode(s: &str) -> Result<Vec<u8>> {
+fn hex_bytes(s: &str) -> Result<Vec<u8>> {
     let s = s.trim();
     if !s.len().is_multiple_of(2) {
         return Err("odd number of hex digits".into());
@@ -118,152 +283,126 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn key16(s: &str) -> Result<[u8; 16]> {
-    hex_decode(s)?
+    hex_bytes(s)?
         .try_into()
         .map_err(|_| "a key is 16 bytes (32 hex digits)".to_string())
 }
 
-fn tag_len(a: &Args) -> Result<TagLength> {
-    match a.opt("tag-len") {
+fn tag_len(n: Option<u8>) -> Result<TagLength> {
+    match n {
         None => Ok(TagLength::DEFAULT),
-        Some(v) => {
-            let n: u8 = v.parse().map_err(|_| "--tag-len: not a number")?;
-            TagLength::new(n).map_err(|e| e.to_string())
-        }
+        Some(n) => TagLength::new(n).map_err(|e| e.to_string()),
     }
 }
 
-fn run(args: &[String]) -> Result<String> {
-    let (cmd, rest) = args.split_first().ok_or("no subcommand")?;
-    let a = Args::parse(rest)?;
-    match cmd.as_str() {
-        "kbkdf" => kbkdf(&a),
-        "meter-key" => meter_key(&a),
-        "seal" => seal(&a),
-        "open" => open(&a),
-        other => Err(format!("unknown subcommand {other}")),
-    }
-}
-
-fn kbkdf(a: &Args) -> Result<String> {
-    let key = key16(a.get("key")?)?;
-    let fixed = hex_decode(a.get("fixed")?)?;
-    let r: u8 = a.num("r")?;
-    let location = match a.get("location")? {
-        "before" => CounterLocation::Before,
-        "after" => CounterLocation::After,
-        other => return Err(format!("--location before|after, not {other}")),
+fn kbkdf(key: &[u8; 16], fixed: &[u8], r: u8, location: Location, bits: usize) -> Result<String> {
+    let location = match location {
+        Location::Before => CounterLocation::Before,
+        Location::After => CounterLocation::After,
     };
-    let bits: usize = a.num("bits")?;
     if !bits.is_multiple_of(8) {
         return Err("--bits must be a multiple of 8".into());
     }
     let mut out = vec![0u8; bits / 8];
-    kbkdf_cmac_aes128(&key, &fixed, location, r, &mut out).map_err(|e| e.to_string())?;
+    kbkdf_cmac_aes128(key, fixed, location, r, &mut out).map_err(|e| e.to_string())?;
     Ok(hex(&out))
 }
 
-fn meter_key(a: &Args) -> Result<String> {
-    let master = key16(a.get("master")?)?;
-    let address: Address = a.get("address")?.parse().map_err(|e| format!("{e}"))?;
-    let version: u16 = a.num("version")?;
-    let keys = MasterKey::new(&master, TagLength::DEFAULT).meter_keys(address, version);
-    Ok(match a.opt("purpose") {
-        Some("enc") => hex(keys.enc.as_bytes()),
-        Some("mac") => hex(keys.mac.as_bytes()),
-        Some("auth") => hex(keys.auth.as_bytes()),
+fn meter_key(
+    master: &[u8; 16],
+    address: Address,
+    version: u16,
+    purpose: Option<Purpose>,
+) -> String {
+    let keys = MasterKey::new(master, TagLength::DEFAULT).meter_keys(address, version);
+    match purpose {
+        Some(Purpose::Enc) => hex(keys.enc.as_bytes()),
+        Some(Purpose::Mac) => hex(keys.mac.as_bytes()),
+        Some(Purpose::Auth) => hex(keys.auth.as_bytes()),
         None => format!(
             "enc  {}\nmac  {}\nauth {}",
             hex(keys.enc.as_bytes()),
             hex(keys.mac.as_bytes()),
             hex(keys.auth.as_bytes())
         ),
-        Some(other) => return Err(format!("--purpose enc|mac|auth, not {other}")),
-    })
+    }
 }
 
-fn purchase(a: &Args) -> Result<Purchase<Money>> {
-    let customer: [u8; 6] = hex_decode(a.get("customer")?)?
+fn purchase(a: &SealArgs) -> Result<Purchase<Money>> {
+    let customer: [u8; 6] = need(&a.customer, "customer")?
+        .0
         .try_into()
         .map_err(|_| "--customer is 6 bytes (12 hex digits)")?;
     Ok(Purchase {
-        amount: Money::from_minor(a.num("amount")?),
-        count: a.num("count")?,
+        amount: Money::from_minor(need(&a.amount, "amount")?),
+        count: need(&a.count, "count")?,
         customer: CustomerNumber::new(customer),
     })
 }
 
-fn relay_action(s: &str) -> Result<RelayCode> {
-    Ok(match s {
-        "trip" => RelayCode::Trip,
-        "reconnect" => RelayCode::ReconnectAllowed,
-        "close" => RelayCode::DirectClose,
-        "trip-restore-allowed" => RelayCode::TripRestoreAllowed,
-        "trip-restore-close" => RelayCode::TripRestoreClose,
-        "alarm" => RelayCode::AlarmOn,
-        "alarm-release" => RelayCode::AlarmOff,
-        "keep-power" => RelayCode::KeepPowerOn,
-        "keep-power-release" => RelayCode::KeepPowerOff,
-        other => return Err(format!("unknown relay action {other}")),
-    })
+fn relay_action(a: RelayAction) -> RelayCode {
+    match a {
+        RelayAction::Trip => RelayCode::Trip,
+        RelayAction::Reconnect => RelayCode::ReconnectAllowed,
+        RelayAction::Close => RelayCode::DirectClose,
+        RelayAction::TripRestoreAllowed => RelayCode::TripRestoreAllowed,
+        RelayAction::TripRestoreClose => RelayCode::TripRestoreClose,
+        RelayAction::Alarm => RelayCode::AlarmOn,
+        RelayAction::AlarmRelease => RelayCode::AlarmOff,
+        RelayAction::KeepPower => RelayCode::KeepPowerOn,
+        RelayAction::KeepPowerRelease => RelayCode::KeepPowerOff,
+    }
 }
 
-fn threshold(s: &str) -> Result<Threshold> {
-    Ok(match s {
-        "alarm1" => Threshold::Alarm1,
-        "alarm2" => Threshold::Alarm2,
-        "overdraft" => Threshold::OverdraftLimit,
-        "hoarding" => Threshold::HoardingLimit,
-        "reconnect" => Threshold::ReconnectMinimum,
-        other => return Err(format!("unknown threshold {other}")),
-    })
+fn threshold(k: ThresholdKind) -> Threshold {
+    match k {
+        ThresholdKind::Alarm1 => Threshold::Alarm1,
+        ThresholdKind::Alarm2 => Threshold::Alarm2,
+        ThresholdKind::Overdraft => Threshold::OverdraftLimit,
+        ThresholdKind::Hoarding => Threshold::HoardingLimit,
+        ThresholdKind::Reconnect => Threshold::ReconnectMinimum,
+    }
 }
 
-fn seal(a: &Args) -> Result<String> {
-    let master = key16(a.get("master")?)?;
-    let address: Address = a.get("address")?.parse().map_err(|e| format!("{e}"))?;
-    let version: u16 = a.num("version")?;
-    let counter: u32 = a.num("counter")?;
-    if counter == 0 {
+fn seal(a: &SealArgs) -> Result<String> {
+    let (address, version) = (a.address, a.version);
+    if a.counter == 0 {
         return Err("--counter starts at 1".into());
     }
-    let valid_until = Timestamp::from_unix(a.num("valid-until")?);
-    let head_end = MasterKey::new(&master, tag_len(a)?);
-    let kind = a.words.first().ok_or("which command?")?;
+    let valid_until = Timestamp::from_unix(a.valid_until);
+    let head_end = MasterKey::new(&a.master, tag_len(a.tag_len)?);
     let data;
-    let command = match kind.as_str() {
-        "recharge" => Command::Recharge(purchase(a)?),
-        "open-account" => Command::OpenAccount(purchase(a)?),
-        "relay" => Command::RelayControl(RelayControl {
-            action: relay_action(a.get("action")?)?,
-            delay: a.opt("delay").map_or(Ok(0), |d| {
-                d.parse().map_err(|_| "--delay: not a number".to_string())
-            })?,
+    let command = match a.command {
+        SealKind::Recharge => Command::Recharge(purchase(a)?),
+        SealKind::OpenAccount => Command::OpenAccount(purchase(a)?),
+        SealKind::Relay => Command::RelayControl(RelayControl {
+            action: relay_action(need(&a.action, "action")?),
+            delay: a.delay.unwrap_or(0),
         }),
-        "price" => Command::SetPrice {
-            index: a.num("index")?,
-            price: Price::from_minor_per_kwh(a.num("price")?),
+        SealKind::Price => Command::SetPrice {
+            index: need(&a.index, "index")?,
+            price: Price::from_minor_per_kwh(need(&a.price, "price")?),
         },
-        "threshold" => Command::SetThreshold {
-            threshold: threshold(a.get("kind")?)?,
-            amount: Money::from_minor(a.num("amount")?),
+        SealKind::Threshold => Command::SetThreshold {
+            threshold: threshold(need(&a.kind, "kind")?),
+            amount: Money::from_minor(need(&a.amount, "amount")?),
         },
-        "param" => {
-            data = hex_decode(a.get("data")?)?;
+        SealKind::Param => {
+            data = need(&a.data, "data")?.0;
             Command::WriteParameter {
-                id: u32::from_str_radix(a.get("id")?, 16).map_err(|_| "--id: 8 hex digits")?,
+                id: u32::from_str_radix(&need(&a.id, "id")?, 16)
+                    .map_err(|_| "--id: 8 hex digits")?,
                 data: &data,
             }
         }
-        "key-update" => head_end
+        SealKind::KeyUpdate => head_end
             .key_update(address, version)
             .map_err(|e| e.to_string())?,
-        "clear" => Command::MeterClear,
-        other => return Err(format!("unknown command {other}")),
+        SealKind::Clear => Command::MeterClear,
     };
     let mut ctr = CommandCounter {
         key_version: version,
-        last: counter - 1,
+        last: a.counter - 1,
     };
     let mut out = vec![0u8; 26 + command.buffer_len() + 16];
     let sealed = head_end
@@ -337,11 +476,9 @@ fn command_json(c: &Command<'_>) -> String {
     }
 }
 
-fn open(a: &Args) -> Result<String> {
-    let master = key16(a.get("master")?)?;
-    let mut frame = hex_decode(a.get("frame")?)?;
+fn open(master: &[u8; 16], mut frame: Vec<u8>, tag: Option<u8>) -> Result<String> {
     let header = Header::parse(&frame).map_err(|e| e.to_string())?;
-    let head_end = MasterKey::new(&master, tag_len(a)?);
+    let head_end = MasterKey::new(master, tag_len(tag)?);
     let meter = head_end.meter(header.address, header.key_version);
     match meter.inspect(&mut frame).map_err(|e| e.to_string())? {
         Opened::Command(h, c) => Ok(format!(

@@ -80,7 +80,14 @@ fn tariff() -> Result<Tariff, Error> {
     )?)
 }
 
+/// One simulated day of a 1600 imp/kWh prepaid household meter, from metering-chip pulses to a
+/// remote recharge (it takes no options).
+#[derive(clap::Parser, Debug)]
+#[command(name = "simulate", version)]
+struct Cli {}
+
 fn main() -> Result<(), Error> {
+    <Cli as clap::Parser>::parse();
     let offset = UtcOffset::CHINA;
     let day = DateTime::new(Date::new(2026, 11, 25)?, Time::MIDNIGHT);
     let start = day.to_timestamp(offset);

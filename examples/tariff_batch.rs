@@ -66,7 +66,14 @@ fn profile(seed: u64, base_wh: u32, slots: usize) -> Vec<u32> {
         .collect()
 }
 
+/// A head-end's monthly bill run over three meters' 15-minute load profiles, printed as JSON
+/// lines (it takes no options).
+#[derive(clap::Parser, Debug)]
+#[command(name = "tariff_batch", version)]
+struct Cli {}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    <Cli as clap::Parser>::parse();
     let tariff = tariff()?;
     let start =
         DateTime::new(Date::new(2025, 1, 1)?, Time::MIDNIGHT).to_timestamp(UtcOffset::CHINA);

@@ -1,6 +1,19 @@
 //! What a customer buys: the customer number and the purchase that open-account and recharge
 //! commands carry, shared by the security layer (which seals and opens them) and the account
 //! (which applies them).
+//!
+//! ```
+//! use prepaid_meter::purchase::{CustomerNumber, Purchase};
+//! use prepaid_meter::units::Money;
+//!
+//! // The customer's second purchase: 50 yuan.
+//! let purchase = Purchase {
+//!     customer: CustomerNumber::new([0x01, 0, 0, 0, 0, 0]),
+//!     count: 2,
+//!     amount: Money::from_units(50).unwrap(),
+//! };
+//! assert_eq!(purchase.customer.to_bytes(), [0x01, 0, 0, 0, 0, 0]);
+//! ```
 
 /// The customer number an account is bound to when opened (DL/T 645 `0400040E`, six bytes).
 ///

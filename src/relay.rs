@@ -1,6 +1,15 @@
 //! The DL/T 645 relay-control codes (`N1` of function 1CH), shared by the wire layer, the
 //! security layer's sealed relay commands and the account, which turns a code into its
 //! decision ([`account::RelayCommand::from_code`](crate::account::RelayCommand::from_code)).
+//!
+//! ```
+//! use prepaid_meter::relay::RelayCode;
+//!
+//! assert_eq!(RelayCode::from_code(0x1A), RelayCode::Trip);
+//! assert_eq!(RelayCode::Trip.code(), 0x1A);
+//! // Codes without a name are kept, so they round-trip.
+//! assert_eq!(RelayCode::from_code(0x7F).code(), 0x7F);
+//! ```
 
 /// A DL/T 645 relay-control code: the `N1` byte of function 1CH, also carried by sealed
 /// relay commands. Unknown codes are kept, so they round-trip.

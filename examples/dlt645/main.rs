@@ -6,12 +6,15 @@
 //! cargo run --example dlt645 -- read ADDRESS DI    the hex of a read request (4 FE preamble)
 //! ```
 //!
-//! `decode` exits with status 1 if any frame does not parse or has a wrong checksum.
-//! Hex may contain spaces, `:` or `-` between bytes.
+//! `decode` exits with status 1 if any frame does not parse or has a wrong checksum, and a
+//! command line it does not understand exits with status 2. Hex may contain spaces, `:` or `-`
+//! between bytes. `--help` describes every subcommand.
 
 mod json;
 
 use std::io::BufRead;
+
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 use prepaid_meter::address::Address;
@@ -54,26 +57,44 @@ fn decode(frames: impl Iterator<Item = String>) -> ExitCode {
     }
 }
 
-fn usage() -> ExitCode {
-    eprintln!("usage: dlt645 decode HEX... | dlt645 decode - | dlt645 read ADDRESS DI");
-    ExitCode::from(2)
+/// DL/T 645-2007 frames from the command line: decode them to JSON, or build read requests.
+#[derive(Parser, Debug)]
+#[command(name = "dlt645", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Print one JSON object per frame; exit status 1 if any frame does not parse or has a
+    /// wrong checksum.
+    Decode {
+        /// Frames in hex (spaces, `:` or `-` may separate bytes), or `-` to read one frame a
+        /// line from standard input.
+        #[arg(required = true, value_name = "HEX")]
+        frames: Vec<String>,
+    },
+    /// Print the hex of a read request (with 4 FE preamble bytes).
+    Read {
+        /// The meter's 12-digit address.
+        address: Address,
+        /// The data identifier, 8 hex digits (e.g. 00900200, the balance).
+        di: Di,
+    },
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("decode") if args.len() == 2 && args[1] == "-" => decode(
+    match Cli::parse().command {
+        Cmd::Decode { frames } if frames.len() == 1 && frames[0] == "-" => decode(
             std::io::stdin()
                 .lock()
                 .lines()
                 .map_while(Result::ok)
                 .filter(|l| !l.trim().is_empty()),
         ),
-        Some("decode") if args.len() > 1 => decode(args.into_iter().skip(1)),
-        Some("read") if args.len() == 3 => {
-            let (Ok(address), Ok(di)) = (args[1].parse::<Address>(), args[2].parse::<Di>()) else {
-                return usage();
-            };
+        Cmd::Decode { frames } => decode(frames.into_iter()),
+        Cmd::Read { address, di } => {
             let mut buf = [0u8; 32];
             match Client::new(address).read(di, &mut buf) {
                 Ok(n) => {
@@ -92,6 +113,5 @@ fn main() -> ExitCode {
                 }
             }
         }
-        _ => usage(),
     }
 }

@@ -5,8 +5,11 @@
 //! ```text
 //! cargo run --features std,io --example virtual-meter -- [options]
 //!   --tcp ADDR:PORT      listen for TCP connections (default 127.0.0.1:8645; port 0 picks one)
-//!   --serial PATH        also serve a serial device or pty (set it to raw mode first, e.g. make
+//!   --serial PATH        also serve a serial device or pty (opened at --baud, 8E1; e.g. make
 //!                        a pty pair with `socat -d -d pty,raw,echo=0 pty,raw,echo=0`)
+//!   --baud RATE          serial baud rate (default 2400, the DL/T 645 default)
+//!   -v, --verbose        log one line per request (address, function, identifier, outcome);
+//!                        RUST_LOG works too
 //!   --address DIGITS     meter address, 12 digits (default 000000000001)
 //!   --load WATTS         simulated load (default 2000)
 //!   --balance YUAN       first purchase at start-up, in yuan (default 100)
@@ -22,13 +25,16 @@
 //!   --tcp ADDR:PORT      the meter (default 127.0.0.1:8645; loopback addresses only)
 //!   --master HEX         master key (default the test key)
 //!   --address DIGITS     meter address (default 000000000001)
-//!   --count N            purchase count: the meter's count + 1 (read it at 03330201)
+//!   --count N            purchase count (default: the meter's count, read at 03330201, + 1)
 //!   --amount YUAN        amount, up to 2 decimals (e.g. 50 or 12.34)
 //!   --customer DIGITS    customer number (default 000000000001)
 //!   --open               open the account (070101FF) instead of recharging (070102FF)
 //!   --counter N          command counter (default: the current Unix time, so that successive
-//!                        runs increase; a real head-end stores one counter per meter)
+//!                        runs increase, and one more while the meter refuses it as repeated;
+//!                        a real head-end stores one counter per meter)
 //! ```
+//!
+//! `--help` shows the same; an option it does not know is an error (exit status 2).
 //!
 //! The meter prints `listening on ADDR:PORT` once ready. It rates consumption with a 4-rate TOU
 //! tariff (sharp 0.80, peak 0.65, flat 0.5283, valley 0.35 yuan/kWh; see `sim::tariff_plan`)
@@ -54,7 +60,10 @@ mod tests;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use embedded_io_adapters::std::FromStd;
 
 use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::{Client, ClientError};
@@ -63,7 +72,104 @@ use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::{Command, CommandCounter, MasterKey, SecurityConfig};
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::Money;
-use prepaid_meter::wire::dlt645::Response;
+use prepaid_meter::wire::dlt645::registry::Value;
+use prepaid_meter::wire::dlt645::{Di, Response, SecurityErrorWord};
+
+/// A simulated DL/T 645-2007 prepaid meter served over TCP and serial lines, for testing
+/// head-end software; `recharge` sells it credit with a sealed command.
+#[derive(Parser, Debug)]
+#[command(
+    name = "virtual-meter",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(flatten)]
+    serve: ServeArgs,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    /// Log one line per request (address, function, identifier, outcome); twice for more.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// A one-shot head-end: seal a recharge (or account opening), send it, print the answer
+    /// as JSON.
+    Recharge(RechargeArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Listen for TCP connections here (port 0 picks one).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8645")]
+    tcp: String,
+    /// Also serve a serial device or pty.
+    #[arg(long, value_name = "PATH")]
+    serial: Option<String>,
+    /// Serial baud rate (8 data bits, even parity, 1 stop bit).
+    #[arg(long, value_name = "RATE", default_value_t = 2400)]
+    baud: u32,
+    /// Meter address, 12 digits.
+    #[arg(long, value_name = "DIGITS", default_value = "000000000001")]
+    address: Address,
+    /// Simulated load in watts.
+    #[arg(long, value_name = "WATTS", default_value_t = 2000)]
+    load: u32,
+    /// First purchase at start-up, in yuan (up to 2 decimals).
+    #[arg(long, value_name = "YUAN", default_value = "100", value_parser = parse_yuan)]
+    balance: Money,
+    /// Customer number the account is opened for, 12 digits.
+    #[arg(long, value_name = "DIGITS", default_value = "000000000001", value_parser = parse_digits)]
+    customer: [u8; 6],
+    /// Monthly tiers on top of the TOU prices.
+    #[arg(long, default_value = "on")]
+    tiers: OnOff,
+    /// DL/T 645 plaintext compatibility: plain-password writes of prices, limits, tables and
+    /// the clock, and plain relay control (off: only sealed commands change them).
+    #[arg(long, default_value = "on")]
+    plaintext: OnOff,
+    /// Master key the meter's keys are derived from, 32 hex digits (default: the test key
+    /// 000102030405060708090A0B0C0D0E0F).
+    #[arg(long, value_name = "HEX", value_parser = parse_hex16)]
+    master: Option<[u8; 16]>,
+}
+
+#[derive(Args, Debug)]
+struct RechargeArgs {
+    /// The meter (loopback addresses only).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8645")]
+    tcp: String,
+    /// Master key, 32 hex digits (default: the test key).
+    #[arg(long, value_name = "HEX", value_parser = parse_hex16)]
+    master: Option<[u8; 16]>,
+    /// Meter address, 12 digits.
+    #[arg(long, value_name = "DIGITS", default_value = "000000000001")]
+    address: Address,
+    /// Purchase count (default: the meter's count, read at 03330201, + 1).
+    #[arg(long, value_name = "N")]
+    count: Option<u32>,
+    /// Amount in yuan, up to 2 decimals (e.g. 50 or 12.34).
+    #[arg(long, value_name = "YUAN", value_parser = parse_yuan)]
+    amount: Money,
+    /// Customer number, 12 digits.
+    #[arg(long, value_name = "DIGITS", default_value = "000000000001", value_parser = parse_digits)]
+    customer: [u8; 6],
+    /// Open the account (070101FF) instead of recharging (070102FF).
+    #[arg(long)]
+    open: bool,
+    /// Command counter (default: the current Unix time, and one more while the meter refuses
+    /// it as repeated).
+    #[arg(long, value_name = "N")]
+    counter: Option<u32>,
+}
 
 fn host_now() -> Timestamp {
     let secs = SystemTime::now()
@@ -72,96 +178,82 @@ fn host_now() -> Timestamp {
     Timestamp::from_unix(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
-fn parse_hex16(s: &str) -> Option<[u8; 16]> {
+fn parse_hex16(s: &str) -> Result<[u8; 16], String> {
+    let bad = || "a key is 32 hex digits".to_string();
     if s.len() != 32 {
-        return None;
+        return Err(bad());
     }
     let mut out = [0u8; 16];
     for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+        *b = s
+            .get(2 * i..2 * i + 2)
+            .and_then(|p| u8::from_str_radix(p, 16).ok())
+            .ok_or_else(bad)?;
     }
-    Some(out)
+    Ok(out)
 }
 
 /// Yuan with up to two decimals ("50", "12.3", "12.34"), without floats.
-fn parse_yuan(s: &str) -> Option<Money> {
+fn parse_yuan(s: &str) -> Result<Money, String> {
+    let bad = || format!("{s}: yuan with up to 2 decimals, e.g. 50 or 12.34");
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
     if frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+        return Err(bad());
     }
-    let whole: i64 = whole.parse().ok()?;
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
     let frac: i64 = if frac.is_empty() {
         0
     } else {
-        format!("{frac:0<2}").parse().ok()?
+        format!("{frac:0<2}").parse().map_err(|_| bad())?
     };
-    Money::from_cents(whole.checked_mul(100)?.checked_add(frac)?)
+    whole
+        .checked_mul(100)
+        .and_then(|c| c.checked_add(frac))
+        .and_then(Money::from_cents)
+        .ok_or_else(bad)
 }
 
 /// 12 digits to the 6 wire-order bytes DL/T 645 uses for addresses and customer numbers.
-fn parse_digits(s: &str) -> Option<[u8; 6]> {
-    s.parse::<Address>().ok().map(Address::to_wire)
+fn parse_digits(s: &str) -> Result<[u8; 6], String> {
+    s.parse::<Address>()
+        .map(Address::to_wire)
+        .map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.split_first() {
-        Some((cmd, rest)) if cmd == "recharge" => match recharge(rest) {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => log::LevelFilter::Warn,
+        1 => log::LevelFilter::Info,
+        _ => log::LevelFilter::Debug,
+    };
+    env_logger::Builder::new()
+        .filter_level(level)
+        .parse_default_env()
+        .init();
+    match cli.command {
+        Some(Cmd::Recharge(args)) => match recharge(&args) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("{e}");
                 ExitCode::from(2)
             }
         },
-        _ => serve(&args),
+        None => serve(&cli.serve),
     }
 }
 
-fn serve(args: &[String]) -> ExitCode {
-    let mut config = sim::Config::default();
-    let mut tcp = String::from("127.0.0.1:8645");
-    let mut serial = None;
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let Some(value) = args.next() else {
-            eprintln!("{flag} needs a value");
-            return ExitCode::from(2);
-        };
-        let ok = match flag.as_str() {
-            "--tcp" => {
-                tcp.clone_from(value);
-                true
-            }
-            "--serial" => {
-                serial = Some(value.clone());
-                true
-            }
-            "--address" => value.parse().map(|a| config.address = a).is_ok(),
-            "--load" => value.parse().map(|w| config.load_watts = w).is_ok(),
-            "--balance" => parse_yuan(value).map(|m| config.balance = m).is_some(),
-            "--customer" => parse_digits(value).map(|c| config.customer = c).is_some(),
-            "--tiers" => match value.as_str() {
-                "on" | "off" => {
-                    config.tiers = value == "on";
-                    true
-                }
-                _ => false,
-            },
-            "--plaintext" => match value.as_str() {
-                "on" | "off" => {
-                    config.plaintext = value == "on";
-                    true
-                }
-                _ => false,
-            },
-            "--master" => parse_hex16(value).map(|k| config.master = k).is_some(),
-            _ => false,
-        };
-        if !ok {
-            eprintln!("bad option {flag} {value}");
-            return ExitCode::from(2);
-        }
-    }
+fn serve(args: &ServeArgs) -> ExitCode {
+    let config = sim::Config {
+        address: args.address,
+        load_watts: args.load,
+        balance: args.balance,
+        customer: args.customer,
+        tiers: args.tiers == OnOff::On,
+        plaintext: args.plaintext == OnOff::On,
+        master: args.master.unwrap_or(sim::TEST_MASTER),
+        ..sim::Config::default()
+    };
     let meter = match sim::shared(&config, host_now()) {
         Ok(m) => m,
         Err(e) => {
@@ -169,10 +261,10 @@ fn serve(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let listener = match TcpListener::bind(&tcp) {
+    let listener = match TcpListener::bind(&args.tcp) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("cannot listen on {tcp}: {e}");
+            eprintln!("cannot listen on {}: {e}", args.tcp);
             return ExitCode::FAILURE;
         }
     };
@@ -186,20 +278,43 @@ fn serve(args: &[String]) -> ExitCode {
         config.load_watts,
         if config.plaintext { "on" } else { "off" }
     );
-    if let Some(path) = serial {
+    if let Some(path) = args.serial.clone() {
         let meter = meter.clone();
+        let baud = args.baud;
         std::thread::spawn(move || {
-            let device = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&path);
-            match device.and_then(|d| Ok((d.try_clone()?, d))) {
-                Ok((input, output)) => {
-                    if let Err(e) = sim::serve(&meter, input, output, host_now) {
-                        eprintln!("serial {path}: {e}");
-                    }
+            // A long read timeout: the line is idle between requests.
+            let port = serialport::new(&path, baud)
+                .data_bits(serialport::DataBits::Eight)
+                .parity(serialport::Parity::Even)
+                .stop_bits(serialport::StopBits::One)
+                .timeout(Duration::from_secs(3_600))
+                .open();
+            let port = match port {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("cannot open {path}: {e}");
+                    return;
                 }
-                Err(e) => eprintln!("cannot open {path}: {e}"),
+            };
+            loop {
+                let pair = port
+                    .try_clone()
+                    .and_then(|input| Ok((input, port.try_clone()?)));
+                let (input, output) = match pair {
+                    Ok(p) => p,
+                    Err(e) => {
+                        eprintln!("serial {path}: {e}");
+                        return;
+                    }
+                };
+                match sim::serve(&meter, input, output, host_now) {
+                    Err(e) if e.kind() == std::io::ErrorKind::TimedOut => continue,
+                    Err(e) => {
+                        eprintln!("serial {path}: {e}");
+                        return;
+                    }
+                    Ok(()) => return,
+                }
             }
         });
     }
@@ -211,6 +326,7 @@ fn serve(args: &[String]) -> ExitCode {
                 .peer_addr()
                 .map(|a| a.to_string())
                 .unwrap_or_default();
+            log::debug!("{peer}: connected");
             match stream.try_clone() {
                 Ok(input) => {
                     if let Err(e) = sim::serve(&meter, input, stream, host_now) {
@@ -219,123 +335,194 @@ fn serve(args: &[String]) -> ExitCode {
                 }
                 Err(e) => eprintln!("{peer}: {e}"),
             }
+            log::debug!("{peer}: closed");
         });
     }
     ExitCode::SUCCESS
 }
 
+/// How many more counters `recharge` tries, without `--counter`, while the meter answers that
+/// the command is repeated (an earlier run in the same second used the counter).
+const COUNTER_RETRIES: u32 = 16;
+
 /// The `recharge` subcommand: a one-shot head-end.
-fn recharge(args: &[String]) -> Result<ExitCode, String> {
-    let mut tcp = String::from("127.0.0.1:8645");
-    let mut master = sim::TEST_MASTER;
-    let mut address = Address::from_number(1).map_err(|e| e.to_string())?;
-    let mut count = None;
-    let mut amount = None;
-    let mut customer = [0x01, 0, 0, 0, 0, 0];
-    let mut open = false;
-    let mut counter = u32::try_from(host_now().unix()).map_err(|e| e.to_string())?;
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        if flag == "--open" {
-            open = true;
-            continue;
-        }
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        let bad = || format!("bad option {flag} {value}");
-        match flag.as_str() {
-            "--tcp" => tcp.clone_from(value),
-            "--master" => master = parse_hex16(value).ok_or_else(bad)?,
-            "--address" => address = value.parse().map_err(|_| bad())?,
-            "--count" => count = Some(value.parse::<u32>().map_err(|_| bad())?),
-            "--amount" => amount = Some(parse_yuan(value).ok_or_else(bad)?),
-            "--customer" => customer = parse_digits(value).ok_or_else(bad)?,
-            "--counter" => counter = value.parse().map_err(|_| bad())?,
-            _ => return Err(bad()),
-        }
-    }
-    let purchase = Purchase {
-        amount: amount.ok_or("--amount is required")?,
-        count: count.ok_or("--count is required")?,
-        customer: CustomerNumber::new(customer),
-    };
-    let (command, di) = if open {
-        (Command::OpenAccount(purchase), sim::OPEN_ACCOUNT)
-    } else {
-        (Command::Recharge(purchase), sim::RECHARGE)
-    };
-    let peer: SocketAddr = tcp
+fn recharge(args: &RechargeArgs) -> Result<ExitCode, String> {
+    let peer: SocketAddr = args
+        .tcp
         .to_socket_addrs()
-        .map_err(|e| format!("{tcp}: {e}"))?
+        .map_err(|e| format!("{}: {e}", args.tcp))?
         .next()
-        .ok_or(format!("{tcp}: no address"))?;
+        .ok_or(format!("{}: no address", args.tcp))?;
     if !peer.ip().is_loopback() {
         return Err(format!(
             "{peer}: the head-end mode is a test tool and talks to loopback addresses only"
         ));
     }
-
-    // Seal: counter mode, valid for an hour.
-    let head_end = MasterKey::new(&master, SecurityConfig::DEFAULT.tag_len());
-    let meter = head_end.meter(address, sim::KEY_VERSION);
-    let mut counter = CommandCounter {
-        key_version: sim::KEY_VERSION,
-        last: counter.saturating_sub(1),
+    let mut link = Link::connect(peer, args.address)?;
+    let count = match args.count {
+        Some(n) => n,
+        None => link.purchase_count()?.saturating_add(1),
     };
-    let valid_until = host_now()
-        .checked_add_secs(3_600)
-        .ok_or("clock out of range")?;
-    let mut sealed = [0u8; 128];
-    let sent = meter
-        .seal(&mut counter, &command, valid_until, &mut sealed)
-        .map_err(|e| e.to_string())?;
+    let purchase = Purchase {
+        amount: args.amount,
+        count,
+        customer: CustomerNumber::new(args.customer),
+    };
+    let (mut counter, retries) = match args.counter {
+        Some(c) => (c, 0),
+        None => (
+            u32::try_from(host_now().unix()).map_err(|e| e.to_string())?,
+            COUNTER_RETRIES,
+        ),
+    };
+    let mut tries = 0;
+    loop {
+        match link.purchase(args, purchase, counter)? {
+            Outcome::Refused(word)
+                if word.contains(SecurityErrorWord::REPEATED_RECHARGE) && tries < retries =>
+            {
+                log::info!("counter {counter} refused as repeated, trying the next one");
+                tries += 1;
+                counter = counter.saturating_add(1);
+            }
+            Outcome::Refused(word) => {
+                println!(
+                    "{{\"counter\": {counter}, \"serr\": \"{:04X}\", \"error\": \"{word}\"}}",
+                    word.0
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            Outcome::Done(line) => {
+                println!("{line}");
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+    }
+}
 
-    // Wrap in 03H, send, read the answer.
-    let client = Client::new(address);
-    let mut request = [0u8; 256];
-    let n = client
-        .security(di, &sealed[..sent.len], &mut request)
-        .map_err(|e| e.to_string())?;
-    let mut stream = TcpStream::connect(peer).map_err(|e| format!("{peer}: {e}"))?;
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
-        .map_err(|e| e.to_string())?;
-    stream.write_all(&request[..n]).map_err(|e| e.to_string())?;
-    let mut reader: FrameReader<sim::StdIo<TcpStream>> = FrameReader::new(sim::StdIo(stream));
-    let frame = reader.read_frame().map_err(|e| e.to_string())?;
-    let answer = frame.as_bytes().to_vec();
-    match client.parse_answer(&answer) {
-        Ok(Response::Security { data, .. }) => {
-            let mut bytes = [0u8; 255];
-            let len = data.len();
-            data.copy_to(&mut bytes).ok_or("answer too long")?;
-            let response = meter
-                .open_response(&mut bytes[..len], &sent)
-                .map_err(|e| format!("the sealed answer does not open: {e}"))?;
-            let d = response.data;
-            let (balance, count) = match (d.get(..8), d.get(8..12)) {
-                (Some(b), Some(c)) if d.len() == sim::PURCHASE_ANSWER_LEN => (
-                    i64::from_be_bytes(b.try_into().map_err(|_| "bad answer")?),
-                    u32::from_be_bytes(c.try_into().map_err(|_| "bad answer")?),
-                ),
-                _ => return Err("unexpected answer data".into()),
-            };
-            println!(
-                "{{\"counter\": {}, \"status\": \"{:04X}\", \"balance\": \"{}\", \"count\": {}}}",
-                sent.header.counter,
-                response.status.0,
-                Money::from_minor(balance),
-                count
-            );
-            Ok(ExitCode::SUCCESS)
+/// What the meter made of a sealed purchase.
+enum Outcome {
+    /// The JSON line of the opened answer.
+    Done(String),
+    /// The `SERR` word of a refusal.
+    Refused(SecurityErrorWord),
+}
+
+/// A DL/T 645 connection to the meter.
+struct Link {
+    client: Client,
+    address: Address,
+    stream: TcpStream,
+    reader: FrameReader<FromStd<TcpStream>>,
+}
+
+impl Link {
+    fn connect(peer: SocketAddr, address: Address) -> Result<Link, String> {
+        let stream = TcpStream::connect(peer).map_err(|e| format!("{peer}: {e}"))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .map_err(|e| e.to_string())?;
+        let reader = FrameReader::new(FromStd::new(stream.try_clone().map_err(|e| e.to_string())?));
+        Ok(Link {
+            client: Client::new(address),
+            address,
+            stream,
+            reader,
+        })
+    }
+
+    /// Sends a request, returns the answer's bytes.
+    fn ask(&mut self, request: &[u8]) -> Result<Vec<u8>, String> {
+        self.stream.write_all(request).map_err(|e| e.to_string())?;
+        let frame = self.reader.read_frame().map_err(|e| e.to_string())?;
+        Ok(frame.as_bytes().to_vec())
+    }
+
+    /// The meter's purchase count (03330201; 0 if it has no purchase record).
+    fn purchase_count(&mut self) -> Result<u32, String> {
+        let di = Di(0x0333_0201);
+        let mut request = [0u8; 32];
+        let n = self
+            .client
+            .read(di, &mut request)
+            .map_err(|e| e.to_string())?;
+        let answer = self.ask(&request[..n])?;
+        let response = match self.client.parse_answer(&answer) {
+            Ok(r) => r,
+            Err(ClientError::Refused(_)) => return Ok(0),
+            Err(e) => return Err(format!("reading the purchase count: {e}")),
+        };
+        let mut scratch = [0u8; 255];
+        match Client::value(&response, di, &mut scratch) {
+            Ok(Value::Number(d)) => u32::try_from(d.mantissa)
+                .map_err(|_| format!("purchase count {} out of range", d.mantissa)),
+            Ok(other) => Err(format!("purchase count: unexpected value {other}")),
+            Err(e) => Err(format!("reading the purchase count: {e}")),
         }
-        Err(ClientError::SecurityRefused(word)) => {
-            println!(
-                "{{\"counter\": {}, \"serr\": \"{:04X}\", \"error\": \"{}\"}}",
-                sent.header.counter, word.0, word
-            );
-            Ok(ExitCode::FAILURE)
+    }
+
+    /// Seals `purchase` with command counter `counter` (valid for an hour), sends it in a 03H
+    /// frame and opens the answer.
+    fn purchase(
+        &mut self,
+        args: &RechargeArgs,
+        purchase: Purchase<Money>,
+        counter: u32,
+    ) -> Result<Outcome, String> {
+        let master = args.master.unwrap_or(sim::TEST_MASTER);
+        let address = self.address;
+        let (command, di) = if args.open {
+            (Command::OpenAccount(purchase), sim::OPEN_ACCOUNT)
+        } else {
+            (Command::Recharge(purchase), sim::RECHARGE)
+        };
+        let head_end = MasterKey::new(&master, SecurityConfig::DEFAULT.tag_len());
+        let meter = head_end.meter(address, sim::KEY_VERSION);
+        let mut counter = CommandCounter {
+            key_version: sim::KEY_VERSION,
+            last: counter.saturating_sub(1),
+        };
+        let valid_until = host_now()
+            .checked_add_secs(3_600)
+            .ok_or("clock out of range")?;
+        let mut sealed = [0u8; 128];
+        let sent = meter
+            .seal(&mut counter, &command, valid_until, &mut sealed)
+            .map_err(|e| e.to_string())?;
+
+        let mut request = [0u8; 256];
+        let n = self
+            .client
+            .security(di, &sealed[..sent.len], &mut request)
+            .map_err(|e| e.to_string())?;
+        let answer = self.ask(&request[..n])?;
+        match self.client.parse_answer(&answer) {
+            Ok(Response::Security { data, .. }) => {
+                let mut bytes = [0u8; 255];
+                let len = data.len();
+                data.copy_to(&mut bytes).ok_or("answer too long")?;
+                let response = meter
+                    .open_response(&mut bytes[..len], &sent)
+                    .map_err(|e| format!("the sealed answer does not open: {e}"))?;
+                let d = response.data;
+                let (balance, count) = match (d.get(..8), d.get(8..12)) {
+                    (Some(b), Some(c)) if d.len() == sim::PURCHASE_ANSWER_LEN => (
+                        i64::from_be_bytes(b.try_into().map_err(|_| "bad answer")?),
+                        u32::from_be_bytes(c.try_into().map_err(|_| "bad answer")?),
+                    ),
+                    _ => return Err("unexpected answer data".into()),
+                };
+                Ok(Outcome::Done(format!(
+                    "{{\"counter\": {}, \"status\": \"{:04X}\", \"balance\": \"{}\", \"count\": {}}}",
+                    sent.header.counter,
+                    response.status.0,
+                    Money::from_minor(balance),
+                    count
+                )))
+            }
+            Err(ClientError::SecurityRefused(word)) => Ok(Outcome::Refused(word)),
+            Ok(_) => Err("unexpected answer".into()),
+            Err(e) => Err(e.to_string()),
         }
-        Ok(_) => Err("unexpected answer".into()),
-        Err(e) => Err(e.to_string()),
     }
 }

@@ -50,10 +50,12 @@
 //! ([`SimMeter::stored_security`]); [`SimMeter::restart`] rebuilds the security engine from
 //! that record, as a power cycle would.
 //!
-//! Included by `tests/dlt645_virtual_meter.rs`.
+//! A module of the `virtual-meter` example (its tests are in `tests.rs` beside it).
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
+
+use embedded_io_adapters::std::FromStd;
 
 use prepaid_meter::account::{
     self, Config as AccountConfig, Contacts, Effects, Limits, Logs, MoneyAccount, RelayState,
@@ -79,7 +81,8 @@ use prepaid_meter::time::{Date, DateTime, Time, Timestamp, UtcOffset};
 use prepaid_meter::units::{Energy, Money, Price};
 use prepaid_meter::wire::dlt645::registry::{CountParam, EnergyKind, FreezeKind, Limit, Switch};
 use prepaid_meter::wire::dlt645::{
-    Data, Di, FreezeTime, OperatorCode, RelayOrder, Request, SecurityErrorWord,
+    Data, Di, Frame, FrameRepr, FreezeTime, Function, OperatorCode, RelayOrder, Request,
+    Response as WireResponse, SecurityErrorWord, skip_preamble,
 };
 
 /// The test master key the example uses unless `--master` gives another (never use it for
@@ -920,29 +923,44 @@ pub fn answer(meter: &Shared, frame: &[u8], host: Timestamp, out: &mut [u8]) -> 
     let Node { meter, server } = &mut *node;
     meter.advance(host);
     let now = meter.meter_time(host);
-    server.handle(meter, frame, now, out)
+    let answer = server.handle(meter, frame, now, out);
+    if log::log_enabled!(log::Level::Info) {
+        let outcome = answer.and_then(|n| out.get(..n));
+        log::info!("{}", describe(frame, outcome));
+    }
+    answer
 }
 
-/// `std::io` streams seen through embedded-io.
-pub struct StdIo<T>(pub T);
-
-impl<T> embedded_io::ErrorType for StdIo<T> {
-    type Error = std::io::Error;
-}
-
-impl<T: std::io::Read> embedded_io::Read for StdIo<T> {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, std::io::Error> {
-        self.0.read(buf)
+/// One line for the request log: the address, function and identifier of a request and what
+/// became of it.
+pub fn describe(request: &[u8], answer: Option<&[u8]>) -> String {
+    let Ok(repr) = Frame::new_checked(skip_preamble(request))
+        .and_then(|f| FrameRepr::parse(&f).map(|r| (r.address, r.control, r.data)))
+    else {
+        return "unreadable frame, no answer".into();
+    };
+    let (address, control, data) = repr;
+    // The functions whose data starts with a data identifier.
+    let di = match control.function {
+        Function::Read | Function::ReadFollowUp | Function::Write | Function::Security => {
+            data.array::<4>().map(|b| format!(" {}", Di::from_wire(b)))
+        }
+        _ => None,
     }
-}
-
-impl<T: std::io::Write> embedded_io::Write for StdIo<T> {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, std::io::Error> {
-        self.0.write(buf)
-    }
-    fn flush(&mut self) -> Result<(), std::io::Error> {
-        self.0.flush()
-    }
+    .unwrap_or_default();
+    let outcome = match answer {
+        None => "no answer".to_string(),
+        Some(bytes) => match Frame::new_checked(skip_preamble(bytes))
+            .and_then(|f| FrameRepr::parse(&f).and_then(|r| WireResponse::parse(&r)))
+        {
+            Ok(WireResponse::Error { code, .. }) => format!("refused: ERR {code}"),
+            Ok(WireResponse::SecurityError { word }) => format!("refused: SERR {word}"),
+            Ok(WireResponse::RelayError { word }) => format!("refused: status {word}"),
+            Ok(_) => "answered".to_string(),
+            Err(e) => format!("answer unreadable: {e}"),
+        },
+    };
+    format!("{address} {:?}{di}: {outcome}", control.function)
 }
 
 /// Serves frames from `input`, answering on `output`, until the stream ends or fails.
@@ -952,8 +970,8 @@ pub fn serve<R: std::io::Read, W: std::io::Write>(
     output: W,
     clock: impl Fn() -> Timestamp,
 ) -> std::io::Result<()> {
-    let mut reader: FrameReader<StdIo<R>> = FrameReader::new(StdIo(input));
-    let mut writer: FrameWriter<StdIo<W>> = FrameWriter::new(StdIo(output));
+    let mut reader: FrameReader<FromStd<R>> = FrameReader::new(FromStd::new(input));
+    let mut writer: FrameWriter<FromStd<W>> = FrameWriter::new(FromStd::new(output));
     let mut out = [0u8; 300];
     loop {
         let frame = match reader.read_frame() {

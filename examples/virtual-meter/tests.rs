@@ -17,6 +17,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::thread::JoinHandle;
 
+use embedded_io_adapters::std::FromStd;
+
 use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::{Client, ClientError};
 use prepaid_meter::io::FrameReader;
@@ -36,7 +38,7 @@ use prepaid_meter::wire::dlt645::{
 struct Link {
     client: Client,
     stream: TcpStream,
-    reader: FrameReader<sim::StdIo<TcpStream>>,
+    reader: FrameReader<FromStd<TcpStream>>,
     answer: Vec<u8>,
 }
 
@@ -155,7 +157,7 @@ impl Rig {
         let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         let link = Link {
             client: Client::new(address),
-            reader: FrameReader::new(sim::StdIo(stream.try_clone().unwrap())),
+            reader: FrameReader::new(FromStd::new(stream.try_clone().unwrap())),
             stream,
             answer: Vec::new(),
         };

@@ -11,5 +11,32 @@
 //! | protocol | endpoints |
 //! |---|---|
 //! | DL/T 645-2007 | [`dlt645::Server`] (meter side), [`dlt645::Client`] (master side) |
+//!
+//! A master station builds a request with the [`dlt645::Client`]; the meter's
+//! [`dlt645::Server`] answers it from the meter's data, handed to it for this one request:
+//!
+//! ```
+//! use prepaid_meter::address::Address;
+//! use prepaid_meter::endpoint::dlt645::{Client, MeterData, Server, ServerConfig};
+//! use prepaid_meter::time::Timestamp;
+//! use prepaid_meter::units::Money;
+//! use prepaid_meter::wire::dlt645::Di;
+//!
+//! struct Meter(Address);
+//! impl MeterData for Meter {
+//!     fn address(&self) -> Address { self.0 }
+//!     fn balance(&self) -> Option<Money> { Money::from_cents(19_856) }
+//! }
+//!
+//! let mut meter = Meter("201000000012".parse().unwrap());
+//! let client = Client::new(meter.0);
+//! let mut request = [0u8; 32];
+//! let n = client.read(Di(0x0090_0200), &mut request).unwrap(); // the balance
+//! let mut server = Server::new(ServerConfig::default()).unwrap();
+//! let mut answer = [0u8; 300];
+//! let len = server.handle(&mut meter, &request[..n], Timestamp::from_unix(0), &mut answer).unwrap();
+//! let response = client.parse_answer(&answer[..len]).unwrap();
+//! assert_eq!(Client::money(&response, Di(0x0090_0200)), Ok(Money::from_cents(19_856).unwrap()));
+//! ```
 
 pub mod dlt645;

@@ -4,6 +4,29 @@
 //! active edge to a [`PulseCounter`]. Use it where the pulse line is polled (from a timer
 //! interrupt at a few kHz, or a busy main loop); where the line raises an interrupt, call
 //! [`PulseCounter::on_pulse`] from that interrupt instead.
+//!
+//! ```
+//! # use core::convert::Infallible;
+//! # struct Pin(bool); // a GPIO input of your HAL
+//! # impl embedded_hal::digital::ErrorType for Pin { type Error = Infallible; }
+//! # impl embedded_hal::digital::InputPin for Pin {
+//! #     fn is_high(&mut self) -> Result<bool, Infallible> { Ok(self.0) }
+//! #     fn is_low(&mut self) -> Result<bool, Infallible> { Ok(!self.0) }
+//! # }
+//! use prepaid_meter::hal::{ActiveLevel, PulseInput};
+//! use prepaid_meter::metering::{GlitchFilter, MeterConstant, PulseCounter};
+//! use prepaid_meter::time::Instant;
+//!
+//! static PULSES: PulseCounter = PulseCounter::new();
+//! let filter = GlitchFilter::from_max_power(MeterConstant::new(1600).unwrap(), 13_200).unwrap();
+//! let mut input = PulseInput::new(Pin(true), ActiveLevel::Low, filter); // open collector
+//! // From a timer interrupt, every few hundred microseconds:
+//! input.poll(Instant::from_millis(0), &PULSES).unwrap();
+//! input.pin_mut().0 = false; // the line goes low: a pulse
+//! input.poll(Instant::from_millis(500), &PULSES).unwrap();
+//! // The main loop drains the counter.
+//! assert_eq!(PULSES.drain().accepted, 1);
+//! ```
 
 use embedded_hal::digital::InputPin;
 

@@ -10,6 +10,20 @@
 //! Logic (the meter-side server, the master-side client) lives outside `wire` and only sees
 //! representations.
 //!
+//! ```
+//! use prepaid_meter::wire::dlt645::{Frame, FrameRepr, Function};
+//!
+//! // A read answer from meter 201000000012 (balance 00900200), as it arrives on the line.
+//! let bytes = [
+//!     0x68, 0x12, 0x00, 0x00, 0x00, 0x10, 0x20, 0x68, 0x91, 0x08, 0x33, 0x35, 0xC3, 0x33, 0x89,
+//!     0xCB, 0x34, 0x33, 0xC4, 0x16,
+//! ];
+//! let frame = Frame::new_checked(&bytes[..]).unwrap(); // a view: nothing copied
+//! let repr = FrameRepr::parse(&frame).unwrap(); // every field checked
+//! assert_eq!(repr.address.to_string(), "201000000012");
+//! assert_eq!(repr.control.function, Function::Read);
+//! ```
+//!
 //! # Panic contract
 //!
 //! Nothing in this module panics, on any input, whatever the buffer length: accessors of a view
