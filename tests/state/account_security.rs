@@ -229,7 +229,7 @@ fn typical_sizes() {
     assert_eq!(fresh, 150 - 6 - 8);
     assert_eq!(Logs::<Money>::new().state().buffer_len(), 57);
     let sec = SecurityState::default();
-    assert_eq!(sec.buffer_len(), 30);
+    assert_eq!(sec.buffer_len(), 38);
     assert_eq!(CommandCounter::new(1).buffer_len(), 15);
 }
 
@@ -303,10 +303,10 @@ fn check_corruption<S: Snapshot + core::fmt::Debug>(bytes: &[u8]) {
         }
     }
     let mut b = bytes.to_vec();
-    b[2] = 2;
+    b[2] = S::VERSION + 1;
     assert_eq!(
         S::parse(&b).unwrap_err(),
-        SnapshotError::UnsupportedVersion(2)
+        SnapshotError::UnsupportedVersion(S::VERSION + 1)
     );
     let mut b = bytes.to_vec();
     b[0] = b'Z';
