@@ -36,9 +36,7 @@ impl From<OpenError> for SecurityErrorWord {
             OpenError::NoSession
             | OpenError::SessionExpired
             | OpenError::SessionBusy
-            | OpenError::Locked => {
-                SecurityErrorWord::AUTH_FAILED
-            }
+            | OpenError::Locked => SecurityErrorWord::AUTH_FAILED,
             OpenError::BadTag | OpenError::WrongKeyVersion => {
                 SecurityErrorWord::VERIFICATION_FAILED
             }
