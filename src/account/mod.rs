@@ -172,8 +172,8 @@ pub use config::{
 };
 pub use credit::Credit;
 pub use event::{
-    AlarmEvent, AlarmFlags, ChargeRecord, Effects, EmergencyEvent, EmergencyState, OverdraftRecord,
-    RelayEvent, Trigger,
+    AlarmEvent, AlarmFlags, ChargeRecord, ClockJump, Effects, EmergencyEvent, EmergencyState,
+    OverdraftRecord, RelayEvent, STANDING_CATCH_UP_DAYS, Trigger,
 };
 pub use log::{DEFAULT_LOG_DEPTH, Logs, LogsState};
 pub use machine::{
