@@ -35,9 +35,7 @@ fuzz_target!(|data: &[u8]| {
     // Establish a session.
     let mut hm = head_end.meter(address, 1);
     let mut req = [0u8; 64];
-    let n = hm
-        .auth_request(&mut TestRng(1), &mut req)
-        .expect("request");
+    let n = hm.auth_request(&mut TestRng(1), &mut req).expect("request");
     let mut resp = [0u8; 64];
     let r = meter
         .authenticate(&req[..n], now, &mut TestRng(2), &mut resp)

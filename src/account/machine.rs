@@ -552,7 +552,8 @@ impl<U: Credit> AccountState<U> {
         {
             fx.overdraft = Some(OverdraftRecord {
                 started: ep.started,
-                ended: now,
+                // Never before it started, even when the clock was set back meanwhile.
+                ended: now.max(ep.started),
                 deepest: ep.deepest,
             });
         }
