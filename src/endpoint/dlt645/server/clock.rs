@@ -72,7 +72,7 @@ fn local_parts(server: &Server, t: Timestamp) -> Option<(i64, DateTime)> {
 
 fn near_boundary<M: MeterData + ?Sized>(meter: &M, dt: DateTime) -> bool {
     let tod = i64::from(dt.time.seconds_since_midnight());
-    if tod < BROADCAST_GUARD_SECS || tod > SECS_PER_DAY - BROADCAST_GUARD_SECS {
+    if !(BROADCAST_GUARD_SECS..=SECS_PER_DAY - BROADCAST_GUARD_SECS).contains(&tod) {
         return true;
     }
     // Settlement days (04000B01..03, `DDhh`): the settlement at hh:00 of day DD.
