@@ -70,10 +70,11 @@ fuzz_target!(|input: Input| {
         panic!("a sanitized configuration is valid");
     };
     let mut model = Model::new(params, opening);
-    // From 2001 onwards; waits up to about 9 days each (u16 x 12 s).
+    // From 2001 onwards; steps of up to about 4.5 days each way (i16 x 12 s): the clock
+    // moves backwards as well as forwards.
     let mut now = 1_000_000_000 + i64::from(input.start);
     for (wait, op) in input.ops.into_iter().take(256) {
-        now += i64::from(wait) * 12;
+        now += i64::from(wait.cast_signed()) * 12;
         let op = match op {
             FuzzOp::Tick => Op::Tick,
             FuzzOp::Debit(x) => Op::Debit(i64::from(x)),

@@ -245,7 +245,31 @@ pub struct Effects<U> {
     pub overdraft: Option<OverdraftRecord<U>>,
     /// A standing charge was taken.
     pub standing_charge: Option<ChargeRecord<U>>,
+    /// The clock moved back, or forward by more days than a standing charge is taken for.
+    pub clock: Option<ClockJump>,
 }
+
+/// A clock step the account noticed through the time it is handed: backwards (nothing is
+/// refunded, and the days already charged are not charged again), or forwards by more than
+/// [`STANDING_CATCH_UP_DAYS`] (the standing charge is taken for that many days only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ClockJump {
+    /// When (the time handed in).
+    pub time: Timestamp,
+    /// The last local day whose standing charge was taken.
+    pub from_day: i64,
+    /// The local day of `time`.
+    pub to_day: i64,
+    /// Days a forward step skipped without a standing charge (0 for a step back).
+    pub uncharged_days: u32,
+}
+
+/// The most days one standing charge covers. A clock that jumps further forward at once (a
+/// wrong clock, a meter stored for a year) is charged for this many days; the rest are
+/// recorded ([`ClockJump::uncharged_days`]) for the head-end to bill if they were real.
+pub const STANDING_CATCH_UP_DAYS: u32 = 31;
 
 impl<U> Effects<U> {
     pub(crate) const fn new(alarms: AlarmFlags) -> Effects<U> {
@@ -257,6 +281,7 @@ impl<U> Effects<U> {
             emergency: None,
             overdraft: None,
             standing_charge: None,
+            clock: None,
         }
     }
 
@@ -268,6 +293,7 @@ impl<U> Effects<U> {
             && self.emergency.is_none()
             && self.overdraft.is_none()
             && self.standing_charge.is_none()
+            && self.clock.is_none()
     }
 }
 

@@ -7,8 +7,8 @@ use super::config::{
 };
 use super::credit::{self, Credit};
 use super::event::{
-    AlarmEvent, AlarmFlags, ChargeRecord, Effects, EmergencyEvent, EmergencyState, OverdraftRecord,
-    RelayEvent, Trigger,
+    AlarmEvent, AlarmFlags, ChargeRecord, ClockJump, Effects, EmergencyEvent, EmergencyState,
+    OverdraftRecord, RelayEvent, STANDING_CATCH_UP_DAYS, Trigger,
 };
 use super::purchase::{PurchaseRecord, Receipt, RechargeError};
 use super::relay::{CommandError, RelayCommand, RelayState, RemoteTrip, TripReason};
@@ -33,6 +33,9 @@ pub enum AccountError {
     EmergencyUnavailable,
     /// A price of zero in a tariff change.
     InvalidPrice,
+    /// A tariff change would raise energy credit above the hoarding limit (and above the
+    /// balance before it).
+    HoardingLimit,
 }
 
 impl fmt::Display for AccountError {
@@ -43,6 +46,7 @@ impl fmt::Display for AccountError {
             AccountError::Overflow => "the balance or a running total would overflow",
             AccountError::EmergencyUnavailable => "emergency credit is not available",
             AccountError::InvalidPrice => "a price must be above zero",
+            AccountError::HoardingLimit => "the conversion would exceed the hoarding limit",
         })
     }
 }
@@ -454,22 +458,35 @@ impl<U: Credit> AccountState<U> {
         }
     }
 
-    /// Takes the standing charge for every local day that began since the last one charged.
-    /// One multiplication whatever the number of days; skipped (and retried later) only if a
-    /// total would overflow `i64`.
+    /// Takes the standing charge for every local day that began since the last one charged,
+    /// at most [`STANDING_CATCH_UP_DAYS`] at once (a longer step forward is recorded in
+    /// [`Effects::clock`]). One multiplication whatever the number of days; skipped (and
+    /// retried later) only if a total would overflow `i64`. A clock set back is recorded and
+    /// changes nothing: the standing day never moves back, so no day is charged twice.
     fn advance<const H: usize>(&mut self, now: Timestamp, cfg: &Config<U, H>, fx: &mut Effects<U>) {
         let Some(last) = self.standing_day else {
             return;
         };
         let today = local_day(now, cfg.offset);
-        if today <= last {
+        if today < last {
+            fx.clock = Some(ClockJump {
+                time: now,
+                from_day: last,
+                to_day: today,
+                uncharged_days: 0,
+            });
+            return;
+        }
+        if today == last {
             return;
         }
         if cfg.cost_control == CostControl::Remote || !credit::is_positive(cfg.standing_charge) {
             self.standing_day = Some(today);
             return;
         }
-        let days = today - last;
+        let elapsed = today - last;
+        let days = elapsed.min(i64::from(STANDING_CATCH_UP_DAYS));
+        let uncharged = u32::try_from(elapsed - days).unwrap_or(u32::MAX);
         let Ok(days32) = u32::try_from(days) else {
             return;
         };
@@ -486,6 +503,14 @@ impl<U: Credit> AccountState<U> {
         self.totals.standing = total;
         self.standing_day = Some(today);
         self.note_balance(now);
+        if uncharged > 0 {
+            fx.clock = Some(ClockJump {
+                time: now,
+                from_day: last,
+                to_day: today,
+                uncharged_days: uncharged,
+            });
+        }
         fx.standing_charge = Some(ChargeRecord {
             time: now,
             days: days32,
@@ -527,7 +552,8 @@ impl<U: Credit> AccountState<U> {
         {
             fx.overdraft = Some(OverdraftRecord {
                 started: ep.started,
-                ended: now,
+                // Never before it started, even when the clock was set back meanwhile.
+                ended: now.max(ep.started),
                 deepest: ep.deepest,
             });
         }
@@ -1160,8 +1186,14 @@ impl<const H: usize> Account<Energy, H> {
     /// loses: the balance becomes `balance x old / new` rounded up, and emergency credit owed and
     /// debt become theirs rounded down (all in the customer's favour). The value the rounding
     /// gave away is recorded ([`ConversionRecord::residue`], [`Account::conversion_residue`]), so
-    /// value is conserved exactly in thousandths of a minor unit. Thresholds stay as configured;
-    /// the hoarding limit does not apply.
+    /// value is conserved exactly in thousandths of a minor unit. Thresholds stay as configured.
+    ///
+    /// The hoarding limit applies: a conversion that would raise the balance above both the
+    /// limit and the balance before it is refused ([`AccountError::HoardingLimit`]), so a
+    /// wrong `old` price (one the credit was not bought at) can re-express credit by at most
+    /// the hoarding limit, never by any factor. `old` must be the price the account's
+    /// consumption is rated at now: take it from the tariff in force (the caller's rater), never
+    /// from the request that carries the new price.
     pub fn change_price(
         &mut self,
         now: Timestamp,
@@ -1176,6 +1208,7 @@ impl<const H: usize> Account<Energy, H> {
         }
         let o = i128::from(old.minor_per_kwh());
         let n = i128::from(new.minor_per_kwh());
+        let hoarding = self.config.limits.hoarding;
         let (record, effects) = self.transact(now, Trigger::PriceChange, |st, _, _| {
             let to_energy = |v: i128| {
                 i64::try_from(v)
@@ -1204,6 +1237,9 @@ impl<const H: usize> Account<Energy, H> {
                 debt_after: to_energy(d_after)?,
                 residue,
             };
+            if record.balance_after > hoarding.max(st.balance) {
+                return Err(AccountError::HoardingLimit);
+            }
             let delta = record
                 .balance_after
                 .checked_sub(record.balance_before)

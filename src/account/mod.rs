@@ -134,8 +134,26 @@
 //!
 //! A daily standing charge ([`Config::standing_charge`]) is taken from the balance at the first
 //! call on or after each local midnight, starting the day after the account was opened, with or
-//! without consumption, in friendly periods and with the relay open. After a power cut every
-//! missed day is charged in one step (one multiplication; [`ChargeRecord::days`] says how many).
+//! without consumption, in friendly periods and with the relay open. After a power cut the
+//! missed days are charged in one step (one multiplication; [`ChargeRecord::days`] says how
+//! many), at most [`STANDING_CATCH_UP_DAYS`] (31) of them.
+//!
+//! # Time
+//!
+//! The account is handed the time and cannot tell a wrong clock from a right one, so every
+//! time-based rule is robust to a clock that jumps:
+//!
+//! - a step forward charges at most [`STANDING_CATCH_UP_DAYS`] days of standing charge; the
+//!   days beyond are not charged and are reported ([`Effects::clock`], [`ClockJump`]) for the
+//!   head-end to bill if they were real;
+//! - a step back is reported the same way and changes nothing: nothing is refunded, and the
+//!   standing day never moves back, so no day is charged twice;
+//! - an overdraft record never ends before it started.
+//!
+//! The meter's clock itself is guarded by the DL/T 645 server's clock policy (broadcast
+//! corrections of at most 5 minutes, once a day, away from midnight and settlement times;
+//! larger steps only through an authenticated write): see
+//! [`Server`](crate::endpoint::dlt645::Server).
 //!
 //! # Conservation and the panic contract
 //!
@@ -172,8 +190,8 @@ pub use config::{
 };
 pub use credit::Credit;
 pub use event::{
-    AlarmEvent, AlarmFlags, ChargeRecord, Effects, EmergencyEvent, EmergencyState, OverdraftRecord,
-    RelayEvent, Trigger,
+    AlarmEvent, AlarmFlags, ChargeRecord, ClockJump, Effects, EmergencyEvent, EmergencyState,
+    OverdraftRecord, RelayEvent, STANDING_CATCH_UP_DAYS, Trigger,
 };
 pub use log::{DEFAULT_LOG_DEPTH, Logs, LogsState};
 pub use machine::{

@@ -142,7 +142,8 @@ pub enum Lockout {
     Open,
     /// The daily failure limit is reached; open again at the next local midnight.
     LockedToday,
-    /// Suspended until cleared locally.
+    /// Suspended after too many consecutive failures: sealed commands are refused until a
+    /// verified identity authentication (remote) or a local action clears it.
     Suspended,
 }
 
@@ -155,7 +156,9 @@ pub enum Lockout {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct FailureRecord {
-    /// The local day (days since 1970-01-01 at the policy's offset) `today` counts.
+    /// The latest local day (days since 1970-01-01 at the policy's offset) a failure was
+    /// counted on; `today` counts that day's failures. It never moves backwards: a clock set
+    /// back keeps counting against this day.
     pub day: i64,
     /// Failures on `day`.
     pub today: u16,
@@ -177,11 +180,13 @@ impl FailureRecord {
         }
     }
 
+    /// The failures that count against `now`: a later day than the record's starts afresh; the
+    /// record's day or an earlier one (a clock set back) keeps the record's count.
     fn today_at(&self, policy: &LockoutPolicy, now: Timestamp) -> u16 {
-        if policy.day(now) == self.day {
-            self.today
-        } else {
+        if policy.day(now) > self.day {
             0
+        } else {
+            self.today
         }
     }
 
@@ -196,7 +201,7 @@ impl FailureRecord {
 
     /// Counts one failure at `now`.
     pub(crate) fn record_failure(&mut self, policy: &LockoutPolicy, now: Timestamp) {
-        let day = policy.day(now);
+        let day = policy.day(now).max(self.day);
         self.today = self.today_at(policy, now).saturating_add(1);
         self.day = day;
         self.consecutive = self.consecutive.saturating_add(1);
@@ -210,7 +215,8 @@ impl FailureRecord {
         self.consecutive = 0;
     }
 
-    /// Clears a suspension and the consecutive count.
+    /// Clears a suspension and the consecutive count (a local action, or a verified identity
+    /// authentication).
     pub(crate) fn clear_suspension(&mut self) {
         self.suspended = false;
         self.consecutive = 0;
@@ -261,6 +267,30 @@ mod tests {
         assert_eq!(r, before);
         r.record_failure(&p, midnight);
         assert_eq!((r.today, r.consecutive), (1, 4));
+    }
+
+    #[test]
+    fn a_clock_set_back_keeps_the_day_count() {
+        let p = LockoutPolicy::new(3, 100, UtcOffset::UTC).unwrap();
+        let mut r = FailureRecord::default();
+        let day2 = Timestamp::from_unix(2 * SECS_PER_DAY + 10);
+        for _ in 0..3 {
+            r.record_failure(&p, day2);
+        }
+        assert_eq!(r.lockout(&p, day2), Lockout::LockedToday);
+        // Back across midnight, and further back: still locked, and the day stays.
+        let day1 = Timestamp::from_unix(SECS_PER_DAY + 10);
+        assert_eq!(r.lockout(&p, day1), Lockout::LockedToday);
+        assert_eq!(r.lockout(&p, Timestamp::from_unix(0)), Lockout::LockedToday);
+        let mut back = FailureRecord::default();
+        back.record_failure(&p, day2);
+        back.record_failure(&p, day1);
+        assert_eq!((back.day, back.today), (2, 2));
+        // The next real midnight opens it.
+        assert_eq!(
+            r.lockout(&p, Timestamp::from_unix(3 * SECS_PER_DAY)),
+            Lockout::Open
+        );
     }
 
     #[test]

@@ -88,8 +88,9 @@ impl Default for SecurityConfig {
 /// | `key_version` (`u16`) | 2 |
 /// | `last_counter` (`u32`) | 4 |
 /// | `failures`: day (`i64`), today (`u16`), consecutive (`u32`), suspended (0 or 1) | 15 |
+/// | `latest` (`i64` Unix seconds), version 2 | 8 |
 ///
-/// 21 bytes of fields, 30 framed.
+/// 29 bytes of fields, 38 framed. Version 1 (without `latest`) is no longer read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -100,17 +101,22 @@ pub struct SecurityState {
     pub last_counter: u32,
     /// Verification failures and lock-out.
     pub failures: FailureRecord,
+    /// The latest time at which a command was accepted or an identity authentication
+    /// verified: validity windows are judged at this time or later, so a clock set back
+    /// cannot reopen a command that had expired.
+    pub latest: Timestamp,
 }
 
 struct_field!(SecurityState {
     key_version,
     last_counter,
-    failures
+    failures,
+    latest
 });
 
 impl Snapshot for SecurityState {
     const MAGIC: [u8; 2] = *b"SS";
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
 }
 
 /// A meter's security engine over a [`SecurityModule`].
@@ -260,8 +266,8 @@ impl<M: SecurityModule> MeterSecurity<M> {
         self.state.failures.lockout(&self.config.lockout, now)
     }
 
-    /// Clears a suspension. Only for a local, physically authorised action (a service tool on
-    /// the optical port, a card): remote frames are refused while suspended.
+    /// Clears a suspension: a local, physically authorised action (a service tool on the
+    /// optical port, a card). Remotely, a verified identity authentication clears it too.
     pub fn clear_suspension(&mut self) {
         self.state.failures.clear_suspension();
     }
@@ -272,12 +278,26 @@ impl<M: SecurityModule> MeterSecurity<M> {
         self.module.end_session();
     }
 
+    /// The time validity windows are judged at: `now`, or the latest time a command was
+    /// accepted if the clock was set back before it.
+    fn effective_now(&self, now: Timestamp) -> Timestamp {
+        now.max(self.state.latest)
+    }
+
     fn check_lockout(&self, now: Timestamp) -> Result<(), OpenError> {
         match self.lockout(now) {
             Lockout::Open => Ok(()),
             Lockout::LockedToday => Err(OpenError::Locked),
             Lockout::Suspended => Err(OpenError::Suspended),
         }
+    }
+
+    fn is_locked_today(&self, now: Timestamp) -> bool {
+        let unsuspended = FailureRecord {
+            suspended: false,
+            ..self.state.failures
+        };
+        unsuspended.lockout(&self.config.lockout, now) == Lockout::LockedToday
     }
 
     fn verification_failed(&mut self, now: Timestamp) -> OpenError {
@@ -291,9 +311,17 @@ impl<M: SecurityModule> MeterSecurity<M> {
     /// meter's challenge and session id from `rng` (through the module), starts a session
     /// valid from `now`, and writes the response into `out`; returns its length.
     ///
-    /// A failed proof counts toward the lock-out. A successful authentication does not reset
-    /// the consecutive-failure count (a replayed request would verify); only an accepted
-    /// sealed command does. On any error the previous session, if any, is kept.
+    /// A failed proof counts toward the lock-out; the daily limit refuses authentication as
+    /// well, but a suspension does not: a verified proof clears the suspension and the
+    /// consecutive-failure count, so the head-end always has a remote way back in (a
+    /// replayed request also verifies, and clearing the count gains its sender nothing: the
+    /// daily limit still bounds the guesses). Store [`MeterSecurity::state`] afterwards.
+    ///
+    /// While a session is live, a new authentication is refused before its proof is checked
+    /// ([`OpenError::SessionBusy`], nothing counted), so that a replayed request cannot end
+    /// it: a head-end that lost its session waits for the session's validity to run out, or
+    /// the meter ends it locally ([`MeterSecurity::end_session`]). On any error the previous
+    /// session, if any, is kept.
     pub fn authenticate<R: TryCryptoRng + ?Sized>(
         &mut self,
         request: &[u8],
@@ -301,7 +329,12 @@ impl<M: SecurityModule> MeterSecurity<M> {
         rng: &mut R,
         out: &mut [u8],
     ) -> Result<usize, OpenError> {
-        self.check_lockout(now)?;
+        if self.is_locked_today(now) {
+            return Err(OpenError::Locked);
+        }
+        if self.session.as_ref().is_some_and(|s| s.is_valid_at(now)) {
+            return Err(OpenError::SessionBusy);
+        }
         let (req, body, proof) = AuthRequest::parse(request)?;
         if req.address != self.address {
             return Err(OpenError::WrongMeter);
@@ -354,6 +387,8 @@ impl<M: SecurityModule> MeterSecurity<M> {
             self.session = None;
             return Err(OpenError::Module(e));
         }
+        self.state.failures.clear_suspension();
+        self.state.latest = self.effective_now(now);
         self.session = Some(SessionInfo {
             id: resp.session_id,
             started: now,
@@ -414,7 +449,10 @@ impl<M: SecurityModule> MeterSecurity<M> {
                 KeySet::Session
             }
         };
-        if now > header.valid_until() {
+        // Judged at the latest accepted time at least: setting the clock back does not
+        // reopen a command whose validity had run out.
+        let effective = self.effective_now(now);
+        if effective > header.valid_until() {
             return Err(OpenError::Expired);
         }
         let plaintext = match seal::open_with(&self.module, keys, &header, frame) {
@@ -425,6 +463,7 @@ impl<M: SecurityModule> MeterSecurity<M> {
         let command = Command::parse(header.command, plaintext)?;
         let mut next = self.state;
         next.failures.record_success();
+        next.latest = effective;
         if header.mode == Mode::Counter {
             next.last_counter = header.counter;
         }

@@ -40,6 +40,10 @@ pub enum OpenError {
     Locked,
     /// The meter is suspended; refused without checking the tag.
     Suspended,
+    /// An identity authentication while a session is live: refused before the proof is
+    /// checked, so that a replayed request cannot end the session. The head-end that lost its
+    /// session waits until it expires (its validity, 5 minutes by default).
+    SessionBusy,
     /// A response that does not answer the command it was opened for.
     UnexpectedResponse,
     /// The output buffer for an authentication response is too small.
@@ -65,6 +69,7 @@ impl fmt::Display for OpenError {
                 OpenError::BadTag => "authentication failed",
                 OpenError::Locked => "locked: daily failure limit reached",
                 OpenError::Suspended => "suspended after too many failures",
+                OpenError::SessionBusy => "a session is live",
                 OpenError::UnexpectedResponse => "response does not match the command",
                 OpenError::Buffer => "output buffer too small",
                 _ => "refused",

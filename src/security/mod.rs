@@ -241,13 +241,31 @@
 //! for another meter, do not: they cost no cryptography and teach an attacker nothing).
 //!
 //! - After `daily_limit` failures in one local day (DL/T 645 meters: 15) the meter refuses
-//!   every sealed frame and authentication until the day ends.
-//! - After `suspend_after` failures with no successful command in between (DL/T 645: 200)
-//!   the meter is suspended (挂起) and refuses everything until a local action
-//!   ([`MeterSecurity::clear_suspension`]) clears it.
+//!   every sealed frame and authentication until the day ends. The day is the latest local
+//!   day a failure was counted on and never moves backwards: a clock set back across midnight
+//!   keeps counting against it, so only real time (or an authenticated clock step forwards)
+//!   opens the meter again.
+//! - After `suspend_after` failures with no success in between (DL/T 645: 200) the meter is
+//!   suspended (挂起): sealed commands are refused before their tag is computed. Identity
+//!   authentication is still checked (within the daily limit), and a verified one clears the
+//!   suspension, so the head-end always has a remote way back in; a local action
+//!   ([`MeterSecurity::clear_suspension`]) clears it too.
 //!
-//! While locked or suspended, frames are refused before their tag is computed, so the number of
-//! tag guesses an attacker gets is bounded by `daily_limit` a day and `suspend_after` in all.
+//! While locked, frames are refused before their tag is computed, so an attacker without keys
+//! gets at most `daily_limit` tag or proof guesses a day: 15 a day, 5 490 a year (366 days)
+//! with the DL/T 645 policy, each with odds of 2^-64 against an 8-byte tag. The same attacker
+//! can keep genuine commands out only while sending: 15 bad frames lock the meter until the
+//! next local midnight, so a genuine recharge is delayed at most until the first midnight after
+//! the attacker's last frame (under 24 hours); a suspension costs the head-end one
+//! authentication, never a site visit.
+//!
+//! # Time
+//!
+//! The engine is handed `now` by the caller. Validity windows (`valid_until`) are judged at
+//! `max(now, latest)`, where [`SecurityState::latest`] is the latest time a command was
+//! accepted or an authentication verified: setting the clock back does not reopen a command
+//! that had expired. A session is valid only from its start to the end of its validity, so a
+//! clock set back before its start ends it.
 
 mod command;
 mod counter;

@@ -5,6 +5,7 @@
 #[path = "support/mod.rs"]
 mod account_support;
 
+mod attacks;
 mod bad_input;
 mod charges;
 mod energy;

@@ -6,7 +6,10 @@
 mod example_support;
 #[path = "../support/fake_meter.rs"]
 mod fake_meter;
+#[path = "../support/rng.rs"]
+mod rng_support;
 
+mod attacks;
 mod decode;
 mod props;
 mod server;

@@ -235,11 +235,16 @@ fn vector_frames_get_the_answers_real_meters_gave() {
         exchange(&mut s, &hex("FEFEFEFE6878563412000068110433333433C616")),
         None
     );
-    // E25 (broadcast time) -> silence, clock set.
-    assert_eq!(
-        exchange(&mut s, &hex("6899999999999968080684554338394A4B16")),
-        None
-    );
+    // E25 (broadcast time) -> silence. Seven years from the meter's clock, beyond the
+    // broadcast correction policy: not set, and counted as refused.
+    let e25 = hex("6899999999999968080684554338394A4B16");
+    assert_eq!(exchange(&mut s, &e25), None);
+    assert_eq!(s.meter().clock, None);
+    assert_eq!(s.clock_log().refused, 1);
+    // Received two minutes before that time: a correction within the policy, clock set.
+    let mut out = [0u8; 300];
+    let near = dt(2017, 6, 5, 10, 20, 51).to_timestamp(UtcOffset::CHINA);
+    assert_eq!(s.handle(&e25, near, &mut out), None);
     assert_eq!(s.meter().clock, Some(dt(2017, 6, 5, 10, 22, 51)));
     // E1 to a meter with that address -> its forward total.
     let mut other = Served::new(FakeMeter::new("000000000161"), ServerConfig::default()).unwrap();

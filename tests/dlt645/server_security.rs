@@ -278,6 +278,7 @@ fn plaintext_relay_control_is_refused_by_default() {
     let mut s = server(PlaintextPolicy {
         parameters: true,
         relay: false,
+        ..PlaintextPolicy::NONE
     });
     assert_eq!(
         send(
@@ -291,6 +292,7 @@ fn plaintext_relay_control_is_refused_by_default() {
     let mut s = server(PlaintextPolicy {
         parameters: false,
         relay: true,
+        ..PlaintextPolicy::NONE
     });
     assert_eq!(
         send(
@@ -345,6 +347,7 @@ fn protected_parameters_need_the_sealed_path() {
         let mut s = server(PlaintextPolicy {
             parameters: false,
             relay,
+            ..PlaintextPolicy::NONE
         });
         let before = s.meter().clone();
         for (di, value, _) in protected_writes() {
@@ -401,6 +404,7 @@ fn protected_parameters_need_the_sealed_path() {
     let mut s = server(PlaintextPolicy {
         parameters: true,
         relay: false,
+        ..PlaintextPolicy::NONE
     });
     for (di, value, done) in protected_writes() {
         assert!(!done(s.meter()), "{di:08X}");
@@ -671,6 +675,7 @@ fn plaintext_meter_clear_needs_the_parameters_opt_in() {
     let relay_only = PlaintextPolicy {
         parameters: false,
         relay: true,
+        ..PlaintextPolicy::NONE
     };
     let mut s = server(relay_only);
     assert_eq!(
@@ -680,6 +685,7 @@ fn plaintext_meter_clear_needs_the_parameters_opt_in() {
     let mut s = server(PlaintextPolicy {
         parameters: true,
         relay: false,
+        ..PlaintextPolicy::NONE
     });
     assert_eq!(send(&mut s, &client(LEVEL2), &meter_clear(LEVEL2)), ACK);
     assert_eq!(s.meter().cleared, vec!["meter"]);

@@ -450,8 +450,19 @@ fn session_commands_and_their_replays() {
         .seal_in_session(&recharge(3), later(600), now(), &mut out)
         .unwrap();
     let f3 = out[..s3.len].to_vec();
-    let _hm2 = establish(&mut m, 99, later(20));
-    assert_eq!(open_err(&mut m, &f3, later(21)), OpenError::NoSession);
+    // While the session is live a new authentication is refused unchecked (a replayed
+    // request must not end it); once it has run out, a new one starts.
+    let mut req = [0u8; 64];
+    let n = head_end()
+        .meter(addr(), 1)
+        .auth_request(&mut TestRng(98), &mut req)
+        .unwrap();
+    assert_eq!(
+        m.authenticate(&req[..n], later(20), &mut TestRng(2), &mut [0u8; 64]),
+        Err(OpenError::SessionBusy)
+    );
+    let _hm2 = establish(&mut m, 99, later(300));
+    assert_eq!(open_err(&mut m, &f3, later(301)), OpenError::NoSession);
 
     // A restart ends the session.
     let stored = m.state();
@@ -570,11 +581,24 @@ fn lockout_daily_limit_and_suspension() {
         .meter(addr(), 1)
         .auth_request(&mut TestRng(1), &mut req)
         .unwrap();
-    assert_eq!(
-        m.authenticate(&req[..n], now(), &mut TestRng(2), &mut [0u8; 64]),
-        Err(OpenError::Suspended)
-    );
     assert_eq!(SecurityErrorWord::from(OpenError::Suspended).0, 0x0100);
+    // The head-end's way back in: a verified identity authentication clears the suspension.
+    let keys = head_end().meter_keys(addr(), 1);
+    let mut remote = MeterSecurity::restore(
+        addr(),
+        SoftwareModule::new(1, &keys),
+        config(1000, 200),
+        m.state(),
+    )
+    .unwrap();
+    assert!(
+        remote
+            .authenticate(&req[..n], now(), &mut TestRng(2), &mut [0u8; 64])
+            .is_ok()
+    );
+    assert_eq!(remote.lockout(now()), Lockout::Open);
+    assert_eq!(remote.state().failures.consecutive, 0);
+    // A local action clears it too.
     m.clear_suspension();
     accept(&mut m, &good, now());
 }

@@ -3,7 +3,7 @@
 //! and corrupted, foreign or impossible states are refused.
 
 use prepaid_meter::endpoint::dlt645::{
-    Passwords, Server, ServerConfig, ServerConfigError, ServerState,
+    ClockLog, Passwords, Server, ServerConfig, ServerConfigError, ServerState,
 };
 use prepaid_meter::security::FailureRecord;
 use prepaid_meter::snapshot::{Snapshot, SnapshotError};
@@ -26,17 +26,21 @@ fn locked_out() -> ServerState {
             consecutive: 3,
             suspended: false,
         },
+        clock: ClockLog::default(),
     }
 }
 
 #[test]
 fn server_state_round_trips_and_a_restored_server_stays_locked() {
     let state = locked_out();
-    let mut buf = [0u8; 64];
+    let mut buf = [0u8; 96];
     let n = state.emit(&mut buf).unwrap();
     assert_eq!(n, state.buffer_len());
-    assert_eq!(n, 54, "5 header + 30 passwords + 15 failure record + 4 CRC");
-    assert_eq!(&buf[..3], b"SV\x01");
+    assert_eq!(
+        n, 64,
+        "5 header + 30 passwords + 15 failure record + 10 empty clock log + 4 CRC"
+    );
+    assert_eq!(&buf[..3], b"SV\x02");
     let parsed = ServerState::parse(&buf[..n]).unwrap();
     assert_eq!(parsed, state);
     let server = Server::restore(ServerConfig::default(), parsed).unwrap();
@@ -52,7 +56,7 @@ fn server_state_round_trips_and_a_restored_server_stays_locked() {
 #[test]
 fn corrupted_foreign_and_impossible_server_states_are_refused() {
     let state = locked_out();
-    let mut buf = [0u8; 64];
+    let mut buf = [0u8; 96];
     let n = state.emit(&mut buf).unwrap();
     for i in 5..n {
         for bit in 0..8 {
@@ -66,10 +70,10 @@ fn corrupted_foreign_and_impossible_server_states_are_refused() {
         }
     }
     let mut b = buf;
-    b[2] = 2;
+    b[2] = 3;
     assert_eq!(
         ServerState::parse(&b[..n]),
-        Err(SnapshotError::UnsupportedVersion(2))
+        Err(SnapshotError::UnsupportedVersion(3))
     );
     let mut b = buf;
     b[0] = b'S';

@@ -48,5 +48,6 @@ pub use data::{
     TableEntry,
 };
 pub use server::{
-    Passwords, PlaintextPolicy, Server, ServerConfig, ServerConfigError, ServerState,
+    BROADCAST_GUARD_SECS, BROADCAST_MAX_STEP_SECS, ClockLog, ClockRecord, Passwords,
+    PlaintextPolicy, Server, ServerConfig, ServerConfigError, ServerState,
 };

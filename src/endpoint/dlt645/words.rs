@@ -25,7 +25,7 @@ impl From<RechargeError> for SecurityErrorWord {
 
 /// The security error word (SERR) bits that best describe a sealed frame's refusal, for a
 /// plain error answer: `0x0100` suspended, `0x0080` address, `0x0008` identity authentication
-/// (no or expired session, locked), `0x0004` verification (tag, key version), `0x0002`
+/// (no, expired or still live session, locked), `0x0004` verification (tag, key version), `0x0002`
 /// repeated (a replayed or overtaken counter or sequence number: for a recharge, the frame was
 /// already applied), `0x0001` other.
 impl From<OpenError> for SecurityErrorWord {
@@ -33,9 +33,10 @@ impl From<OpenError> for SecurityErrorWord {
         match e {
             OpenError::Suspended => SecurityErrorWord::SUSPENDED,
             OpenError::WrongMeter => SecurityErrorWord::ADDRESS,
-            OpenError::NoSession | OpenError::SessionExpired | OpenError::Locked => {
-                SecurityErrorWord::AUTH_FAILED
-            }
+            OpenError::NoSession
+            | OpenError::SessionExpired
+            | OpenError::SessionBusy
+            | OpenError::Locked => SecurityErrorWord::AUTH_FAILED,
             OpenError::BadTag | OpenError::WrongKeyVersion => {
                 SecurityErrorWord::VERIFICATION_FAILED
             }

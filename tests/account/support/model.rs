@@ -170,7 +170,8 @@ impl Model {
         match self.standing_day {
             Some(last) if day(now) > last => (
                 Some(day(now)),
-                i128::from(day(now) - last) * i128::from(self.p.standing),
+                // At most STANDING_CATCH_UP_DAYS at once.
+                i128::from((day(now) - last).min(31)) * i128::from(self.p.standing),
             ),
             other => (other, 0),
         }

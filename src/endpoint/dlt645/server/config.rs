@@ -5,6 +5,7 @@ use core::fmt;
 
 use subtle::ConstantTimeEq;
 
+use super::clock::ClockLog;
 use crate::security::FailureRecord;
 use crate::snapshot::{Snapshot, struct_field};
 use crate::time::UtcOffset;
@@ -26,6 +27,9 @@ pub enum ServerConfigError {
     /// A restored [`ServerState`] whose wrong-password record the configured daily limit
     /// could not have produced (more failures in a day than the limit).
     InconsistentFailures,
+    /// A restored [`ServerState`] whose clock log no server can have written (a last record
+    /// without a change counted, or the reverse).
+    InconsistentClockLog,
 }
 
 impl fmt::Display for ServerConfigError {
@@ -38,6 +42,7 @@ impl fmt::Display for ServerConfigError {
             ServerConfigError::InconsistentFailures => {
                 "stored wrong-password record is not possible under the daily limit"
             }
+            ServerConfigError::InconsistentClockLog => "stored clock log is not consistent",
         })
     }
 }
@@ -120,6 +125,10 @@ pub struct PlaintextPolicy {
     pub parameters: bool,
     /// 1CH relay control with a plain password of [`ServerConfig::relay_level`].
     pub relay: bool,
+    /// 15H write address and 17H baud-rate change, which carry no password at all: a 15H
+    /// makes the meter vanish from the head-end (whose keys were derived from the address) and
+    /// a 17H makes it deaf at the bus's rate.
+    pub link: bool,
 }
 
 impl PlaintextPolicy {
@@ -127,11 +136,14 @@ impl PlaintextPolicy {
     pub const NONE: PlaintextPolicy = PlaintextPolicy {
         parameters: false,
         relay: false,
+        link: false,
     };
-    /// Plain parameter writes and plain relay control both accepted (legacy masters).
+    /// Plain parameter writes, plain relay control and the password-less link commands all
+    /// accepted (legacy masters).
     pub const ALL: PlaintextPolicy = PlaintextPolicy {
         parameters: true,
         relay: true,
+        link: true,
     };
 }
 
@@ -176,12 +188,15 @@ impl Default for ServerConfig {
     }
 }
 
-/// The server's own state, for storage in non-volatile memory: the passwords (changed by 18H)
-/// and the wrong-password record.
+/// The server's own state, for storage in non-volatile memory: the passwords (changed by 18H),
+/// the wrong-password record and the clock log.
 ///
-/// Stored form ([`Snapshot`], magic `SV`, version 1, 54 bytes): the ten passwords of levels 0
-/// to 9, three bytes each in wire order, then the [`FailureRecord`] (its `day` as `i64`,
-/// `today` as `u16`, `consecutive` as `u32`, `suspended` as one byte 0 or 1).
+/// Stored form ([`Snapshot`], magic `SV`, version 2): the ten passwords of levels 0 to 9,
+/// three bytes each in wire order, then the [`FailureRecord`] (its `day` as `i64`, `today` as
+/// `u16`, `consecutive` as `u32`, `suspended` as one byte 0 or 1), then the [`ClockLog`]
+/// (`changes` and `refused` as `u32`, `broadcast_day` as `Option<i64>`, `last` as
+/// `Option<ClockRecord>`: tag byte 0 or 1, then `before` and `after` as `i64`, `broadcast` as
+/// one byte). 55 to 80 bytes of fields. Version 1 (without the clock log) is no longer read.
 ///
 /// Plain data. Store it whenever it changed ([`Server::state`](super::Server::state) after [`Server::handle`](super::Server::handle)) and
 /// before sending the answer: a meter that forgets its failure count on a power cycle gives
@@ -194,15 +209,18 @@ pub struct ServerState {
     /// Wrong plain passwords: today's count (local day at [`ServerConfig::offset`]) and the
     /// count since the last right one.
     pub failures: FailureRecord,
+    /// The clock changes made and refused.
+    pub clock: ClockLog,
 }
 
 struct_field!(Passwords { codes });
 struct_field!(ServerState {
     passwords,
-    failures
+    failures,
+    clock
 });
 
 impl Snapshot for ServerState {
     const MAGIC: [u8; 2] = *b"SV";
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
 }

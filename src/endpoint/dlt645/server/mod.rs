@@ -11,10 +11,12 @@ use crate::wire::dlt645::{
     Response, skip_preamble,
 };
 
+mod clock;
 mod config;
 mod read;
 mod write;
 
+pub use clock::{BROADCAST_GUARD_SECS, BROADCAST_MAX_STEP_SECS, ClockLog, ClockRecord};
 pub use config::{Passwords, PlaintextPolicy, ServerConfig, ServerConfigError, ServerState};
 
 /// The meter side of DL/T 645-2007: request frames in, answer frames out.
@@ -34,7 +36,8 @@ pub use config::{Passwords, PlaintextPolicy, ServerConfig, ServerConfigError, Se
 ///  | not a valid frame, or a response | silence |
 ///  | addressed to another meter | silence |
 ///  | wildcard address (`A` nibbles) and a function other than 11H, 12H, 13H, 01H | silence, nothing done |
-///  | broadcast address (08H time, 16H freeze act; others ignored) | silence, always |
+///  | broadcast address (08H time within the [clock policy](#clock-policy), 16H freeze act; others ignored) | silence, always |
+///  | a command (not a read) with an `out` shorter than [`Server::answer_capacity`] | silence, nothing done |
 ///  | data that do not fit the function code | error answer, `ERR` = other |
 ///  | 11H read of an unknown identifier | error answer, `ERR` = no requested data |
 ///  | 11H read longer than `max_read_len` | first part with D5 set; 12H follow-ups with `SEQ` 1, 2, ... |
@@ -44,6 +47,7 @@ pub use config::{Passwords, PlaintextPolicy, ServerConfig, ServerConfigError, Se
 ///  | 14H, 18H, 19H, 1AH, 1BH, plain 1CH once [`password_daily_limit`](ServerConfig::password_daily_limit) wrong passwords were sent this local day | `ERR` = unauthorised, password not compared, until the next local midnight |
 ///  | the same with a wrong password (counted), or a level above the one required (not counted) | `ERR` = unauthorised |
 ///  | 1CH whose valid-until time has passed | `ERR` = other |
+///  | 15H, 17H without [`PlaintextPolicy::link`] (they carry no password) | `ERR` = unauthorised |
 ///  | password level 98H/99H (sealed) | [`MeterData::sealed`] decides |
 ///  | 03H | [`MeterData::security`] decides; errors as `SERR` |
 ///  | a refusal by the meter | the [`Refusal`]'s `ERR` bits |
@@ -54,16 +58,58 @@ pub use config::{Passwords, PlaintextPolicy, ServerConfig, ServerConfigError, Se
 ///  passwords still guard the meter number and the clears (19H, 1AH, 1BH).
 ///  [`PlaintextPolicy`] re-opens the plain paths for legacy masters.
 ///
+///  # Authorisation of state-changing commands
+///
+///  | command | authorised by (default [`ServerConfig`]) |
+///  |---|---|
+///  | 08H broadcast time | nobody: applied only within the [clock policy](#clock-policy) |
+///  | 14H write, [read-write](registry::Access::ReadWrite) identifier | plain password of the entry's level, or sealed (98H/99H) |
+///  | 14H write, [protected](registry::Access::Protected) identifier (clock included) | sealed; plain password of the entry's level only with [`PlaintextPolicy::parameters`] |
+///  | 15H write address | refused; accepted without a password only with [`PlaintextPolicy::link`] |
+///  | 16H freeze | nobody (the standard's): it only adds a freeze record |
+///  | 17H baud rate | refused; accepted without a password only with [`PlaintextPolicy::link`] |
+///  | 18H password change | the old password of the level being changed (a level-n password changes level n only) |
+///  | 19H demand clear, 1BH event clear | plain password of [`clear_level`](ServerConfig::clear_level) (2) or higher, or sealed |
+///  | 1AH meter clear | sealed; plain password of `clear_level` only with [`PlaintextPolicy::parameters`] |
+///  | 1CH relay | sealed; plain password of [`relay_level`](ServerConfig::relay_level) (4) only with [`PlaintextPolicy::relay`] |
+///  | 03H security | the security layer (identity authentication, sealed commands) |
+///
+///  Plain passwords are 3 bytes; at most [`password_daily_limit`](ServerConfig::password_daily_limit)
+///  (3) wrong ones are compared per local day, and the day never moves backwards (a clock set
+///  back across midnight does not restore the allowance): 3 guesses a day, 1 098 a year.
+///
+///  # Clock policy
+///
+///  The clock is an input: `now` is the meter's clock, and only these change it.
+///
+///  - **08H broadcast time** (to the broadcast address or this meter's): applied only if the
+///    step is at most [`BROADCAST_MAX_STEP_SECS`] (5 minutes) either way, at most once per
+///    local day, and neither the current time nor the new one lies within
+///    [`BROADCAST_GUARD_SECS`] (5 minutes) of local midnight or of a settlement time (the
+///    04000B01..03 settlement days, `DDhh`), nor on different local days (no correction
+///    crosses midnight). These are the State Grid limits on broadcast time correction (the
+///    Q/GDW smart-meter function specifications that accompany DL/T 645-2007; the reference
+///    notes of this project record only the 08H frame layout, not these limits). Anything
+///    else is refused silently and counted in [`ClockLog::refused`].
+///  - **14H write of the date (04000101) or time (04000102)**: a protected identifier, so
+///    sealed, or a plain password with [`PlaintextPolicy::parameters`]; any step.
+///
+///  Every change the server makes is counted and the last one kept ([`Server::clock_log`],
+///  stored in [`ServerState`]). A sealed write is applied by the meter behind
+///  [`MeterData::sealed`], which records it itself.
+///
 ///  Follow-up frames are stateless: the server regenerates the answer and sends part `SEQ`, so
 ///  a value that changes between two follow-ups may be torn; masters read long blocks quickly.
 ///
-///  The server's own state is the passwords (changed by 18H) and the wrong-password record;
+///  The server's own state is the passwords (changed by 18H), the wrong-password record and
+///  the clock log;
 ///  [`Server::state`] gives them for storage and [`Server::restore`] takes them back.
 #[derive(Clone, Debug)]
 pub struct Server {
     config: ServerConfig,
     lockout: LockoutPolicy,
     failures: FailureRecord,
+    clock: ClockLog,
 }
 
 type Reply = Result<(), ErrorCode>;
@@ -100,6 +146,7 @@ impl Server {
             config,
             lockout,
             failures: FailureRecord::default(),
+            clock: ClockLog::default(),
         })
     }
 
@@ -113,8 +160,12 @@ impl Server {
         if !state.failures.is_possible_under(&server.lockout) {
             return Err(ServerConfigError::InconsistentFailures);
         }
+        if !state.clock.is_consistent() {
+            return Err(ServerConfigError::InconsistentClockLog);
+        }
         server.config.passwords = state.passwords;
         server.failures = state.failures;
+        server.clock = state.clock;
         Ok(server)
     }
 
@@ -124,6 +175,7 @@ impl Server {
         ServerState {
             passwords: self.config.passwords.clone(),
             failures: self.failures,
+            clock: self.clock,
         }
     }
 
@@ -146,8 +198,9 @@ impl Server {
 
     /// Answers one request frame (preamble allowed) received at `now`, for `meter`. Returns the
     /// length of the answer written into `out`, or `None` for silence (see [`Server`]); send
-    /// the answer, after storing [`Server::state`] and the meter's state if they changed. An
-    /// `out` shorter than the answer also gives `None`; 300 bytes always suffice.
+    /// the answer, after storing [`Server::state`] and the meter's state if they changed. A
+    /// command with an `out` shorter than [`Server::answer_capacity`] is not executed and gives
+    /// `None`; a read whose answer does not fit gives `None`; 300 bytes always suffice.
     #[must_use = "the answer must be sent (or silence kept)"]
     pub fn handle<M: MeterData + ?Sized>(
         &mut self,
@@ -177,9 +230,7 @@ impl Server {
         if repr.address.is_broadcast() {
             if let Ok(request) = Request::parse(repr) {
                 match request {
-                    Request::BroadcastTime { time } => {
-                        let _ = meter.set_clock(time);
-                    }
+                    Request::BroadcastTime { time } => self.broadcast_time(meter, time, now),
                     Request::Freeze { time } => {
                         let _ = meter.freeze(time);
                     }
@@ -194,6 +245,11 @@ impl Server {
             return None;
         }
         if !repr.address.matches(me) {
+            return None;
+        }
+        // Execute only what can be answered: a command whose answer might not fit is refused
+        // before anything changes (reads change nothing; their answer is emitted if it fits).
+        if !wildcard_allowed(function) && out.len() < self.answer_capacity(function) {
             return None;
         }
         let mut scratch = [0u8; MAX_READ_DATA_LEN];
@@ -214,6 +270,25 @@ impl Server {
         response
             .emit(from, out, usize::from(self.config.preamble))
             .ok()
+    }
+
+    /// The output buffer a request with `function` needs: the preamble, the 12 bytes of frame
+    /// around the data, and the longest data its answer (or an error answer) can carry. A
+    /// command (anything but the reads 11H, 12H, 13H and 01H) handed a shorter buffer is not
+    /// executed and gets silence.
+    #[must_use]
+    pub fn answer_capacity(&self, function: Function) -> usize {
+        let data = match function {
+            Function::Read | Function::ReadFollowUp | Function::Read1997 => {
+                usize::from(self.config.max_read_len)
+            }
+            Function::Security => MAX_READ_DATA_LEN,
+            Function::ReadAddress => 6,
+            Function::ChangePassword => 4,
+            // An error answer carries at most 2 bytes (SERR, the relay status word).
+            _ => 2,
+        };
+        usize::from(self.config.preamble) + 12 + data.max(2)
     }
 
     fn local_now(&self, now: Timestamp) -> Result<DateTime, ErrorCode> {
@@ -289,6 +364,10 @@ impl Server {
                 ack(Function::Write)
             }
             Request::WriteAddress { address } => {
+                // No password in the frame: refused unless opted in.
+                if !self.config.plaintext.link {
+                    return Err(ErrorCode::UNAUTHORIZED);
+                }
                 if address.has_wildcard() || address.is_broadcast() {
                     return Err(OTHER);
                 }
@@ -302,7 +381,7 @@ impl Server {
             }
             Request::BroadcastTime { time } => {
                 // Never answered, even when addressed to this meter alone.
-                let _ = meter.set_clock(time);
+                self.broadcast_time(meter, time, now);
                 Ok(None)
             }
             Request::Freeze { time } => {
@@ -310,6 +389,9 @@ impl Server {
                 ack(Function::Freeze)
             }
             Request::ChangeBaud { rate } => {
+                if !self.config.plaintext.link {
+                    return Err(ErrorCode::UNAUTHORIZED);
+                }
                 if rate.bps().is_none() {
                     return Err(ErrorCode::BAUD_RATE);
                 }

@@ -64,8 +64,18 @@ impl Server {
         let local =
             DateTime::from_timestamp(now, self.config.offset).map_err(|_| Refusal::Invalid)?;
         match (entry.item, v) {
-            (Item::Date, Value::Date(d)) => m.set_clock(DateTime::new(d, local.time)),
-            (Item::Time, Value::Time(t)) => m.set_clock(DateTime::new(local.date, t)),
+            (Item::Date, Value::Date(d)) => {
+                let time = DateTime::new(d, local.time);
+                m.set_clock(time)?;
+                self.clock_written(time, now);
+                Ok(())
+            }
+            (Item::Time, Value::Time(t)) => {
+                let time = DateTime::new(local.date, t);
+                m.set_clock(time)?;
+                self.clock_written(time, now);
+                Ok(())
+            }
             (Item::SwitchTime(s), Value::DateTime(t)) => m.set_switch_time(s, t),
             (Item::Count(c), _) => {
                 let n = u16_of(mantissa)?;
