@@ -1,4 +1,4 @@
-//! The meter-side server's security rules (DESIGN.md, Security): a command that changes money,
+//! The meter-side server's security rules: a command that changes money,
 //! keys or the relay needs the sealed path unless plaintext compatibility is opted into; wrong
 //! passwords lock plaintext commands out for the rest of the local day; a wildcard address
 //! reaches only the read functions. Every refused command leaves the meter unchanged.

@@ -54,7 +54,7 @@ pub use config::{Passwords, PlaintextPolicy, ServerConfig, ServerConfigError, Se
 ///
 ///  Every refused command leaves the meter unchanged. By default money, the tariff and the relay
 ///  change only through sealed commands, whose counter the security layer behind
-///  [`MeterData::sealed`] and [`MeterData::security`] keeps (DESIGN.md, Security); plain
+///  [`MeterData::sealed`] and [`MeterData::security`] keeps; plain
 ///  passwords still guard the meter number and the clears (19H, 1AH, 1BH).
 ///  [`PlaintextPolicy`] re-opens the plain paths for legacy masters.
 ///
