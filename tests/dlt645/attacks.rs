@@ -4,6 +4,7 @@
 
 use crate::fake_meter;
 use crate::rng_support::TestRng;
+use crate::server_security::send_at;
 use fake_meter::{FakeMeter, Served};
 
 use prepaid_meter::address::Address;
@@ -20,7 +21,7 @@ use prepaid_meter::security::{
 use prepaid_meter::time::{Date, DateTime, Time, Timestamp, UtcOffset};
 use prepaid_meter::units::Money;
 use prepaid_meter::wire::dlt645::{
-    BaudRate, Data, Di, ErrorCode, Frame, FrameRepr, OperatorCode, Password, RelayOrder, Request,
+    BaudRate, Data, Di, ErrorCode, OperatorCode, Password, RelayOrder, Request,
 };
 
 fn dt(y: u16, mo: u8, d: u8, h: u8, mi: u8, s: u8) -> DateTime {
@@ -56,23 +57,6 @@ fn server() -> Served {
 
 fn client(address: Address) -> Client {
     Client::new(address).with_password(LEVEL2)
-}
-
-fn send_at(
-    s: &mut Served,
-    c: &Client,
-    request: &Request<'_>,
-    at: Timestamp,
-) -> Option<Result<Vec<u8>, ClientError>> {
-    let mut req = [0u8; 128];
-    let n = c.request(request, &mut req).unwrap();
-    let mut out = [0u8; 300];
-    let m = s.handle(&req[..n], at, &mut out)?;
-    let bytes = &out[..m];
-    Some(c.parse_answer(bytes).map(|_| {
-        let repr = FrameRepr::parse(&Frame::new_checked(bytes).unwrap()).unwrap();
-        repr.data.iter().collect()
-    }))
 }
 
 fn me() -> Address {

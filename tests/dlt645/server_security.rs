@@ -69,7 +69,7 @@ fn client(password: Password) -> Client {
 
 /// Sends `request` (built by `c`) at `at`; `None` for silence, else the parsed answer's outcome
 /// as `Ok(data)` or the client's error.
-fn send_at(
+pub(crate) fn send_at(
     s: &mut Served,
     c: &Client,
     request: &Request<'_>,
