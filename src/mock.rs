@@ -69,12 +69,53 @@ pub struct Stats {
     pub sector_erases: u64,
 }
 
+/// The cells of a simulated device and its power budget: what both devices share.
+#[derive(Clone, Debug)]
+struct Cells<const SIZE: usize> {
+    mem: [u8; SIZE],
+    budget: Option<u64>,
+}
+
+impl<const SIZE: usize> Cells<SIZE> {
+    const fn erased() -> Self {
+        Cells {
+            mem: [0xFF; SIZE],
+            budget: None,
+        }
+    }
+
+    fn with_contents(contents: &[u8]) -> Self {
+        let mut c = Self::erased();
+        for (m, v) in c.mem.iter_mut().zip(contents) {
+            *m = *v;
+        }
+        c
+    }
+
+    fn flip_bit(&mut self, offset: usize, bit: u8) {
+        if let Some(b) = self.mem.get_mut(offset) {
+            *b ^= 1u8.checked_shl(u32::from(bit)).unwrap_or(0);
+        }
+    }
+
+    /// Spends one byte of the power budget; `false` once the power is gone.
+    fn spend(&mut self) -> bool {
+        match &mut self.budget {
+            None => true,
+            Some(0) => false,
+            Some(n) => {
+                *n -= 1;
+                true
+            }
+        }
+    }
+}
+
 /// NOR flash in RAM: `SIZE` bytes, erase sectors of `ERASE` bytes, writes of `WRITE`-byte words,
 /// reads of any length. See the [module docs](self).
 #[derive(Clone, Debug)]
 pub struct MockFlash<const SIZE: usize, const ERASE: usize = 256, const WRITE: usize = 4> {
-    mem: [u8; SIZE],
-    budget: Option<u64>,
+    cells: Cells<SIZE>,
     stats: Stats,
 }
 
@@ -90,8 +131,7 @@ impl<const SIZE: usize, const ERASE: usize, const WRITE: usize> MockFlash<SIZE, 
     /// An erased flash with the power on.
     pub const fn new() -> Self {
         MockFlash {
-            mem: [0xFF; SIZE],
-            budget: None,
+            cells: Cells::erased(),
             stats: Stats {
                 bytes_written: 0,
                 writes: 0,
@@ -103,60 +143,45 @@ impl<const SIZE: usize, const ERASE: usize, const WRITE: usize> MockFlash<SIZE, 
 
     /// A flash holding `contents` (the rest erased), e.g. arbitrary bytes from a fuzzer.
     pub fn with_contents(contents: &[u8]) -> Self {
-        let mut f = Self::new();
-        for (m, c) in f.mem.iter_mut().zip(contents) {
-            *m = *c;
+        MockFlash {
+            cells: Cells::with_contents(contents),
+            ..Self::new()
         }
-        f
     }
 
     /// Cuts the power once `bytes` more bytes have been written or erased.
     pub fn cut_power_after(&mut self, bytes: u64) {
-        self.budget = Some(bytes);
+        self.cells.budget = Some(bytes);
     }
 
     /// Power back on: later operations succeed again.
     pub fn restore_power(&mut self) {
-        self.budget = None;
+        self.cells.budget = None;
     }
 
     /// `true` while the power is cut (the budget is spent).
     pub fn is_power_cut(&self) -> bool {
-        self.budget == Some(0)
+        self.cells.budget == Some(0)
     }
 
     /// Flips bit `bit` (0..=7) of the byte at `offset`; out-of-range arguments do nothing.
     pub fn flip_bit(&mut self, offset: usize, bit: u8) {
-        if let Some(b) = self.mem.get_mut(offset) {
-            *b ^= 1u8.checked_shl(u32::from(bit)).unwrap_or(0);
-        }
+        self.cells.flip_bit(offset, bit);
     }
 
     /// The raw contents.
     pub fn contents(&self) -> &[u8; SIZE] {
-        &self.mem
+        &self.cells.mem
     }
 
     /// The raw contents, to corrupt on purpose.
     pub fn contents_mut(&mut self) -> &mut [u8; SIZE] {
-        &mut self.mem
+        &mut self.cells.mem
     }
 
     /// What the flash has done so far.
     pub fn stats(&self) -> Stats {
         self.stats
-    }
-
-    /// Spends one byte of the power budget; `false` once the power is gone.
-    fn spend(&mut self) -> bool {
-        match &mut self.budget {
-            None => true,
-            Some(0) => false,
-            Some(n) => {
-                *n -= 1;
-                true
-            }
-        }
     }
 }
 
@@ -174,7 +199,7 @@ impl<const SIZE: usize, const ERASE: usize, const WRITE: usize> ReadNorFlash
     fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
         check_read(self, offset, bytes.len()).map_err(MockFlashError::Access)?;
         let o = offset as usize;
-        bytes.copy_from_slice(&self.mem[o..o + bytes.len()]);
+        bytes.copy_from_slice(&self.cells.mem[o..o + bytes.len()]);
         Ok(())
     }
 
@@ -192,10 +217,10 @@ impl<const SIZE: usize, const ERASE: usize, const WRITE: usize> NorFlash
     fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
         check_erase(self, from, to).map_err(MockFlashError::Access)?;
         for i in from as usize..to as usize {
-            if !self.spend() {
+            if !self.cells.spend() {
                 return Err(MockFlashError::PowerCut);
             }
-            self.mem[i] = 0xFF;
+            self.cells.mem[i] = 0xFF;
             self.stats.bytes_erased += 1;
         }
         self.stats.sector_erases += u64::from((to - from).checked_div(ERASE as u32).unwrap_or(0));
@@ -205,10 +230,10 @@ impl<const SIZE: usize, const ERASE: usize, const WRITE: usize> NorFlash
     fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
         check_write(self, offset, bytes.len()).map_err(MockFlashError::Access)?;
         for (i, b) in bytes.iter().enumerate() {
-            if !self.spend() {
+            if !self.cells.spend() {
                 return Err(MockFlashError::PowerCut);
             }
-            self.mem[offset as usize + i] &= *b;
+            self.cells.mem[offset as usize + i] &= *b;
             self.stats.bytes_written += 1;
         }
         self.stats.writes += 1;
@@ -238,9 +263,8 @@ impl<const SIZE: usize, const ERASE: usize, const WRITE: usize> NorFlash
 /// ```
 #[derive(Clone, Debug)]
 pub struct MockEeprom<const SIZE: usize, const PAGE: usize = 64> {
-    mem: [u8; SIZE],
+    cells: Cells<SIZE>,
     writes: [u32; SIZE],
-    budget: Option<u64>,
     stats: EepromStats,
 }
 
@@ -263,9 +287,8 @@ impl<const SIZE: usize, const PAGE: usize> MockEeprom<SIZE, PAGE> {
     /// A blank EEPROM (every byte `FF`, as delivered) with the power on.
     pub const fn new() -> Self {
         MockEeprom {
-            mem: [0xFF; SIZE],
+            cells: Cells::erased(),
             writes: [0; SIZE],
-            budget: None,
             stats: EepromStats {
                 bytes_written: 0,
                 page_writes: 0,
@@ -275,38 +298,35 @@ impl<const SIZE: usize, const PAGE: usize> MockEeprom<SIZE, PAGE> {
 
     /// An EEPROM holding `contents` (the rest `FF`).
     pub fn with_contents(contents: &[u8]) -> Self {
-        let mut e = Self::new();
-        for (m, c) in e.mem.iter_mut().zip(contents) {
-            *m = *c;
+        MockEeprom {
+            cells: Cells::with_contents(contents),
+            ..Self::new()
         }
-        e
     }
 
     /// Cuts the power once `bytes` more bytes have been written.
     pub fn cut_power_after(&mut self, bytes: u64) {
-        self.budget = Some(bytes);
+        self.cells.budget = Some(bytes);
     }
 
     /// Power back on.
     pub fn restore_power(&mut self) {
-        self.budget = None;
+        self.cells.budget = None;
     }
 
     /// Flips bit `bit` (0..=7) of the byte at `offset`; out-of-range arguments do nothing.
     pub fn flip_bit(&mut self, offset: usize, bit: u8) {
-        if let Some(b) = self.mem.get_mut(offset) {
-            *b ^= 1u8.checked_shl(u32::from(bit)).unwrap_or(0);
-        }
+        self.cells.flip_bit(offset, bit);
     }
 
     /// The raw contents.
     pub fn contents(&self) -> &[u8; SIZE] {
-        &self.mem
+        &self.cells.mem
     }
 
     /// The raw contents, to corrupt on purpose.
     pub fn contents_mut(&mut self) -> &mut [u8; SIZE] {
-        &mut self.mem
+        &mut self.cells.mem
     }
 
     /// What the EEPROM has done so far.
@@ -331,7 +351,7 @@ impl<const SIZE: usize, const PAGE: usize> ReadStorage for MockEeprom<SIZE, PAGE
         let o = offset as usize;
         let src = o
             .checked_add(bytes.len())
-            .and_then(|end| self.mem.get(o..end))
+            .and_then(|end| self.cells.mem.get(o..end))
             .ok_or(MockFlashError::Access(NorFlashErrorKind::OutOfBounds))?;
         bytes.copy_from_slice(src);
         Ok(())
@@ -356,12 +376,10 @@ impl<const SIZE: usize, const PAGE: usize> Storage for MockEeprom<SIZE, PAGE> {
             let (chunk, tail) = rest.split_at(room.min(rest.len()));
             self.stats.page_writes += 1;
             for (i, b) in chunk.iter().enumerate() {
-                match &mut self.budget {
-                    Some(0) => return Err(MockFlashError::PowerCut),
-                    Some(n) => *n -= 1,
-                    None => {}
+                if !self.cells.spend() {
+                    return Err(MockFlashError::PowerCut);
                 }
-                self.mem[at + i] = *b;
+                self.cells.mem[at + i] = *b;
                 self.writes[at + i] = self.writes[at + i].saturating_add(1);
                 self.stats.bytes_written += 1;
             }
