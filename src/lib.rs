@@ -265,6 +265,7 @@ pub mod address;
 pub mod bcd;
 pub mod endpoint;
 pub mod freeze;
+pub mod meter;
 pub mod metering;
 pub mod purchase;
 pub mod relay;

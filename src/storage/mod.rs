@@ -61,7 +61,7 @@
 //!   committed together with the security state of the new key version, so keys and counters
 //!   are never of different versions (tested). The medium must then be read-protected as the
 //!   MCU's own flash is; a secure element keeps its keys itself.
-//! - **Energy lost in a cut** is bounded by the save interval ([`SavePolicy`]: an energy step
+//! - **Energy lost in a cut** is bounded by the save interval ([`SavePolicy`](crate::meter::SavePolicy): an energy step
 //!   or a time, whichever comes first), and by nothing at all when the power-fail signal
 //!   triggers a commit of the root alone (the fast path below).
 //!
@@ -147,8 +147,6 @@ use core::fmt;
 pub use medium::{Eeprom, Medium, Nor};
 pub use store::{Durable, Found, Loss, MAX_AREAS, MeterStore};
 
-use crate::units::Energy;
-
 /// Where one area of a [`MeterStore`] lies on the medium, and the largest record it takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -198,39 +196,3 @@ impl<E: fmt::Debug> fmt::Display for StoreError<E> {
 }
 
 impl<E: fmt::Debug> core::error::Error for StoreError<E> {}
-
-/// When the hot state is due to be saved: after `energy_step` of energy, or `max_secs`
-/// seconds, since the last save, whichever comes first. The energy a power cut can lose is
-/// at most `energy_step` (or what `max_secs` of load draws), and nothing when the power-fail
-/// signal triggers a save.
-///
-/// ```
-/// use prepaid_meter::storage::SavePolicy;
-/// use prepaid_meter::units::Energy;
-/// let p = SavePolicy { energy_step: Energy::from_wh(10), max_secs: 900 };
-/// assert!(!p.due(Energy::from_wh(9), 899));
-/// assert!(p.due(Energy::from_wh(10), 0));
-/// assert!(p.due(Energy::ZERO, 900));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct SavePolicy {
-    /// Energy since the last save that makes a save due (DL/T 645 registers count 0.01 kWh).
-    pub energy_step: Energy,
-    /// Seconds since the last save that make a save due.
-    pub max_secs: u32,
-}
-
-impl SavePolicy {
-    /// A save every 0.01 kWh or 15 minutes.
-    pub const TYPICAL: SavePolicy = SavePolicy {
-        energy_step: Energy::from_wh(10),
-        max_secs: 900,
-    };
-
-    /// `true` when a save is due.
-    #[must_use]
-    pub fn due(&self, energy_since: Energy, secs_since: u32) -> bool {
-        energy_since.wh() >= self.energy_step.wh() || secs_since >= self.max_secs
-    }
-}

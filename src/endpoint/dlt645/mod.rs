@@ -42,6 +42,8 @@ mod data;
 mod server;
 mod words;
 
+pub(crate) use server::{Applied, apply_value};
+
 pub use client::{Client, ClientError, Progress, Reassembler};
 pub use data::{
     Measurement, MeterData, PriceNow, PurchaseLogEntry, Refusal, RelayLogEntry, RelayLogKind,

@@ -16,6 +16,8 @@ mod config;
 mod read;
 mod write;
 
+pub(crate) use write::{Applied, apply_value};
+
 pub use clock::{BROADCAST_GUARD_SECS, BROADCAST_MAX_STEP_SECS, ClockLog, ClockRecord};
 pub use config::{Passwords, PlaintextPolicy, ServerConfig, ServerConfigError, ServerState};
 

@@ -1,0 +1,426 @@
+//! The meter's registers, records and parameters as the DL/T 645 server reads and writes them.
+
+use heapless::Vec;
+
+use super::stored::{Area, RelayRecord};
+use super::{METER_OPERATOR, Parts};
+use crate::account::{self, Limits};
+use crate::address::Address;
+use crate::endpoint::dlt645::{
+    Measurement, MeterData, PriceNow, PurchaseLogEntry, Refusal, RelayLogEntry, RelayLogKind,
+    TableEntry,
+};
+use crate::metering::Flow;
+use crate::relay::RelayCode;
+use crate::ring::Ring;
+use crate::tariff::{
+    Calendar, DEFAULT_DAY_TABLES, DEFAULT_SEASONS, DEFAULT_TARIFFS, DayTable, MonthDay, Season,
+    SwitchPoint, Tariff, TariffSet, WeekRule,
+};
+use crate::time::{Date, DateTime, Time, Timestamp};
+use crate::units::{Energy, Money, Price};
+use crate::wire::dlt645::registry::{CountParam, EnergyKind, FreezeKind, Limit, Switch};
+use crate::wire::dlt645::{Data, Di, FreezeTime, OperatorCode, Request, SecurityErrorWord};
+
+impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Parts<HN, DN, SN, LN> {
+    fn local(&self, at: Timestamp) -> DateTime {
+        DateTime::from_timestamp(at, self.tariff.offset())
+            .unwrap_or(DateTime::new(Date::MIN, Time::MIDNIGHT))
+    }
+
+    fn relay_entry(&self, r: &RelayRecord) -> RelayLogEntry {
+        RelayLogEntry {
+            time: self.local(r.time),
+            operator: OperatorCode(r.operator),
+            forward: r.forward,
+            reverse: r.reverse,
+        }
+    }
+
+    /// Price set 1 = the active set, 2 = the passive one (if any).
+    fn price_set(&self, set: u8) -> Option<&TariffSet> {
+        match set {
+            1 => Some(self.tariff.active()),
+            2 => self.tariff.passive().map(|p| &p.set),
+            _ => None,
+        }
+    }
+
+    /// Replaces the active set through the tariff's validating constructors; a refused change
+    /// leaves the tariff as it was.
+    fn rebuild_active(
+        &mut self,
+        change: impl FnOnce(
+            &mut Vec<Season, DEFAULT_SEASONS>,
+            &mut Vec<DayTable, DEFAULT_DAY_TABLES>,
+            &mut Vec<Price, DEFAULT_TARIFFS>,
+        ) -> Result<(), Refusal>,
+    ) -> Result<(), Refusal> {
+        let active = self.tariff.active();
+        let mut seasons =
+            Vec::from_slice(active.calendar().seasons()).map_err(|_| Refusal::Invalid)?;
+        let mut tables =
+            Vec::from_slice(active.calendar().day_tables()).map_err(|_| Refusal::Invalid)?;
+        let mut prices = Vec::from_slice(active.prices()).map_err(|_| Refusal::Invalid)?;
+        change(&mut seasons, &mut tables, &mut prices)?;
+        let calendar = Calendar::new(&seasons, &tables).map_err(|_| Refusal::Invalid)?;
+        let set = TariffSet::new(calendar, &prices, active.tiers().clone())
+            .map_err(|_| Refusal::Invalid)?;
+        let mut tariff: Tariff = Tariff::new(self.tariff.offset(), self.tariff.special_days(), set)
+            .map_err(|_| Refusal::Invalid)?;
+        if let Some(p) = self.tariff.passive() {
+            tariff
+                .set_passive(p.set.clone(), p.switch_at)
+                .map_err(|_| Refusal::Invalid)?;
+        }
+        self.tariff = tariff;
+        self.dirty = self.dirty.with(Area::Tariff).with(Area::Hot);
+        Ok(())
+    }
+}
+
+fn nth<T, const N: usize>(ring: &Ring<T, N>, n: u8) -> Option<&T> {
+    ring.last(usize::from(n))
+}
+
+fn limit_mut(l: &mut Limits<Money>, which: Limit) -> &mut Money {
+    match which {
+        Limit::Alarm1 => &mut l.alarm1,
+        Limit::Alarm2 => &mut l.alarm2,
+        Limit::Overdraft => &mut l.overdraft,
+        Limit::Hoarding => &mut l.hoarding,
+        Limit::Reconnect => &mut l.reconnect,
+    }
+}
+
+impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> MeterData
+    for Parts<HN, DN, SN, LN>
+{
+    fn address(&self) -> Address {
+        self.address
+    }
+
+    fn tariff_count(&self) -> u8 {
+        u8::try_from(self.tariff.active().prices().len()).unwrap_or(u8::MAX)
+    }
+
+    fn energy(&self, kind: EnergyKind, tariff: u8, period: u8) -> Option<Energy> {
+        let dir = match kind {
+            EnergyKind::CombinedActive | EnergyKind::ForwardActive => Flow::Import,
+            EnergyKind::ReverseActive => Flow::Export,
+            _ => return None,
+        };
+        (period == 0).then_some(())?;
+        match tariff {
+            0 => Some(self.registers.total(dir)),
+            t => self.registers.tariff(dir, t).ok(),
+        }
+    }
+
+    fn balance(&self) -> Option<Money> {
+        Some(self.account.remaining())
+    }
+
+    fn overdraft(&self) -> Option<Money> {
+        Some(self.account.overdrawn())
+    }
+
+    fn measurement(&self, m: Measurement) -> Option<i64> {
+        // What the firmware last read from the metering chip (`Meter::instantaneous`);
+        // a single-phase meter: phase 1, and the total for power and power factor.
+        let i = &self.instant;
+        match m {
+            Measurement::Voltage(1) => i.voltage,
+            Measurement::Current(1) => i.current,
+            Measurement::ActivePower(0 | 1) => i.active_power,
+            Measurement::PowerFactor(0 | 1) => i.power_factor,
+            Measurement::Frequency => i.frequency,
+            _ => None,
+        }
+    }
+
+    fn price_now(&self, which: PriceNow) -> Option<Price> {
+        let slot = self.tariff.slot_at(self.now).ok()?;
+        let tiers = self.tariff.set(slot.set).tiers();
+        let tier = tiers.price(tiers.tier_of(self.rater.tier_energy()));
+        match which {
+            PriceNow::Tier => Some(tier),
+            PriceNow::Tariff => Some(slot.price),
+            PriceNow::Total => slot.price.checked_add(tier),
+        }
+    }
+
+    fn auth_remaining(&self) -> Option<u16> {
+        let s = self
+            .security
+            .session()
+            .filter(|s| s.is_valid_at(self.now))?;
+        let end = s.started.checked_add_secs(i64::from(s.validity_secs))?;
+        u16::try_from(end.checked_secs_since(self.now)? / 60).ok()
+    }
+
+    fn purchase(&self, n: u8) -> Option<PurchaseLogEntry> {
+        let purchases = self.logs.purchases();
+        let r = purchases.last(usize::from(n))?;
+        // Cumulative at record n: everything bought so far less the purchases after it.
+        let later = purchases
+            .iter()
+            .rev()
+            .take(usize::from(n).checked_sub(1)?)
+            .try_fold(Money::ZERO, |sum, p| sum.checked_add(p.amount))?;
+        Some(PurchaseLogEntry {
+            time: self.local(r.time),
+            count: u16::try_from(r.count).ok()?,
+            amount: r.amount,
+            balance_before: r.balance_before.max(Money::ZERO),
+            balance_after: r.balance_after.max(Money::ZERO),
+            cumulative: self.account.totals().recharged.checked_sub(later)?,
+        })
+    }
+
+    fn relay_event_count(&self, kind: RelayLogKind) -> Option<u32> {
+        Some(match kind {
+            RelayLogKind::Trip => self.trips.pushed(),
+            RelayLogKind::Close => self.closes.pushed(),
+        })
+    }
+
+    fn relay_event(&self, kind: RelayLogKind, n: u8) -> Option<RelayLogEntry> {
+        let ring = match kind {
+            RelayLogKind::Trip => &self.trips,
+            RelayLogKind::Close => &self.closes,
+        };
+        nth(ring, n).map(|r| self.relay_entry(r))
+    }
+
+    fn customer_number(&self) -> Option<[u8; 6]> {
+        self.account
+            .customer()
+            .map(crate::purchase::CustomerNumber::to_bytes)
+    }
+
+    fn meter_number(&self) -> Option<[u8; 6]> {
+        Some(self.address.to_wire())
+    }
+
+    fn status_word(&self, n: u8) -> Option<u16> {
+        // Word 3: bit 4 relay open, bit 6 keep-power, bit 7 alarm. The State Grid layout of
+        // the status words is not implemented yet; the other words read as zero.
+        (n == 3)
+            .then_some(
+                u16::from(self.contacts == account::Contacts::Open) << 4
+                    | u16::from(self.account.keep_power()) << 6
+                    | u16::from(self.account.alarms().output()) << 7,
+            )
+            .or((1..=7).contains(&n).then_some(0))
+    }
+
+    fn limit(&self, which: Limit) -> Option<Money> {
+        let mut l = self.account.config().limits;
+        Some(*limit_mut(&mut l, which))
+    }
+
+    fn set_limit(&mut self, which: Limit, value: Money) -> Result<(), Refusal> {
+        let now = self.now;
+        let mut config = self.account.config().clone();
+        *limit_mut(&mut config.limits, which) = value;
+        let fx = self
+            .account
+            .reconfigure(now, config)
+            .map_err(|_| Refusal::Invalid)?;
+        self.dirty = self.dirty.with(Area::Hot);
+        self.apply(&fx, METER_OPERATOR, now);
+        Ok(())
+    }
+
+    fn count(&self, which: CountParam) -> Option<u16> {
+        let set = self.tariff.active();
+        let cal = set.calendar();
+        let n = match which {
+            CountParam::Zones => cal.seasons().len(),
+            CountParam::DayTables => cal.day_tables().len(),
+            CountParam::Periods => cal
+                .day_tables()
+                .iter()
+                .map(|t| t.points().len())
+                .max()
+                .unwrap_or(0),
+            CountParam::Tariffs => set.prices().len(),
+            CountParam::Holidays => self.tariff.special_days().len(),
+            CountParam::Tiers => set.tiers().thresholds().len(),
+        };
+        u16::try_from(n).ok()
+    }
+
+    fn switch_time(&self, _: Switch) -> Option<DateTime> {
+        // The engine switches whole sets: every switch time is the passive set's.
+        self.tariff.passive().map(|p| self.local(p.switch_at))
+    }
+
+    fn season(&self, set: u8, index: u8) -> Option<TableEntry> {
+        // DL/T 645 time zones name one day table; a week rule with rest days reads as its
+        // Monday table.
+        let s = self
+            .price_set(set)?
+            .calendar()
+            .seasons()
+            .get(usize::from(index))?;
+        Some((s.start.month, s.start.day, s.week.0[0]))
+    }
+
+    fn set_seasons(&mut self, set: u8, entries: &[TableEntry]) -> Result<(), Refusal> {
+        if set != 1 {
+            return Err(Refusal::Unsupported);
+        }
+        self.rebuild_active(|seasons, _, _| {
+            seasons.clear();
+            for &(month, day, table) in entries {
+                seasons
+                    .push(Season {
+                        start: MonthDay::new(month, day),
+                        week: WeekRule::uniform(table),
+                    })
+                    .map_err(|_| Refusal::TooManyZones)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn day_period(&self, set: u8, table: u8, index: u8) -> Option<TableEntry> {
+        let t = self
+            .price_set(set)?
+            .calendar()
+            .day_tables()
+            .get(usize::from(table).checked_sub(1)?)?;
+        let p = t.points().get(usize::from(index))?;
+        Some((p.hour, p.minute, p.tariff))
+    }
+
+    fn set_day_table(&mut self, set: u8, table: u8, entries: &[TableEntry]) -> Result<(), Refusal> {
+        if set != 1 {
+            return Err(Refusal::Unsupported);
+        }
+        let mut points: Vec<SwitchPoint, 14> = Vec::new();
+        for &(h, m, t) in entries {
+            points
+                .push(SwitchPoint::new(h, m, t))
+                .map_err(|_| Refusal::TooManyPeriods)?;
+        }
+        let new = DayTable::new(&points).map_err(|_| Refusal::Invalid)?;
+        let index = usize::from(table).checked_sub(1).ok_or(Refusal::Invalid)?;
+        self.rebuild_active(|_, tables, _| {
+            let t = tables.get_mut(index).ok_or(Refusal::Invalid)?;
+            *t = new;
+            Ok(())
+        })
+    }
+
+    fn price(&self, set: u8, index: u8) -> Option<Price> {
+        let prices = self.price_set(set)?.prices();
+        prices.get(usize::from(index).checked_sub(1)?).copied()
+    }
+
+    fn set_price(&mut self, set: u8, index: u8, price: Price) -> Result<(), Refusal> {
+        if set != 1 {
+            return Err(Refusal::Unsupported);
+        }
+        let i = usize::from(index).checked_sub(1).ok_or(Refusal::Invalid)?;
+        self.rebuild_active(|_, _, prices| {
+            let p = prices.get_mut(i).ok_or(Refusal::Invalid)?;
+            *p = price;
+            Ok(())
+        })
+    }
+
+    fn tier_threshold(&self, set: u8, index: u8) -> Option<Energy> {
+        let tiers = self.price_set(set)?.tiers();
+        tiers
+            .thresholds()
+            .get(usize::from(index).checked_sub(1)?)
+            .copied()
+    }
+
+    fn tier_price(&self, set: u8, index: u8) -> Option<Price> {
+        let tiers = self.price_set(set)?.tiers();
+        tiers
+            .prices()
+            .get(usize::from(index).checked_sub(1)?)
+            .copied()
+    }
+
+    fn freeze_time(&self, kind: FreezeKind, n: u8) -> Option<DateTime> {
+        let t = match kind {
+            FreezeKind::Hourly => nth(self.freezes.hourly(), n)?.time(),
+            FreezeKind::Daily => nth(self.freezes.daily(), n)?.time(),
+        };
+        Some(self.local(t))
+    }
+
+    fn frozen_energy(
+        &self,
+        kind: FreezeKind,
+        n: u8,
+        register: EnergyKind,
+        tariff: u8,
+    ) -> Option<Energy> {
+        (register == EnergyKind::ForwardActive).then_some(())?;
+        let record = match kind {
+            FreezeKind::Hourly => nth(self.freezes.hourly(), n)?,
+            FreezeKind::Daily => nth(self.freezes.daily(), n)?,
+        };
+        record.energy().get(usize::from(tariff)).copied()
+    }
+
+    fn set_clock(&mut self, local: DateTime) -> Result<(), Refusal> {
+        // The server has applied its clock policy; the meter keeps the correction as an offset
+        // to the caller's clock.
+        let caller = self
+            .now
+            .checked_add_secs(self.clock_offset.checked_neg().ok_or(Refusal::Invalid)?)
+            .ok_or(Refusal::Invalid)?;
+        let target = local.to_timestamp(self.tariff.offset());
+        self.clock_offset = target.checked_secs_since(caller).ok_or(Refusal::Invalid)?;
+        self.now = target;
+        self.dirty = self.dirty.with(Area::Hot);
+        Ok(())
+    }
+
+    fn freeze(&mut self, _time: FreezeTime) -> Result<(), Refusal> {
+        // Freezes are taken on the hour, at midnight and on the settlement day; the meter
+        // keeps no instant-freeze record.
+        Err(Refusal::Unsupported)
+    }
+
+    fn relay(
+        &mut self,
+        command: RelayCode,
+        n2: u8,
+        operator: OperatorCode,
+        now: Timestamp,
+    ) -> Result<(), Refusal> {
+        // The server has checked the password and the valid-until time.
+        let command = account::RelayCommand::from_code(command, n2).ok_or(Refusal::Unsupported)?;
+        let fx = self
+            .account
+            .command(now, command)
+            .map_err(super::flows::command_refusal)?;
+        self.dirty = self.dirty.with(Area::Hot);
+        self.apply(&fx, operator, now);
+        Ok(())
+    }
+
+    fn sealed(&mut self, request: &Request<'_>, now: Timestamp) -> Result<(), Refusal> {
+        self.sealed_request(request, now)
+    }
+
+    fn security(
+        &mut self,
+        di: Di,
+        operator: OperatorCode,
+        payload: Data<'_>,
+        now: Timestamp,
+        out: &mut [u8],
+    ) -> Result<usize, SecurityErrorWord> {
+        self.security_command(di, operator, payload, now, out)
+    }
+}

@@ -1,0 +1,297 @@
+//! The meter's stored forms: the hot state (one [`Snapshot`] holding every engine's state),
+//! the logs, the key record, and the areas they are kept in.
+//!
+//! Layouts (see [`crate::snapshot`] for the primitive forms):
+//!
+//! | area | form | magic | fields |
+//! |---|---|---|---|
+//! | [`Area::Hot`] (0, the store's root) | [`MeterState`] | `MT` | account, security, server, registers, accumulator, rater, demand, `clock_offset` (`i64`), `last` (`Option<Timestamp>`), `closed` (`bool`), `relay_fault` (`bool`), `cover_opened` (`u32`) |
+//! | [`Area::Logs`] (1) | [`MeterLogs`] | `ML` | the account's logs, the trip records, the close records |
+//! | [`Area::Freezes`] (2) | [`FreezesState`](crate::freeze::FreezesState) | `FZ` | as in [`crate::freeze`] |
+//! | [`Area::Tariff`] (3) | [`Tariff`](crate::tariff::Tariff) | `TF` | as in [`crate::tariff`] |
+//! | [`Area::Keys`] (4) | [`KeyRecord`] | `MK` | `version` (`u16`), `keys` (48 bytes, [`MeterKeys::to_bytes`]) |
+//!
+//! Each sub-state inside [`MeterState`] is written in its own field form (not framed), in the
+//! order above. All of them are version 1.
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::account::{AccountState, LogsState};
+use crate::endpoint::dlt645::ServerState;
+use crate::metering::{DemandMeterState, EnergyAccumulatorState, EnergyRegistersState};
+use crate::ring::RingState;
+use crate::security::{MeterKeys, SecurityState, WRAPPED_KEYS_LEN};
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer, struct_field};
+use crate::tariff::RaterState;
+use crate::time::Timestamp;
+use crate::units::{Energy, Money};
+
+/// The areas of the meter's store, in the order of the store's layout
+/// ([`MeterStore::open`](crate::storage::MeterStore::open) takes one
+/// [`AreaLayout`](crate::storage::AreaLayout) per area, in this order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Area {
+    /// The hot state ([`MeterState`]): written with every commit, as the store's root.
+    Hot,
+    /// The account's logs and the relay records ([`MeterLogs`]).
+    Logs,
+    /// The frozen records.
+    Freezes,
+    /// The tariff (both sets).
+    Tariff,
+    /// The meter keys after a key update ([`KeyRecord`]). The medium must be read-protected,
+    /// as an MCU's internal flash is.
+    Keys,
+}
+
+impl Area {
+    /// Every area, in store order.
+    pub const ALL: [Area; 5] = [
+        Area::Hot,
+        Area::Logs,
+        Area::Freezes,
+        Area::Tariff,
+        Area::Keys,
+    ];
+
+    /// The area's index in the store's layout.
+    pub const fn index(self) -> usize {
+        match self {
+            Area::Hot => 0,
+            Area::Logs => 1,
+            Area::Freezes => 2,
+            Area::Tariff => 3,
+            Area::Keys => 4,
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        1 << self.index()
+    }
+}
+
+/// A set of [`Area`]s: the ones whose stored form is out of date.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AreaSet(u8);
+
+impl AreaSet {
+    /// No area.
+    pub const EMPTY: AreaSet = AreaSet(0);
+    /// Every area.
+    pub const ALL: AreaSet = AreaSet(0b1_1111);
+
+    /// `true` if `area` is in the set.
+    pub const fn contains(self, area: Area) -> bool {
+        self.0 & area.bit() != 0
+    }
+
+    /// `true` for the empty set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The set with `area` added.
+    pub const fn with(self, area: Area) -> AreaSet {
+        AreaSet(self.0 | area.bit())
+    }
+
+    /// The set without the areas of `other`.
+    pub const fn without(self, other: AreaSet) -> AreaSet {
+        AreaSet(self.0 & !other.0)
+    }
+
+    /// The areas of both sets.
+    pub const fn union(self, other: AreaSet) -> AreaSet {
+        AreaSet(self.0 | other.0)
+    }
+
+    /// The areas in the set, in store order.
+    pub fn iter(self) -> impl Iterator<Item = Area> {
+        Area::ALL.into_iter().filter(move |a| self.contains(*a))
+    }
+}
+
+/// The hot state: everything that changes with consumption or with a command, written with
+/// every commit ([`Area::Hot`]). Plain data; [`Meter::restore`](super::Meter) checks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeterState {
+    /// The prepaid account.
+    pub account: AccountState<Money>,
+    /// The security counters, lock-out and key version.
+    pub security: SecurityState,
+    /// The DL/T 645 server's passwords, failure record and clock log.
+    pub server: ServerState,
+    /// The energy registers (4 tariffs).
+    pub registers: EnergyRegistersState<4>,
+    /// The pulse remainder below one watt-hour.
+    pub accumulator: EnergyAccumulatorState,
+    /// The rater's carry and tier energy.
+    pub rater: RaterState,
+    /// The demand meter.
+    pub demand: DemandMeterState<1>,
+    /// Seconds between the meter's clock and the caller's (set by time commands).
+    pub clock_offset: i64,
+    /// The meter time of the last call, if any (freezes and catch-up start from it).
+    pub last: Option<Timestamp>,
+    /// Where the relay was last driven: `true` for closed.
+    pub closed: bool,
+    /// The relay did not follow the last drive (feedback disagreed).
+    pub relay_fault: bool,
+    /// How many times the terminal cover was opened.
+    pub cover_opened: u32,
+}
+
+struct_field!(MeterState {
+    account,
+    security,
+    server,
+    registers,
+    accumulator,
+    rater,
+    demand,
+    clock_offset,
+    last,
+    closed,
+    relay_fault,
+    cover_opened,
+});
+
+impl Snapshot for MeterState {
+    const MAGIC: [u8; 2] = *b"MT";
+    const VERSION: u8 = 1;
+}
+
+/// A DL/T 645 relay trip or close record as the meter keeps it: when, who ordered it (the
+/// operator code, `FFFFFFFF` for the meter's own decisions), and the energy registers then.
+///
+/// Binary form ([`Field`]): `time` (`i64`), `operator` (4 bytes), `forward`, `reverse`
+/// (`i64` Wh each); 28 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RelayRecord {
+    /// When.
+    pub time: Timestamp,
+    /// The operator code of the command, wire order.
+    pub operator: [u8; 4],
+    /// Forward active energy, total.
+    pub forward: Energy,
+    /// Reverse active energy, total.
+    pub reverse: Energy,
+}
+
+struct_field!(RelayRecord {
+    time,
+    operator,
+    forward,
+    reverse,
+});
+
+/// The meter's logs ([`Area::Logs`]): the account's records and the relay trip and close
+/// records, `N` deep each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeterLogs<const N: usize> {
+    /// The account's logs.
+    pub account: LogsState<Money, N>,
+    /// Relay trips.
+    pub trips: RingState<RelayRecord, N>,
+    /// Relay closes.
+    pub closes: RingState<RelayRecord, N>,
+}
+
+struct_field!(MeterLogs[const N: usize] {
+    account,
+    trips,
+    closes,
+});
+
+impl<const N: usize> Snapshot for MeterLogs<N> {
+    const MAGIC: [u8; 2] = *b"ML";
+    const VERSION: u8 = 1;
+}
+
+/// The meter keys in force after a key update ([`Area::Keys`]). Zeroized on drop.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct KeyRecord {
+    /// The key version.
+    pub version: u16,
+    /// The keys, as [`MeterKeys::to_bytes`] gives them.
+    pub keys: [u8; WRAPPED_KEYS_LEN],
+}
+
+impl core::fmt::Debug for KeyRecord {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("KeyRecord")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyRecord {
+    /// The record of `keys` at `version`.
+    pub fn new(version: u16, keys: &MeterKeys) -> KeyRecord {
+        KeyRecord {
+            version,
+            keys: keys.to_bytes(),
+        }
+    }
+
+    /// The keys.
+    pub fn meter_keys(&self) -> MeterKeys {
+        MeterKeys::from_bytes(&self.keys)
+    }
+}
+
+impl Field for KeyRecord {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.version.write_to(w)?;
+        w.put(&self.keys)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(KeyRecord {
+            version: u16::read_from(r)?,
+            keys: r.array()?,
+        })
+    }
+}
+
+impl Snapshot for KeyRecord {
+    const MAGIC: [u8; 2] = *b"MK";
+    const VERSION: u8 = 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn area_sets() {
+        let s = AreaSet::EMPTY.with(Area::Logs).with(Area::Keys);
+        assert!(s.contains(Area::Logs) && s.contains(Area::Keys) && !s.contains(Area::Hot));
+        assert_eq!(
+            s.iter().collect::<std::vec::Vec<_>>(),
+            [Area::Logs, Area::Keys]
+        );
+        assert!(s.without(s).is_empty());
+        assert_eq!(AreaSet::ALL.iter().count(), Area::ALL.len());
+        for (i, a) in Area::ALL.iter().enumerate() {
+            assert_eq!(a.index(), i);
+        }
+    }
+
+    #[test]
+    fn key_record_round_trip_and_hides_keys() {
+        let r = KeyRecord {
+            version: 7,
+            keys: [0x5A; WRAPPED_KEYS_LEN],
+        };
+        let mut buf = [0u8; 64];
+        let n = r.emit(&mut buf).unwrap();
+        assert_eq!(n, 5 + 2 + WRAPPED_KEYS_LEN + 4);
+        assert_eq!(KeyRecord::parse(&buf[..n]).unwrap(), r);
+        assert!(!std::format!("{r:?}").contains("5a"));
+        buf[9] ^= 1;
+        assert_eq!(KeyRecord::parse(&buf[..n]), Err(SnapshotError::BadChecksum));
+    }
+}
