@@ -1,7 +1,9 @@
-//! embedded-hal 1.0 drivers for the hardware around the core (feature `hal`): the pulse input.
+//! embedded-hal 1.0 drivers for the hardware around the core (feature `hal`): the pulse input
+//! and the latching relay.
 //!
 //! The core decides, these drivers act: a [`PulseCounter`](crate::metering::PulseCounter)
-//! is fed from [`PulseInput`] (polled) or [`PulseInterrupt`] (from an edge interrupt).
+//! is fed from [`PulseInput`] (polled) or [`PulseInterrupt`] (from an edge interrupt); the
+//! account's [`Contacts`](crate::account::Contacts) go to [`LatchingRelay::drive`].
 //! All of them use only the embedded-hal 1.0 blocking traits (`InputPin`, `OutputPin`,
 //! `DelayNs`), so they work with any HAL, and none of them panics.
 //!
@@ -9,6 +11,7 @@
 //! |---|---|---|
 //! | [`PulseInput`] | one `InputPin`, polled | one pulse per transition into the active level |
 //! | [`PulseInterrupt`] | one `InputPin`, read in the ISR | an edge counts only if the line is still active |
+//! | [`LatchingRelay`] | two `OutputPin`s ([`Coils`]), a `DelayNs`, an optional feedback `InputPin` | coils idle on every return; stuck or welded contacts reported after bounded retries |
 //!
 //! ```
 //! # use core::convert::Infallible;
@@ -34,5 +37,11 @@
 //! ```
 
 mod pulse;
+mod relay;
+#[cfg(test)]
+mod testing;
 
 pub use pulse::{ActiveLevel, PulseInput, PulseInterrupt};
+pub use relay::{
+    Coils, Driven, LatchingRelay, NoFeedback, RelayConfig, RelayConfigError, RelayFault,
+};
