@@ -1,9 +1,10 @@
-//! embedded-hal 1.0 drivers for the hardware around the core (feature `hal`): the pulse input
-//! and the latching relay.
+//! embedded-hal 1.0 drivers for the hardware around the core (feature `hal`): the pulse input,
+//! the latching relay, and the alarm LED and buzzer.
 //!
 //! The core decides, these drivers act: a [`PulseCounter`](crate::metering::PulseCounter)
 //! is fed from [`PulseInput`] (polled) or [`PulseInterrupt`] (from an edge interrupt); the
-//! account's [`Contacts`](crate::account::Contacts) go to [`LatchingRelay::drive`].
+//! account's [`Contacts`](crate::account::Contacts) go to [`LatchingRelay::drive`]; the
+//! application's alarm booleans go to [`AlarmOutputs::set`].
 //! All of them use only the embedded-hal 1.0 blocking traits (`InputPin`, `OutputPin`,
 //! `DelayNs`), so they work with any HAL, and none of them panics.
 //!
@@ -12,6 +13,7 @@
 //! | [`PulseInput`] | one `InputPin`, polled | one pulse per transition into the active level |
 //! | [`PulseInterrupt`] | one `InputPin`, read in the ISR | an edge counts only if the line is still active |
 //! | [`LatchingRelay`] | two `OutputPin`s ([`Coils`]), a `DelayNs`, an optional feedback `InputPin` | coils idle on every return; stuck or welded contacts reported after bounded retries |
+//! | [`AlarmOutputs`], [`Indicator`] | `OutputPin`s, active high or low | the pin follows the boolean |
 //!
 //! ```
 //! # use core::convert::Infallible;
@@ -36,11 +38,13 @@
 //! assert_eq!(PULSES.drain().accepted, 1);
 //! ```
 
+mod indicator;
 mod pulse;
 mod relay;
 #[cfg(test)]
 mod testing;
 
+pub use indicator::{AlarmOutputs, Blink, Indicator};
 pub use pulse::{ActiveLevel, PulseInput, PulseInterrupt};
 pub use relay::{
     Coils, Driven, LatchingRelay, NoFeedback, RelayConfig, RelayConfigError, RelayFault,
