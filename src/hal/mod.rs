@@ -1,10 +1,10 @@
 //! embedded-hal 1.0 drivers for the hardware around the core (feature `hal`): the pulse input,
-//! the latching relay, and the alarm LED and buzzer.
+//! the latching relay, the alarm LED and buzzer, and (with feature `io` too) the RS485 line.
 //!
 //! The core decides, these drivers act: a [`PulseCounter`](crate::metering::PulseCounter)
 //! is fed from [`PulseInput`] (polled) or [`PulseInterrupt`] (from an edge interrupt); the
 //! account's [`Contacts`](crate::account::Contacts) go to [`LatchingRelay::drive`]; the
-//! application's alarm booleans go to [`AlarmOutputs::set`].
+//! application's alarm booleans go to [`AlarmOutputs::set`]; frames go out through [`Rs485`].
 //! All of them use only the embedded-hal 1.0 blocking traits (`InputPin`, `OutputPin`,
 //! `DelayNs`), so they work with any HAL, and none of them panics.
 //!
@@ -14,6 +14,7 @@
 //! | [`PulseInterrupt`] | one `InputPin`, read in the ISR | an edge counts only if the line is still active |
 //! | [`LatchingRelay`] | two `OutputPin`s ([`Coils`]), a `DelayNs`, an optional feedback `InputPin` | coils idle on every return; stuck or welded contacts reported after bounded retries |
 //! | [`AlarmOutputs`], [`Indicator`] | `OutputPin`s, active high or low | the pin follows the boolean |
+//! | [`Rs485`] (with `io`) | a UART (`embedded_io::Write`), a DE `OutputPin`, a `DelayNs` | DE high before the first byte, low after the last has left, also on errors |
 //!
 //! ```
 //! # use core::convert::Infallible;
@@ -41,6 +42,8 @@
 mod indicator;
 mod pulse;
 mod relay;
+#[cfg(feature = "io")]
+mod rs485;
 #[cfg(test)]
 mod testing;
 
@@ -49,3 +52,6 @@ pub use pulse::{ActiveLevel, PulseInput, PulseInterrupt};
 pub use relay::{
     Coils, Driven, LatchingRelay, NoFeedback, RelayConfig, RelayConfigError, RelayFault,
 };
+#[cfg(feature = "io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "io")))]
+pub use rs485::{Rs485, Rs485Error, Rs485Timing};

@@ -1,4 +1,4 @@
-//! Mock pins and delays that record what the drivers do, in order (tests only).
+//! Mock pins, delays and a UART that record what the drivers do, in order (tests only).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -16,6 +16,10 @@ pub enum Ev {
     Read(&'static str),
     /// A delay of this many nanoseconds.
     Delay(u64),
+    /// Bytes went to the UART.
+    Write(Vec<u8>),
+    /// The UART was flushed.
+    Flush,
 }
 
 /// The shared record of events.
