@@ -203,7 +203,7 @@
 //! | domain core | [`metering`] (pulses to energy, power, demand), [`tariff`] (TOU calendar, tiers, rating), [`account`] (credit, alarms, overdraft, relay decisions, recharge rules), [`freeze`] (hourly, daily and settlement-day frozen records) |
 //! | wire and security | [`wire::dlt645`] (DL/T 645-2007 frames), [`security`] (key derivation, sealed commands, anti-replay) |
 //! | foundations | [`units`] (energy, money, price, power), [`time`] (timestamps, civil calendar), [`bcd`], [`address`], [`purchase`] (customer number, purchase), [`relay`] (DL/T 645 relay codes), [`ring`] (record rings read back as "last n"), [`snapshot`] (stored forms of state) |
-//! | adapters (features) | `hal` (embedded-hal 1.0 pulse input), `io` (DL/T 645 frames over embedded-io), `storage` (power-fail-safe meter store on NOR flash or EEPROM), `mock` (simulated flash for tests, internal) |
+//! | adapters (features) | `hal` (embedded-hal 1.0 pulse inputs, latching relay, alarm LED and buzzer, RS485 direction), `io` (DL/T 645 frames over embedded-io, with the inter-byte timeout), `storage` (power-fail-safe meter store on NOR flash or EEPROM), `mock` (simulated flash for tests, internal) |
 //!
 //! Dependencies point downward only: the domain core never sees bytes or wire codes (the
 //! endpoints map its errors to DL/T 645 error words), and the wire layer holds no state.
@@ -250,8 +250,8 @@
 //! | `std` | implies `alloc`; the `std` critical-section implementation and `std` support in serde and embedded-io |
 //! | `serde` | `Serialize`/`Deserialize` for the value types; works without `std` |
 //! | `defmt` | `defmt::Format` for the value and error types |
-//! | `hal` | [`hal`]: an embedded-hal 1.0 pulse input that feeds [`metering::PulseCounter`] |
-//! | `io` | [`io`]: DL/T 645 frame reader and writer over embedded-io 0.7 |
+//! | `hal` | [`hal`]: embedded-hal 1.0 drivers: polled and interrupt pulse inputs feeding [`metering::PulseCounter`], a latching relay driver (dual coil or H-bridge, pulse width, feedback with bounded retries), alarm LED and buzzer outputs (active high or low); with `io` too, an RS485 half-duplex transmitter (DE turnaround and tail) |
+//! | `io` | [`io`]: DL/T 645 frame reader and writer over embedded-io 0.7; a non-blocking `poll_frame` (with `ReadReady`) that drops a partial frame after the inter-byte timeout |
 //! | `storage` | [`storage`]: a power-fail-safe store of a meter's state on embedded-storage NOR flash or EEPROM |
 //! | `_test` | internal, semver exempt: `mock`, a simulated NOR flash and EEPROM with power cuts and bit flips for tests |
 #![cfg_attr(not(any(test, feature = "std")), no_std)]

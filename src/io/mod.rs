@@ -6,6 +6,60 @@
 //! Both keep fixed buffers. On a server, `std` streams plug in through any adapter that
 //! implements embedded-io for them (for example `embedded-io-adapters`' `FromStd`).
 //!
+//! ## Inter-byte timeout
+//!
+//! A serial line has no framing of its own: a frame cut short by noise or a collision leaves
+//! a partial frame in the decoder, which would swallow the start of the next one. DL/T 645
+//! devices therefore drop a partial frame when the line has been quiet for a while (about
+//! 500 ms at 2400 baud). [`FrameReader::read_frame`] blocks on [`Read`] and cannot see time
+//! pass, so it applies no timeout; [`FrameReader::poll_frame`] does. It takes the current time
+//! from the caller (the crate reads no clock) and reads only what
+//! [`ReadReady`] says is already received, so it never blocks: call it
+//! from the main loop. Bytes are stamped with the `now` of the poll that read them, and a poll
+//! that finds no new bytes, with a partial frame held for longer than the timeout
+//! ([`FrameReader::set_inter_byte_timeout`], default [`DEFAULT_INTER_BYTE_TIMEOUT`]), drops it.
+//!
+//! This shape was chosen over a blocking `read_frame_until(deadline)`, which would need a
+//! clock inside the reader, and over feeding bytes by hand, which the [`StreamDecoder`] already
+//! offers: embedded-io 0.7's `ReadReady` is what a HAL's UART implements for "bytes waiting",
+//! and it keeps the reader sans-clock.
+//!
+//! ```
+//! # use core::convert::Infallible;
+//! # #[derive(Default)] struct Uart { rx: Vec<u8> } // a UART of your HAL with a receive buffer
+//! # impl embedded_io::ErrorType for Uart { type Error = Infallible; }
+//! # impl embedded_io::Read for Uart {
+//! #     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+//! #         let n = buf.len().min(self.rx.len());
+//! #         buf[..n].copy_from_slice(&self.rx[..n]);
+//! #         self.rx.drain(..n);
+//! #         Ok(n)
+//! #     }
+//! # }
+//! # impl embedded_io::ReadReady for Uart {
+//! #     fn read_ready(&mut self) -> Result<bool, Infallible> { Ok(!self.rx.is_empty()) }
+//! # }
+//! use prepaid_meter::address::Address;
+//! use prepaid_meter::io::FrameReader;
+//! use prepaid_meter::time::{Duration, Instant};
+//! use prepaid_meter::wire::dlt645::Request;
+//!
+//! let mut frame = [0u8; 32];
+//! let n = Request::ReadAddress.emit(Address::WILDCARD, &mut frame, 0).unwrap();
+//! let mut reader: FrameReader<Uart> = FrameReader::new(Uart::default());
+//! reader.set_inter_byte_timeout(Some(Duration::from_millis(500)));
+//! // The first half of a frame, then the line goes quiet for 600 ms: the half is dropped.
+//! reader.get_mut().rx.extend_from_slice(&frame[..6]);
+//! assert!(reader.poll_frame(Instant::from_millis(0)).unwrap().is_none());
+//! assert!(reader.poll_frame(Instant::from_millis(600)).unwrap().is_none());
+//! assert_eq!(reader.timeouts(), 1);
+//! // A whole frame, in two chunks 100 ms apart: read.
+//! reader.get_mut().rx.extend_from_slice(&frame[..6]);
+//! assert!(reader.poll_frame(Instant::from_millis(1_000)).unwrap().is_none());
+//! reader.get_mut().rx.extend_from_slice(&frame[6..n]);
+//! assert!(reader.poll_frame(Instant::from_millis(1_100)).unwrap().is_some());
+//! ```
+//!
 //! ```
 //! use prepaid_meter::io::{FrameReader, FrameWriter};
 //! use prepaid_meter::wire::dlt645::{FrameRepr, Request};
@@ -24,9 +78,10 @@
 
 use core::fmt;
 
-use embedded_io::{Read, Write};
+use embedded_io::{Read, ReadReady, Write};
 
 use crate::address::Address;
+use crate::time::{Duration, Instant};
 use crate::wire::dlt645::{self, Frame, MAX_FRAME_LEN, Request, Response, StreamDecoder};
 
 /// Why no frame could be read.
@@ -71,8 +126,16 @@ impl<E: fmt::Debug> fmt::Display for WriteError<E> {
 
 impl<E: fmt::Debug> core::error::Error for WriteError<E> {}
 
+/// The inter-byte timeout a new [`FrameReader`] applies in [`FrameReader::poll_frame`]: 500 ms,
+/// the gap after which DL/T 645 devices at 2400 baud drop a partial frame.
+pub const DEFAULT_INTER_BYTE_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// Reads DL/T 645 frames from a byte stream, in fixed memory (`N` bytes of frame buffer plus
 /// a 64-byte read buffer).
+///
+/// [`read_frame`](Self::read_frame) blocks until a frame arrives; on a serial line,
+/// [`poll_frame`](Self::poll_frame) reads without blocking and drops a partial frame after the
+/// inter-byte timeout (see the [module docs](self)).
 #[derive(Debug)]
 pub struct FrameReader<R, const N: usize = MAX_FRAME_LEN> {
     inner: R,
@@ -80,6 +143,10 @@ pub struct FrameReader<R, const N: usize = MAX_FRAME_LEN> {
     chunk: [u8; 64],
     pos: usize,
     len: usize,
+    timeout: Option<Duration>,
+    /// The `now` of the poll that last read bytes.
+    last_rx: Option<Instant>,
+    timeouts: u32,
 }
 
 impl<R: Read, const N: usize> FrameReader<R, N> {
@@ -91,7 +158,28 @@ impl<R: Read, const N: usize> FrameReader<R, N> {
             chunk: [0; 64],
             pos: 0,
             len: 0,
+            timeout: Some(DEFAULT_INTER_BYTE_TIMEOUT),
+            last_rx: None,
+            timeouts: 0,
         }
+    }
+
+    /// Sets the gap after which [`poll_frame`](Self::poll_frame) drops a partial frame
+    /// (`None`: never). A zero timeout drops a partial frame at any poll that finds no new
+    /// bytes at a later instant. [`read_frame`](Self::read_frame) ignores it.
+    pub fn set_inter_byte_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
+    }
+
+    /// The inter-byte timeout ([`DEFAULT_INTER_BYTE_TIMEOUT`] unless set).
+    pub fn inter_byte_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Partial frames dropped by the inter-byte timeout so far, saturating. Their bytes are
+    /// also counted in the decoder's [`skipped`](StreamDecoder::skipped).
+    pub fn timeouts(&self) -> u32 {
+        self.timeouts
     }
 
     /// Blocks until a frame with valid framing arrives and returns it (without preamble); it
@@ -114,6 +202,15 @@ impl<R: Read, const N: usize> FrameReader<R, N> {
         self.decoder.frame().ok_or(ReadError::Eof)
     }
 
+    /// Feeds the buffered bytes to the decoder; `true` if a frame is ready. The buffer is empty
+    /// when it returns `false`.
+    fn push_buffered(&mut self) -> bool {
+        let mut input = self.chunk.get(self.pos..self.len).unwrap_or_default();
+        let ready = self.decoder.push(&mut input);
+        self.pos = self.len - input.len();
+        ready
+    }
+
     /// Drops a partial frame (after an inter-frame timeout).
     pub fn reset(&mut self) {
         self.decoder.reset();
@@ -132,6 +229,63 @@ impl<R: Read, const N: usize> FrameReader<R, N> {
     /// The reader back.
     pub fn into_inner(self) -> R {
         self.inner
+    }
+}
+
+impl<R: Read + ReadReady, const N: usize> FrameReader<R, N> {
+    /// Reads what has arrived without blocking, at `now` (the caller's monotonic clock), and
+    /// returns a frame with valid framing if one is complete (it stays valid until the next
+    /// call), or `None` if none is yet. Call it from the main loop, more often than the
+    /// inter-byte timeout (a tenth of it is plenty).
+    ///
+    /// Bytes read are stamped with `now`. When a poll finds nothing waiting
+    /// ([`ReadReady::read_ready`] is `false`) and the last bytes were read longer than the
+    /// inter-byte timeout before `now`, a partial frame is dropped (counted in
+    /// [`timeouts`](Self::timeouts)), so the next frame is decoded from its first byte. A poll
+    /// that finds bytes waiting never drops the partial frame, as they may have arrived in
+    /// time. Complete frames already received are returned before anything is dropped. A
+    /// `now` earlier than the last stamp counts as no gap.
+    ///
+    /// Errors: [`ReadError::Eof`] if the reader said bytes were ready but returned none,
+    /// [`ReadError::Io`] if reading or `read_ready` failed (the decoder keeps its bytes).
+    pub fn poll_frame(
+        &mut self,
+        now: Instant,
+    ) -> Result<Option<Frame<&[u8]>>, ReadError<R::Error>> {
+        loop {
+            if self.push_buffered() {
+                return Ok(self.decoder.frame());
+            }
+            if !self.inner.read_ready().map_err(ReadError::Io)? {
+                self.expire(now);
+                return Ok(None);
+            }
+            let n = self.inner.read(&mut self.chunk).map_err(ReadError::Io)?;
+            if n == 0 {
+                return Err(ReadError::Eof);
+            }
+            self.pos = 0;
+            self.len = n.min(self.chunk.len());
+            self.last_rx = Some(now);
+        }
+    }
+
+    /// The line is quiet at `now`: drops a partial frame held past the timeout.
+    fn expire(&mut self, now: Instant) {
+        let (Some(timeout), Some(last)) = (self.timeout, self.last_rx) else {
+            return;
+        };
+        let Some(gap) = now.checked_duration_since(last) else {
+            return;
+        };
+        if gap <= timeout {
+            return;
+        }
+        if self.decoder.buffered() > 0 {
+            self.decoder.reset();
+            self.timeouts = self.timeouts.saturating_add(1);
+        }
+        self.last_rx = None;
     }
 }
 
@@ -272,5 +426,186 @@ mod tests {
             w.send_request(Address::WILDCARD, &Request::ReadAddress, 0),
             Err(WriteError::Frame(dlt645::Error::BufferTooSmall))
         );
+    }
+
+    /// A UART receive buffer: what the test pushes is "received"; `read_ready` says whether
+    /// anything is waiting.
+    #[derive(Default)]
+    struct Line {
+        rx: std::collections::VecDeque<u8>,
+        fail_ready: bool,
+        lie: bool,
+    }
+
+    impl embedded_io::ErrorType for Line {
+        type Error = embedded_io::ErrorKind;
+    }
+
+    impl Read for Line {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+            let n = buf.len().min(self.rx.len());
+            for (dst, b) in buf.iter_mut().zip(self.rx.drain(..n)) {
+                *dst = b;
+            }
+            Ok(n)
+        }
+    }
+
+    impl ReadReady for Line {
+        fn read_ready(&mut self) -> Result<bool, Self::Error> {
+            if self.fail_ready {
+                return Err(embedded_io::ErrorKind::Other);
+            }
+            Ok(self.lie || !self.rx.is_empty())
+        }
+    }
+
+    fn read_address() -> std::vec::Vec<u8> {
+        let mut buf = [0u8; 32];
+        let n = Request::ReadAddress
+            .emit(Address::WILDCARD, &mut buf, 0)
+            .unwrap();
+        buf[..n].to_vec()
+    }
+
+    /// The header of a frame that announces 200 data bytes and never sends them.
+    const CUT: [u8; 10] = [0x68, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0x68, 0x11, 200];
+
+    fn ms(ms: u64) -> Instant {
+        Instant::from_millis(ms)
+    }
+
+    fn reader() -> FrameReader<Line> {
+        FrameReader::new(Line::default())
+    }
+
+    fn receive(r: &mut FrameReader<Line>, bytes: &[u8]) {
+        r.get_mut().rx.extend(bytes.iter().copied());
+    }
+
+    fn poll(r: &mut FrameReader<Line>, at: u64) -> Option<std::vec::Vec<u8>> {
+        r.poll_frame(ms(at)).unwrap().map(|f| f.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn a_gap_longer_than_the_timeout_drops_a_partial_frame() {
+        let frame = read_address();
+        let mut r = reader();
+        assert_eq!(r.inter_byte_timeout(), Some(DEFAULT_INTER_BYTE_TIMEOUT));
+        receive(&mut r, &CUT);
+        assert_eq!(poll(&mut r, 0), None);
+        assert_eq!(
+            poll(&mut r, 500),
+            None,
+            "500 ms is not longer than the timeout"
+        );
+        assert_eq!(r.timeouts(), 0);
+        assert_eq!(poll(&mut r, 501), None);
+        assert_eq!(r.timeouts(), 1);
+        assert_eq!(r.decoder().buffered(), 0);
+        assert_eq!(r.decoder().skipped(), 10);
+        // The next frame is decoded from its first byte.
+        receive(&mut r, &frame);
+        assert_eq!(poll(&mut r, 2_000), Some(frame.clone()));
+        // Quiet lines with nothing held count no timeouts.
+        assert_eq!(poll(&mut r, 9_000), None);
+        assert_eq!(r.timeouts(), 1);
+
+        // Without the timeout the partial frame swallows the next one.
+        let mut r = reader();
+        r.set_inter_byte_timeout(None);
+        receive(&mut r, &CUT);
+        assert_eq!(poll(&mut r, 0), None);
+        assert_eq!(poll(&mut r, 10_000), None);
+        receive(&mut r, &frame);
+        assert_eq!(poll(&mut r, 10_001), None);
+        assert_eq!(r.timeouts(), 0);
+    }
+
+    #[test]
+    fn a_frame_in_slow_chunks_within_the_timeout_is_read() {
+        let frame = read_address();
+        let mut r = reader();
+        r.set_inter_byte_timeout(Some(Duration::from_millis(300)));
+        let mut t = 0;
+        for (i, b) in frame.iter().enumerate() {
+            receive(&mut r, &[*b]);
+            let got = poll(&mut r, t);
+            // Quiet polls between the bytes, within the timeout.
+            assert_eq!(poll(&mut r, t + 150), None);
+            if i + 1 < frame.len() {
+                assert_eq!(got, None, "byte {i}");
+                assert_eq!(poll(&mut r, t + 300), None);
+            } else {
+                assert_eq!(got, Some(frame.clone()));
+            }
+            t += 300;
+        }
+        assert_eq!((r.timeouts(), r.decoder().skipped()), (0, 0));
+    }
+
+    #[test]
+    fn frames_received_before_a_gap_are_not_dropped() {
+        let frame = read_address();
+        let mut r = reader();
+        let mut two = frame.clone();
+        two.extend_from_slice(&frame);
+        two.extend_from_slice(&frame[..5]);
+        receive(&mut r, &two);
+        assert_eq!(poll(&mut r, 0), Some(frame.clone()));
+        // Polled again only after a long gap: the second frame is still returned, then the
+        // partial third is dropped.
+        assert_eq!(poll(&mut r, 5_000), Some(frame.clone()));
+        assert_eq!(poll(&mut r, 5_000), None);
+        assert_eq!(r.timeouts(), 1);
+    }
+
+    #[test]
+    fn bytes_waiting_after_a_gap_are_kept() {
+        // A caller that did not poll during the gap cannot tell when waiting bytes arrived,
+        // so they are kept with the partial frame.
+        let frame = read_address();
+        let mut r = reader();
+        receive(&mut r, &frame[..4]);
+        assert_eq!(poll(&mut r, 0), None);
+        receive(&mut r, &frame[4..]);
+        assert_eq!(poll(&mut r, 5_000), Some(frame.clone()));
+        // A clock that goes back is no gap.
+        receive(&mut r, &frame[..4]);
+        assert_eq!(poll(&mut r, 6_000), None);
+        assert_eq!(poll(&mut r, 1_000), None);
+        receive(&mut r, &frame[4..]);
+        assert_eq!(poll(&mut r, 6_100), Some(frame.clone()));
+        assert_eq!(r.timeouts(), 0);
+    }
+
+    #[test]
+    fn a_zero_timeout_drops_at_the_next_quiet_instant() {
+        let frame = read_address();
+        let mut r = reader();
+        r.set_inter_byte_timeout(Some(Duration::ZERO));
+        receive(&mut r, &frame[..4]);
+        assert_eq!(poll(&mut r, 10), None);
+        assert_eq!(poll(&mut r, 10), None, "same instant: no gap");
+        assert_eq!(r.timeouts(), 0);
+        assert_eq!(poll(&mut r, 11), None);
+        assert_eq!(r.timeouts(), 1);
+    }
+
+    #[test]
+    fn poll_errors() {
+        let mut r = reader();
+        r.get_mut().fail_ready = true;
+        assert!(matches!(r.poll_frame(ms(0)), Err(ReadError::Io(_))));
+        let mut r = reader();
+        r.get_mut().lie = true;
+        assert!(matches!(r.poll_frame(ms(0)), Err(ReadError::Eof)));
+        // read_frame is unchanged: it blocks (here: reads to the end) and ignores the timeout.
+        let frame = read_address();
+        let mut r = reader();
+        receive(&mut r, &frame[..3]);
+        assert!(matches!(r.read_frame(), Err(ReadError::Eof)));
+        receive(&mut r, &frame[3..]);
+        assert_eq!(r.read_frame().unwrap().as_bytes(), &frame[..]);
     }
 }
