@@ -9,10 +9,11 @@
 //! ```
 //! use prepaid_meter::meter::{persist, Area};
 //! use prepaid_meter::mock::MockFlash;
-//! use prepaid_meter::storage::{AreaLayout, MeterStore, Nor};
+//! use prepaid_meter::storage::{MeterStore, Nor};
 //! let layout = persist::layout(0, 4096, [1024, 1024, 4096, 1024, 128]);
 //! assert_eq!(layout.len(), Area::ALL.len());
-//! let (mut store, found) = MeterStore::open(Nor::new(MockFlash::new(64 * 1024)), &layout).unwrap();
+//! let flash: MockFlash<{ 64 * 1024 }, 4096, 4> = MockFlash::new();
+//! let (mut store, found) = MeterStore::open(Nor(flash), &layout).unwrap();
 //! let mut buf = [0u8; 8 * 1024];
 //! let stored = persist::load(&mut store, found, &mut buf).unwrap();
 //! assert!(stored.hot.is_none());
