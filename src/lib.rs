@@ -11,29 +11,28 @@
 //!
 //! ### A meter's main loop
 //!
-//! The pulse interrupt records edges in a [`metering::PulseCounter`]; every 0.5 s the main
-//! loop drains it, turns pulses into exact watt-hours ([`metering::EnergyAccumulator`]), rates
-//! them with the tariff ([`tariff::Rater`]), adds them to the energy registers
-//! ([`metering::EnergyRegisters`]) and debits the prepaid account ([`account::MoneyAccount`]),
-//! whose [`account::Effects`] say what to do with the relay and the alarm outputs. A DL/T 645
-//! frame received on the RS485 line goes to an [`endpoint::dlt645::Server`], which is handed
-//! the meter's data ([`endpoint::dlt645::MeterData`]) with each request and returns the answer
-//! to send. Nothing here touches hardware: the caller passes time, pulses and bytes in.
+//! The firmware calls one [`meter::Meter`]. The pulse interrupt records edges in a
+//! [`metering::PulseCounter`]; every 0.5 s the main loop drains it into [`meter::Meter::tick`],
+//! which turns pulses into exact watt-hours, rates them with the tariff, adds them to the
+//! energy registers, debits the prepaid account, takes the freezes due and decides the relay.
+//! Each DL/T 645 frame received on the RS485 line goes to [`meter::Meter::receive`]. Every
+//! call returns [`meter::Actions`]: drive the latching relay, commit these store areas, send
+//! the answer now or once the commit is durable. Nothing here touches hardware: the caller
+//! passes time, pulses and bytes in and acts on what comes back.
 //!
 //! ```
-//! use prepaid_meter::account::{Config, Limits, MoneyAccount};
-//! use prepaid_meter::address::Address;
-//! use prepaid_meter::endpoint::dlt645::{Client, MeterData, Server, ServerConfig};
-//! use prepaid_meter::metering::{
-//!     Flow, EnergyAccumulator, EnergyRegisters, GlitchFilter, MeterConstant, PulseCounter,
-//! };
+//! use prepaid_meter::account::{Config, Limits};
+//! use prepaid_meter::endpoint::dlt645::Client;
+//! use prepaid_meter::meter::{Answer, KeyRecord, MeterConfig, SmallMeter, Stored, OPEN_ACCOUNT};
+//! use prepaid_meter::metering::{GlitchFilter, MeterConstant, PulseCounter};
 //! use prepaid_meter::purchase::{CustomerNumber, Purchase};
+//! use prepaid_meter::security::{Command, CommandCounter, MasterKey, SecurityConfig};
 //! use prepaid_meter::tariff::{
-//!     Calendar, DayTable, MonthDay, Rater, Season, SwitchPoint, Tariff, TariffSet, Tiers, WeekRule,
+//!     Calendar, DayTable, MonthDay, Season, SwitchPoint, Tariff, TariffSet, Tiers, WeekRule,
 //! };
 //! use prepaid_meter::time::{Instant, Timestamp, UtcOffset};
-//! use prepaid_meter::units::{Energy, Money, Price};
-//! use prepaid_meter::wire::dlt645::{registry::EnergyKind, Di};
+//! use prepaid_meter::units::{Money, Price};
+//! use prepaid_meter::wire::dlt645::Di;
 //!
 //! /// A flat tariff: tariff 1 at 0.5283 yuan/kWh all day, every day.
 //! fn flat_tariff() -> Result<Tariff, Box<dyn std::error::Error>> {
@@ -43,56 +42,43 @@
 //!     let prices = [Price::from_minor_per_kwh(5_283)];
 //!     Ok(Tariff::new(UtcOffset::CHINA, &[], TariffSet::new(calendar, &prices, Tiers::none())?)?)
 //! }
-//!
-//! /// What the DL/T 645 server reads: the registers and the account (every other
-//! /// `MeterData` item has a default that answers "no such data").
-//! struct Meter {
-//!     address: Address,
-//!     registers: EnergyRegisters<4>,
-//!     account: MoneyAccount,
-//! }
-//!
-//! impl MeterData for Meter {
-//!     fn address(&self) -> Address {
-//!         self.address
-//!     }
-//!     fn energy(&self, kind: EnergyKind, tariff: u8, period: u8) -> Option<Energy> {
-//!         match (kind, tariff, period) {
-//!             (EnergyKind::ForwardActive, 0, 0) => Some(self.registers.total(Flow::Import)),
-//!             (EnergyKind::ForwardActive, t, 0) => self.registers.tariff(Flow::Import, t).ok(),
-//!             _ => None,
-//!         }
-//!     }
-//!     fn balance(&self) -> Option<Money> {
-//!         Some(self.account.remaining())
-//!     }
-//! }
+//! # /// A deterministic random source for the example (a firmware uses its TRNG).
+//! # struct Rng(u64);
+//! # impl rand_core::TryRng for Rng {
+//! #     type Error = core::convert::Infallible;
+//! #     fn try_next_u32(&mut self) -> Result<u32, Self::Error> { Ok(self.try_next_u64()? as u32) }
+//! #     fn try_next_u64(&mut self) -> Result<u64, Self::Error> { self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1); Ok(self.0) }
+//! #     fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), Self::Error> { for b in d { *b = self.try_next_u64()? as u8; } Ok(()) }
+//! # }
+//! # impl rand_core::TryCryptoRng for Rng {}
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // Start-up: configuration is validated once, here.
+//! // Start-up: configuration is validated once, here; `Stored::NONE` for a new meter (a
+//! // firmware reads its store first, see `meter::persist`).
 //! let constant = MeterConstant::new(1600)?; // imp/kWh
 //! let filter = GlitchFilter::from_max_power(constant, 13_200)?; // 60 A at 220 V
 //! static PULSES: PulseCounter = PulseCounter::new(); // shared with the pulse interrupt
-//! let mut accumulator = EnergyAccumulator::new(constant);
-//! let tariff = flat_tariff()?;
-//! let mut rater = Rater::new();
-//! let limits = Limits {
-//!     alarm1: Money::from_units(20).ok_or("range")?,
-//!     alarm2: Money::from_units(10).ok_or("range")?,
-//!     overdraft: Money::from_units(5).ok_or("range")?,
-//!     hoarding: Money::from_units(5_000).ok_or("range")?,
-//!     reconnect: Money::from_units(1).ok_or("range")?,
-//! };
-//! let mut meter = Meter {
-//!     address: "201000000012".parse()?,
-//!     registers: EnergyRegisters::new(),
-//!     account: MoneyAccount::new(Config::local(limits), Money::ZERO)?,
-//! };
+//! let yuan = |y| Money::from_units(y).ok_or("range");
+//! let limits = Limits { alarm1: yuan(20)?, alarm2: yuan(10)?, overdraft: yuan(5)?, hoarding: yuan(5_000)?, reconnect: yuan(1)? };
+//! let address = "201000000012".parse()?;
+//! let master = MasterKey::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len()); // the head-end's
+//! let keys = KeyRecord::new(1, &master.meter_keys(address, 1)); // provisioned at the factory
 //! let start = Timestamp::from_unix(1_764_554_400); // 2025-12-01 10:00 at UTC+8
-//! let customer = CustomerNumber::new([0x01, 0, 0, 0, 0, 0]);
-//! let amount = Money::from_units(100).ok_or("range")?;
-//! meter.account.open(start, Purchase { customer, count: 1, amount })?;
-//! let mut server = Server::new(ServerConfig::default())?;
+//! let config = MeterConfig::new(address, constant, Config::local(limits));
+//! let (mut meter, _found) = SmallMeter::start(config, keys, flat_tariff()?, Stored::NONE, start)?;
+//! let mut rng = Rng(7);
+//!
+//! // The head-end opens the account with 100 yuan: a sealed 03H frame on the line.
+//! let purchase = Purchase { customer: CustomerNumber::new([1, 0, 0, 0, 0, 0]), count: 1, amount: yuan(100)? };
+//! let mut sealed = [0u8; 128];
+//! let s = master.meter(address, 1).seal(&mut CommandCounter::new(1), &Command::OpenAccount(purchase), start.checked_add_secs(600).ok_or("range")?, &mut sealed)?;
+//! let mut rx = [0u8; 300];
+//! let n = Client::new(address).security(OPEN_ACCOUNT, &sealed[..s.len], &mut rx)?;
+//! let actions = meter.receive(start, &rx[..n], &mut rng);
+//! // A recharge is answered only once it is durable: commit `actions.save`, then `saved`.
+//! assert_eq!(actions.answer, Answer::AfterSave);
+//! meter.saved(actions.save); // (here, no store)
+//! let _answer = meter.transmit().ok_or("answer")?; // send it on the line
 //!
 //! // The main loop, every 0.5 s, here for one minute of a 2 kW load (0.89 pulses a second).
 //! let mut relay_closed = true;
@@ -102,32 +88,26 @@
 //!     if relay_closed && step % 9 == 0 {
 //!         PULSES.on_pulse(Instant::from_micros(u64::from(step) * 500_000), filter);
 //!     }
-//!     let pulses = PULSES.drain();
-//!     let wh = accumulator.add_pulses(u64::from(pulses.accepted));
-//!     let effects = if wh == Energy::ZERO {
-//!         meter.account.tick(now)
-//!     } else {
-//!         let rated = rater.rate(&tariff, wh, now)?;
-//!         meter.registers.add(Flow::Import, rated.slot.tariff, wh)?;
-//!         meter.account.debit(now, rated.money)?
-//!     };
-//!     // Outputs: drive the latching relay's coils, show the alarms.
-//!     if let Some(contacts) = effects.drive {
+//!     let actions = meter.tick(now, PULSES.drain().accepted);
+//!     // Outputs: drive the latching relay's coils, store what is due, light the alarm LED.
+//!     if let Some(contacts) = actions.drive {
 //!         relay_closed = matches!(contacts, prepaid_meter::account::Contacts::Closed);
 //!     }
-//!     let _alarm_led = !effects.alarms.is_empty();
+//!     if !actions.save.is_empty() {
+//!         meter.saved(actions.save); // after `persist::save` commits it
+//!     }
+//!     let _alarm_led = meter.indicators().alarm_led;
 //! }
+//! let shown = meter.display(); // balance, energy, relay and alarms, for the LCD
+//! assert!(shown.balance < yuan(100)?);
 //!
-//! // A frame from the RS485 line (here: a concentrator reading the balance, 00900200).
-//! let mut rx = [0u8; 32];
-//! let n = Client::new(meter.address).read(Di(0x0090_0200), &mut rx)?;
-//! let mut tx = [0u8; 300];
-//! let len = server.handle(&mut meter, &rx[..n], start, &mut tx).ok_or("no answer")?;
-//! // Send tx[..len] on the line; here, read it as the concentrator would:
-//! let answer = Client::new(meter.address).parse_answer(&tx[..len])?;
-//! let (cents, _) = meter.account.remaining().to_cents(); // XXXXXX.XX on the wire
+//! // A concentrator reads the balance (00900200).
+//! let n = Client::new(address).read(Di(0x0090_0200), &mut rx)?;
+//! let actions = meter.receive(start, &rx[..n], &mut rng);
+//! assert_eq!(actions.answer, Answer::Ready);
+//! let answer = Client::new(address).parse_answer(meter.transmit().ok_or("answer")?)?;
+//! let (cents, _) = shown.balance.to_cents(); // XXXXXX.XX on the wire
 //! assert_eq!(Client::money(&answer, Di(0x0090_0200))?, Money::from_cents(cents).ok_or("range")?);
-//! assert!(meter.account.remaining() < amount);
 //! # Ok(())
 //! # }
 //! ```
@@ -199,6 +179,7 @@
 //!
 //! | layer | modules |
 //! |---|---|
+//! | application | [`meter`] (the firmware core: one sans-IO `Meter` joining everything below) |
 //! | endpoints | [`endpoint::dlt645`] (meter-side server, master-side client) |
 //! | domain core | [`metering`] (pulses to energy, power, demand), [`tariff`] (TOU calendar, tiers, rating), [`account`] (credit, alarms, overdraft, relay decisions, recharge rules), [`freeze`] (hourly, daily and settlement-day frozen records) |
 //! | wire and security | [`wire::dlt645`] (DL/T 645-2007 frames), [`security`] (key derivation, sealed commands, anti-replay) |

@@ -53,17 +53,23 @@ impl<E> From<StoreError<E>> for PersistError<E> {
     }
 }
 
-/// A layout of the meter's five areas side by side from `base`, each of `sector` bytes times
-/// the number of sectors its `max_payloads` entry needs for two slots (a ring of at least two
-/// records), in [`Area`] order. A helper for media where every area starts on an erase
-/// boundary; lay the areas out by hand for anything else.
+/// A layout of the meter's five areas side by side from `base`, in [`Area`] order, each two
+/// erase pages of `sector` bytes large enough for one record of its `max_payloads` entry (on
+/// NOR flash a record does not cross a page: a page holds a 32-byte page header and records
+/// of the payload rounded up to 32 bytes plus 64 bytes of head and tail). For EEPROM, pass a
+/// `sector` of 32. A helper for the common case; lay the areas out by hand for anything else.
 pub fn layout(base: u32, sector: u32, max_payloads: [u16; 5]) -> [AreaLayout; 5] {
     let mut next = base;
     max_payloads.map(|max_payload| {
-        // Two records of payload plus head and tail units, rounded up to whole sectors.
-        let record = u32::from(max_payload).saturating_add(96);
-        let sectors = record.saturating_mul(2).div_ceil(sector.max(1)).max(2);
-        let len = sectors.saturating_mul(sector);
+        let record = u32::from(max_payload)
+            .div_ceil(32)
+            .saturating_mul(32)
+            .saturating_add(64);
+        let page = record
+            .saturating_add(32)
+            .div_ceil(sector.max(1))
+            .saturating_mul(sector.max(1));
+        let len = page.saturating_mul(2);
         let area = AreaLayout {
             base: next,
             len,
