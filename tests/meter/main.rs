@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::unwrap_in_result, clippy::expect_used)]
 #![allow(clippy::panic, clippy::indexing_slicing)] // test code: a failed expectation fails
 
+mod flows;
 mod power_cut;
 mod rig;
 mod scenario;

@@ -1,0 +1,254 @@
+//! The sealed flows through `Meter`, end to end over DL/T 645: identity authentication and the
+//! status query, sealed relay control, sealed parameter writes, and a key update that
+//! survives a restart.
+
+use prepaid_meter::account::{Contacts, RelayState};
+use prepaid_meter::endpoint::dlt645::ClientError;
+use prepaid_meter::meter::{
+    AUTHENTICATE, KEY_UPDATE, OPEN_ACCOUNT, RECHARGE, STATUS_ANSWER_LEN, STATUS_QUERY, Started,
+};
+use prepaid_meter::relay::RelayCode;
+use prepaid_meter::security::{Command, CommandCounter, RelayControl, Threshold};
+use prepaid_meter::units::Price;
+use prepaid_meter::wire::dlt645::{
+    Data, Di, ErrorCode, OperatorCode, Password, RelayOrder, Request, Response, SecurityErrorWord,
+};
+
+use crate::rig::*;
+
+const SEALED: Password = Password {
+    level: Password::LEVEL_SEALED,
+    code: [0; 3],
+};
+const OPERATOR: OperatorCode = OperatorCode([0x11, 0x22, 0x33, 0x44]);
+
+/// A rig with an account opened with 100 yuan (command counter 1 used).
+fn opened() -> (Rig, CommandCounter) {
+    let mut rig = Rig::new();
+    let mut counter = CommandCounter::new(1);
+    let (frame, _) = sealed_03h(
+        OPEN_ACCOUNT,
+        &Command::OpenAccount(purchase(1, 100)),
+        &mut counter,
+        0,
+    );
+    rig.send(&frame);
+    (rig, counter)
+}
+
+fn seal(command: &Command<'_>, counter: &mut CommandCounter, now: i64) -> Vec<u8> {
+    let mut sealed = [0u8; 160];
+    let s = sealer(counter.key_version)
+        .seal(counter, command, at(now + 600), &mut sealed)
+        .unwrap();
+    sealed[..s.len].to_vec()
+}
+
+fn request(r: &Request<'_>) -> Vec<u8> {
+    let mut frame = [0u8; 300];
+    let n = client().request(r, &mut frame).unwrap();
+    frame[..n].to_vec()
+}
+
+fn sealed_relay(sealed: &[u8]) -> Vec<u8> {
+    request(&Request::RelayControl {
+        password: SEALED,
+        operator: OPERATOR,
+        order: RelayOrder::Sealed(Data::plain(sealed)),
+    })
+}
+
+fn sealed_write(di: Di, sealed: &[u8]) -> Vec<u8> {
+    request(&Request::Write {
+        di,
+        password: SEALED,
+        operator: OPERATOR,
+        value: Data::plain(sealed),
+    })
+}
+
+#[test]
+fn identity_authentication_opens_the_status_query() {
+    big_stack(|| {
+        let (mut rig, _) = opened();
+        let mut status = [0u8; 32];
+        let n = client().security(STATUS_QUERY, &[], &mut status).unwrap();
+        let status = status[..n].to_vec();
+        // Without a session: refused, truthfully.
+        let answer = rig.send(&status);
+        assert_eq!(
+            client().parse_answer(&answer),
+            Err(ClientError::SecurityRefused(SecurityErrorWord::AUTH_FAILED))
+        );
+        // Authenticate (the head-end's challenge, the meter's answer), then ask.
+        let mut he = sealer(1);
+        let mut req = [0u8; 64];
+        let n = he.auth_request(&mut TestRng(99), &mut req).unwrap();
+        let mut frame = [0u8; 300];
+        let m = client()
+            .security(AUTHENTICATE, &req[..n], &mut frame)
+            .unwrap();
+        let answer = rig.send(&frame[..m]);
+        let Response::Security { data, .. } = client().parse_answer(&answer).unwrap() else {
+            panic!("not a security answer");
+        };
+        let mut body = [0u8; 64];
+        let len = data.len();
+        data.copy_to(&mut body).unwrap();
+        let session = he.accept_auth_response(&body[..len], at(rig.secs)).unwrap();
+        assert!(session.validity_secs > 0);
+        let answer = rig.send(&status);
+        let Response::Security { data, .. } = client().parse_answer(&answer).unwrap() else {
+            panic!("not a security answer");
+        };
+        let mut d = [0u8; 32];
+        assert_eq!(data.len(), STATUS_ANSWER_LEN);
+        data.copy_to(&mut d).unwrap();
+        assert_eq!(
+            i64::from_be_bytes(d[..8].try_into().unwrap()),
+            yuan(100).minor()
+        );
+        assert_eq!(u32::from_be_bytes(d[8..12].try_into().unwrap()), 1);
+        assert_eq!(&d[12..18], &CUSTOMER.to_bytes());
+        assert_eq!(u16::from_be_bytes([d[18], d[19]]), 1);
+    });
+}
+
+#[test]
+fn sealed_relay_control_trips_and_a_replay_is_refused() {
+    big_stack(|| {
+        let (mut rig, mut counter) = opened();
+        let trip = Command::RelayControl(RelayControl {
+            action: RelayCode::Trip,
+            delay: 0,
+        });
+        let frame = sealed_relay(&seal(&trip, &mut counter, rig.secs));
+        let a = rig.meter.receive(at(rig.secs), &frame, &mut rig.rng);
+        assert_eq!(a.drive, Some(Contacts::Open));
+        rig.act(a).unwrap();
+        let answer = rig.meter.transmit().unwrap().to_vec();
+        assert!(client().parse_answer(&answer).is_ok());
+        assert!(matches!(rig.meter.display().relay, RelayState::Open(_)));
+        let record = rig.meter.trips().last(1).copied().unwrap();
+        assert_eq!(
+            record.operator, OPERATOR.0,
+            "the trip record names the operator"
+        );
+        // The same frame again: refused, nothing moves.
+        let a = rig.meter.receive(at(rig.secs), &frame, &mut rig.rng);
+        assert_eq!(a.drive, None);
+        rig.act(a).unwrap();
+        let answer = rig.meter.transmit().unwrap().to_vec();
+        assert!(matches!(
+            client().parse_answer(&answer),
+            Err(ClientError::RelayRefused(_))
+        ));
+        assert_eq!(rig.meter.trips().len(), 1);
+        // A flipped bit: refused too.
+        let allow = Command::RelayControl(RelayControl {
+            action: RelayCode::ReconnectAllowed,
+            delay: 0,
+        });
+        let mut sealed = seal(&allow, &mut counter, rig.secs);
+        let last = sealed.len() - 1;
+        sealed[last] ^= 1;
+        let answer = rig.send(&sealed_relay(&sealed));
+        assert!(matches!(
+            client().parse_answer(&answer),
+            Err(ClientError::RelayRefused(_))
+        ));
+        assert!(matches!(rig.meter.display().relay, RelayState::Open(_)));
+    });
+}
+
+#[test]
+fn sealed_writes_change_limits_and_prices_only_for_the_identifier_they_name() {
+    big_stack(|| {
+        let (mut rig, mut counter) = opened();
+        let alarm1 = Di(0x0400_1001);
+        let set = Command::SetThreshold {
+            threshold: Threshold::Alarm1,
+            amount: yuan(30),
+        };
+        let answer = rig.send(&sealed_write(alarm1, &seal(&set, &mut counter, rig.secs)));
+        assert!(client().parse_answer(&answer).is_ok());
+        assert_eq!(rig.meter.account().config().limits.alarm1, yuan(30));
+        // The same command sent for another limit's identifier: refused, spent.
+        let set = Command::SetThreshold {
+            threshold: Threshold::Alarm1,
+            amount: yuan(40),
+        };
+        let answer = rig.send(&sealed_write(
+            Di(0x0400_1002),
+            &seal(&set, &mut counter, rig.secs),
+        ));
+        assert_eq!(
+            client().parse_answer(&answer),
+            Err(ClientError::Refused(ErrorCode::OTHER))
+        );
+        assert_eq!(rig.meter.account().config().limits.alarm1, yuan(30));
+        assert_eq!(rig.meter.account().config().limits.alarm2, yuan(10));
+        // A price of the active set, by its identifier, in the DL/T 645 encoding.
+        let price = Di(0x0405_0101);
+        let write = Command::WriteParameter {
+            id: price.0,
+            data: &[0x00, 0x60, 0x00, 0x00], // 0.6000 yuan/kWh, BCD low byte first
+        };
+        let answer = rig.send(&sealed_write(price, &seal(&write, &mut counter, rig.secs)));
+        assert!(client().parse_answer(&answer).is_ok(), "{answer:02X?}");
+        assert_eq!(
+            rig.meter.tariff().active().prices()[0],
+            Price::from_minor_per_kwh(6_000)
+        );
+        // The tariff is stored with it: a restart keeps the new price.
+        let (rig, started) = rig.restart();
+        assert_eq!(started, Started::Restored);
+        assert_eq!(
+            rig.meter.tariff().active().prices()[0],
+            Price::from_minor_per_kwh(6_000)
+        );
+    });
+}
+
+#[test]
+fn a_key_update_is_stored_and_old_keys_stop_working() {
+    big_stack(|| {
+        let (mut rig, mut counter) = opened();
+        let update = head_end().key_update(address(), 1).unwrap();
+        let (frame, sent) = sealed_03h(KEY_UPDATE, &update, &mut counter, rig.secs);
+        let a = rig.meter.receive(at(rig.secs), &frame, &mut rig.rng);
+        assert!(a.save.contains(prepaid_meter::meter::Area::Keys));
+        rig.act(a).unwrap();
+        let answer = rig.meter.transmit().unwrap().to_vec();
+        assert!(client().parse_answer(&answer).is_ok());
+        assert_eq!(sent.expected_response().key_version, 2);
+        assert_eq!(rig.meter.security().state().key_version, 2);
+        // Across a power cycle the meter keeps version 2.
+        let (mut rig, started) = rig.restart();
+        assert_eq!(started, Started::Restored);
+        assert_eq!(rig.meter.security().state().key_version, 2);
+        // A recharge under the old keys is refused; under the new ones it is credited.
+        let (old, _) = sealed_03h(
+            RECHARGE,
+            &Command::Recharge(purchase(2, 10)),
+            &mut counter,
+            rig.secs,
+        );
+        let answer = rig.send(&old);
+        assert_eq!(
+            client().parse_answer(&answer),
+            Err(ClientError::SecurityRefused(
+                SecurityErrorWord::VERIFICATION_FAILED
+            ))
+        );
+        let mut v2 = CommandCounter::new(2);
+        let (new, sent) = sealed_03h(
+            RECHARGE,
+            &Command::Recharge(purchase(2, 10)),
+            &mut v2,
+            rig.secs,
+        );
+        let answer = rig.send(&new);
+        assert_eq!(purchase_reply(&answer, &sent), (yuan(110), 2));
+    });
+}
