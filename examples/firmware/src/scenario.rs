@@ -141,10 +141,12 @@ const fn expect(
     }
 }
 
-/// The script. Limits: alarm 1 at 20 yuan, alarm 2 at 10, overdraft to -5, reconnection above
-/// 1. Energy from the pulses: floor(pulses × 1000 / 1600) Wh; money: floor(Wh × 5283 / 1000)
-/// in total (the rater carries the remainders); the main loop debits every 0.5 s, and the
-/// relay opens at the first debit that takes the balance to -5.0000 or below.
+/// The script. Limits: alarm 1 at 20 yuan, alarm 2 at 10, overdraft down to -5 yuan,
+/// reconnection above 1 yuan. Energy from the pulses: floor(pulses × 1000 / 1600) Wh; money:
+/// floor(Wh × 5283 / 1000) in total (the rater carries the remainders); the main loop debits
+/// every 0.5 s, and the relay opens at the first debit that takes the balance to -5.0000 or
+/// below. The expected values were worked out apart from the crate, by a model of just these
+/// rules.
 pub const SCRIPT: [(Action, Expect); 12] = {
     use Action::*;
     use RelayState::{Closed, Open, Ready};
