@@ -191,8 +191,17 @@ impl Weekday {
     /// The day of the week of day `days` counted from 1970-01-01 (a Thursday), for any day
     /// number, as [`Timestamp::local_day`] gives it.
     pub const fn from_days_since_epoch(days: i64) -> Weekday {
-        // rem_euclid is 0..7, so the sum stays small; Thursday is 3 days after Monday.
-        Weekday::ALL[((days.rem_euclid(7) + 3) % 7) as usize]
+        // rem_euclid is 0..7, so the sum stays small; Thursday is 3 days after Monday. A match
+        // rather than an index into `ALL`, so no bounds check (and no panic path) is compiled.
+        match (days.rem_euclid(7) + 3) % 7 {
+            0 => Weekday::Monday,
+            1 => Weekday::Tuesday,
+            2 => Weekday::Wednesday,
+            3 => Weekday::Thursday,
+            4 => Weekday::Friday,
+            5 => Weekday::Saturday,
+            _ => Weekday::Sunday,
+        }
     }
 
     /// The day for a DL/T 645 `WW` code (0 = Sunday); `None` above 6.

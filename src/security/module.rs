@@ -371,7 +371,8 @@ impl SecurityModule for SoftwareModule {
             return Err(ModuleError::PayloadTooLong);
         }
         let pair = self.pair(keys)?;
-        primitive::ctr_apply(&pair.enc, counter_block, payload);
+        primitive::ctr_apply(&pair.enc, counter_block, payload)
+            .map_err(|_| ModuleError::PayloadTooLong)?;
         let mut full = primitive::cmac(&pair.mac, &[header, payload]);
         if let Some(src) = full.get(..tag.len()) {
             tag.copy_from_slice(src);
@@ -396,8 +397,8 @@ impl SecurityModule for SoftwareModule {
         if !primitive::cmac_verify_left(&pair.mac, &[header, payload], tag) {
             return Err(ModuleError::TagMismatch);
         }
-        primitive::ctr_apply(&pair.enc, counter_block, payload);
-        Ok(())
+        primitive::ctr_apply(&pair.enc, counter_block, payload)
+            .map_err(|_| ModuleError::PayloadTooLong)
     }
 
     fn identity_proof(

@@ -6,7 +6,7 @@
 //! lets callers pass a message in several parts without copying it together.
 
 use aes::Aes128Enc;
-use aes::cipher::{InnerIvInit, KeyInit, StreamCipher};
+use aes::cipher::{InnerIvInit, KeyInit, StreamCipher, StreamCipherError};
 use cmac::digest::InnerInit;
 use cmac::{Cmac, Mac};
 
@@ -51,13 +51,18 @@ pub(crate) fn cmac_verify_left(key: &Cipher, parts: &[&[u8]], tag: &[u8]) -> boo
 }
 
 /// XORs `buf` with the AES-CTR keystream that starts at `counter_block`; the last four bytes of
-/// the block are a big-endian block counter (they wrap within those four bytes, which callers
-/// rule out by bounding the length).
+/// the block are a big-endian block counter. Callers rule out running past the last counter
+/// value by bounding the length; should it happen anyway, `buf` is left as it was and the error
+/// returned (`try_apply_keystream` rather than `apply_keystream`, which would panic).
 #[inline]
-pub(crate) fn ctr_apply(key: &Cipher, counter_block: &[u8; 16], buf: &mut [u8]) {
+pub(crate) fn ctr_apply(
+    key: &Cipher,
+    counter_block: &[u8; 16],
+    buf: &mut [u8],
+) -> Result<(), StreamCipherError> {
     let core =
         ctr::CtrCore::<&Aes128Enc, ctr::flavors::Ctr32BE>::inner_iv_init(key, counter_block.into());
-    ctr::Ctr32BE::from_core(core).apply_keystream(buf);
+    ctr::Ctr32BE::from_core(core).try_apply_keystream(buf)
 }
 
 #[cfg(test)]
@@ -91,7 +96,7 @@ mod tests {
             *b = 0xf0 + i as u8;
         }
         let mut buf = m;
-        ctr_apply(&k, &cb, &mut buf);
+        ctr_apply(&k, &cb, &mut buf).unwrap();
         assert_eq!(
             buf,
             [
