@@ -163,9 +163,9 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> MeterDa
         let purchases = self.logs.purchases();
         let r = purchases.last(usize::from(n))?;
         // Cumulative at record n: everything bought so far less the purchases after it.
+        // (`iter` runs newest first.)
         let later = purchases
             .iter()
-            .rev()
             .take(usize::from(n).checked_sub(1)?)
             .try_fold(Money::ZERO, |sum, p| sum.checked_add(p.amount))?;
         Some(PurchaseLogEntry {
@@ -422,5 +422,97 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> MeterDa
         out: &mut [u8],
     ) -> Result<usize, SecurityErrorWord> {
         self.security_command(di, operator, payload, now, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::account::{Config, Limits};
+    use crate::endpoint::dlt645::MeterData;
+    use crate::meter::{KeyRecord, Meter, MeterConfig, OPEN_ACCOUNT, RECHARGE, Stored};
+    use crate::metering::MeterConstant;
+    use crate::purchase::{CustomerNumber, Purchase};
+    use crate::security::{Command, CommandCounter, MasterKey, SecurityConfig};
+    use crate::tariff::{Calendar, DayTable, MonthDay, Season, SwitchPoint, Tariff, TariffSet};
+    use crate::tariff::{Tiers, WeekRule};
+    use crate::time::{Timestamp, UtcOffset};
+    use crate::units::{Money, Price};
+    use crate::wire::dlt645::{Data, OperatorCode};
+
+    #[test]
+    fn purchase_records_read_cumulative_amounts_at_each_record() {
+        let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+        let season = Season {
+            start: MonthDay::new(1, 1),
+            week: WeekRule::uniform(1),
+        };
+        let set = TariffSet::new(
+            Calendar::new(&[season], &[day]).unwrap(),
+            &[Price::from_minor_per_kwh(5_000)],
+            Tiers::none(),
+        )
+        .unwrap();
+        let tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
+        let yuan = |y| Money::from_units(y).unwrap();
+        let limits = Limits {
+            alarm1: yuan(20),
+            alarm2: yuan(10),
+            overdraft: yuan(5),
+            hoarding: yuan(5_000),
+            reconnect: yuan(0),
+        };
+        let address = "201000000012".parse().unwrap();
+        let config = MeterConfig::new(
+            address,
+            MeterConstant::new(1_000).unwrap(),
+            Config::local(limits),
+        );
+        let master = MasterKey::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len());
+        let keys = KeyRecord::new(1, &master.meter_keys(address, 1));
+        let now = Timestamp::from_unix(1_764_554_400);
+        let (mut meter, _) =
+            Meter::<24, 7, 12, 4>::start(config, keys, tariff, Stored::NONE, now).unwrap();
+        let sealer = master.meter(address, 1);
+        let mut counter = CommandCounter::new(1);
+        let customer = CustomerNumber::new([1, 0, 0, 0, 0, 0]);
+        for (di, count, amount) in [(OPEN_ACCOUNT, 1, 100), (RECHARGE, 2, 50), (RECHARGE, 3, 20)] {
+            let purchase = Purchase {
+                amount: yuan(amount),
+                count,
+                customer,
+            };
+            let command = if di == OPEN_ACCOUNT {
+                Command::OpenAccount(purchase)
+            } else {
+                Command::Recharge(purchase)
+            };
+            let mut frame = [0u8; 128];
+            let sent = sealer
+                .seal(
+                    &mut counter,
+                    &command,
+                    now.checked_add_secs(60).unwrap(),
+                    &mut frame,
+                )
+                .unwrap();
+            let mut out = [0u8; 64];
+            meter
+                .parts
+                .security_command(
+                    di,
+                    OperatorCode([0; 4]),
+                    Data::plain(&frame[..sent.len]),
+                    now,
+                    &mut out,
+                )
+                .unwrap();
+        }
+        // Record n (1 = last): the amount bought up to and including it.
+        let cumulative = |n| meter.parts.purchase(n).unwrap().cumulative;
+        assert_eq!(cumulative(1), yuan(170));
+        assert_eq!(cumulative(2), yuan(150));
+        assert_eq!(cumulative(3), yuan(100));
+        assert_eq!(meter.parts.purchase(2).unwrap().amount, yuan(50));
+        assert!(meter.parts.purchase(4).is_none());
     }
 }
