@@ -439,8 +439,8 @@ mod tests {
     use crate::units::{Money, Price};
     use crate::wire::dlt645::{Data, OperatorCode};
 
-    #[test]
-    fn purchase_records_read_cumulative_amounts_at_each_record() {
+    /// A small meter at `now` with a one-rate tariff, its address and its master key.
+    fn meter_at(now: Timestamp) -> (Meter<24, 7, 12, 4>, crate::address::Address, MasterKey) {
         let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
         let season = Season {
             start: MonthDay::new(1, 1),
@@ -469,9 +469,28 @@ mod tests {
         );
         let master = MasterKey::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len());
         let keys = KeyRecord::new(1, &master.meter_keys(address, 1));
+        let (meter, _) = Meter::start(config, keys, tariff, Stored::NONE, now).unwrap();
+        (meter, address, master)
+    }
+
+    #[test]
+    fn demand_is_read_through_the_meter() {
+        // 15-minute windows from a quarter hour: 250 imp of 1 000 imp/kWh in 15 minutes.
         let now = Timestamp::from_unix(1_764_554_400);
-        let (mut meter, _) =
-            Meter::<24, 7, 12, 4>::start(config, keys, tariff, Stored::NONE, now).unwrap();
+        let (mut meter, _, _) = meter_at(now);
+        assert_eq!(meter.demand().max_demand(), None);
+        let _ = meter.tick(now.checked_add_secs(450).unwrap(), 250);
+        let _ = meter.tick(now.checked_add_secs(900).unwrap(), 0);
+        let max = meter.demand().max_demand().unwrap();
+        assert_eq!(max.window_end, now.checked_add_secs(900).unwrap());
+        assert_eq!(max.demand.whole_watts(), 1_000);
+    }
+
+    #[test]
+    fn purchase_records_read_cumulative_amounts_at_each_record() {
+        let yuan = |y| Money::from_units(y).unwrap();
+        let now = Timestamp::from_unix(1_764_554_400);
+        let (mut meter, address, master) = meter_at(now);
         let sealer = master.meter(address, 1);
         let mut counter = CommandCounter::new(1);
         let customer = CustomerNumber::new([1, 0, 0, 0, 0, 0]);

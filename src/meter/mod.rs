@@ -707,6 +707,11 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
         &self.parts.registers
     }
 
+    /// The demand meter: the maximum demand over [`MeterConfig::demand_secs`] windows.
+    pub fn demand(&self) -> &DemandMeter {
+        &self.parts.demand
+    }
+
     /// The tariff.
     pub fn tariff(&self) -> &Tariff {
         &self.parts.tariff
