@@ -441,18 +441,33 @@ mod tests {
 
     /// A small meter at `now` with a one-rate tariff, its address and its master key.
     fn meter_at(now: Timestamp) -> (Meter<24, 7, 12, 4>, crate::address::Address, MasterKey) {
-        let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+        meter_with(now, tariff(&[SwitchPoint::new(0, 0, 1)], &[5_000]))
+    }
+
+    /// A tariff of one day table, every day.
+    fn tariff(points: &[SwitchPoint], prices: &[u32]) -> Tariff {
+        let day: DayTable = DayTable::new(points).unwrap();
         let season = Season {
             start: MonthDay::new(1, 1),
             week: WeekRule::uniform(1),
         };
+        let prices: std::vec::Vec<Price> = prices
+            .iter()
+            .map(|&p| Price::from_minor_per_kwh(p))
+            .collect();
         let set = TariffSet::new(
             Calendar::new(&[season], &[day]).unwrap(),
-            &[Price::from_minor_per_kwh(5_000)],
+            &prices,
             Tiers::none(),
         )
         .unwrap();
-        let tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
+        Tariff::new(UtcOffset::CHINA, &[], set).unwrap()
+    }
+
+    fn meter_with(
+        now: Timestamp,
+        tariff: Tariff,
+    ) -> (Meter<24, 7, 12, 4>, crate::address::Address, MasterKey) {
         let yuan = |y| Money::from_units(y).unwrap();
         let limits = Limits {
             alarm1: yuan(20),
@@ -471,6 +486,42 @@ mod tests {
         let keys = KeyRecord::new(1, &master.meter_keys(address, 1));
         let (meter, _) = Meter::start(config, keys, tariff, Stored::NONE, now).unwrap();
         (meter, address, master)
+    }
+
+    #[test]
+    fn a_tick_on_a_switch_rates_its_pulses_in_the_period_they_were_counted_in() {
+        use crate::metering::Flow;
+        // Tariff 2 from 00:00, tariff 1 from 08:00 (UTC+8), 1 000 imp/kWh.
+        let t = |h: u8, s: i64| {
+            crate::time::DateTime::new(
+                crate::time::Date::new(2025, 12, 1).unwrap(),
+                crate::time::Time::new(h, 0, 0).unwrap(),
+            )
+            .to_timestamp(UtcOffset::CHINA)
+            .checked_add_secs(s)
+            .unwrap()
+        };
+        let points = [SwitchPoint::new(0, 0, 2), SwitchPoint::new(8, 0, 1)];
+        let (mut meter, _, _) = meter_with(t(7, 0), tariff(&points, &[1_000, 2_000]));
+        let _ = meter.tick(t(7, -1), 0);
+        // Counted in the second before 08:00: tariff 2.
+        let _ = meter.tick(t(8, 0), 1_000);
+        assert_eq!(
+            meter.registers().tariff(Flow::Import, 2).unwrap().wh(),
+            1_000
+        );
+        assert_eq!(meter.registers().tariff(Flow::Import, 1).unwrap().wh(), 0);
+        // A second tick in the same second, and the next second: tariff 1.
+        let _ = meter.tick(t(8, 0), 1_000);
+        let _ = meter.tick(t(8, 1), 1_000);
+        assert_eq!(
+            meter.registers().tariff(Flow::Import, 1).unwrap().wh(),
+            2_000
+        );
+        assert_eq!(
+            meter.registers().tariff(Flow::Import, 2).unwrap().wh(),
+            1_000
+        );
     }
 
     #[test]
