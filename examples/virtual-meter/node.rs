@@ -344,11 +344,10 @@ impl Node {
     }
 
     /// Runs the load from the last call to host time `host`, in steps that end on each whole
-    /// minute of the meter's clock and at each tariff switch. A step's pulses are given to the
-    /// meter one second before the step ends, inside the step's tariff period (the clock
-    /// counts whole seconds, and a tick rates its energy at its own time), then the meter is
-    /// ticked at the step's end, where freezes are taken. The customer presses the button as
-    /// soon as the account allows it.
+    /// minute of the meter's clock and at each tariff switch: the meter is ticked at the end
+    /// of each step with the step's pulses (it rates them in the period they were counted in,
+    /// and takes the freezes due at the step's end). The customer presses the button as soon
+    /// as the account allows it.
     pub fn advance(&mut self, host: Timestamp) {
         let last = std::mem::replace(&mut self.host_last, host);
         let offset = self.meter.time(host).checked_secs_since(host).unwrap_or(0);
@@ -376,11 +375,7 @@ impl Node {
             } else {
                 0
             };
-            let before_end = end.checked_add_secs(-1).unwrap_or(end).max(t);
-            self.tick(before_end, pulses);
-            if before_end < end {
-                self.tick(end, 0);
-            }
+            self.tick(end, pulses);
             self.customer(end);
             t = end;
         }

@@ -763,4 +763,3 @@ fn identity_authentication_then_a_session_recharge() {
     assert_eq!(rig.link.money(BALANCE), yuan(120));
     rig.finish();
 }
-
