@@ -3,7 +3,7 @@
 //! small head-end that recharges it with a sealed command.
 //!
 //! ```text
-//! cargo run --features std,io --example virtual-meter -- [options]
+//! cargo run --features std,io,storage --example virtual-meter -- [options]
 //!   --tcp ADDR:PORT      listen for TCP connections (default 127.0.0.1:8645; port 0 picks one)
 //!   --serial PATH        also serve a serial device or pty (opened at --baud, 8E1; e.g. make
 //!                        a pty pair with `socat -d -d pty,raw,echo=0 pty,raw,echo=0`)
@@ -21,7 +21,7 @@
 //!   --master HEX         master key, 32 hex digits, the meter's keys are derived from
 //!                        (default the test key 000102030405060708090A0B0C0D0E0F)
 //!
-//! cargo run --features std,io --example virtual-meter -- recharge [options]
+//! cargo run --features std,io,storage --example virtual-meter -- recharge [options]
 //!   --tcp ADDR:PORT      the meter (default 127.0.0.1:8645; loopback addresses only)
 //!   --master HEX         master key (default the test key)
 //!   --address DIGITS     meter address (default 000000000001)
@@ -37,23 +37,29 @@
 //! `--help` shows the same; an option it does not know is an error (exit status 2).
 //!
 //! The meter prints `listening on ADDR:PORT` once ready. It rates consumption with a 4-rate TOU
-//! tariff (sharp 0.80, peak 0.65, flat 0.5283, valley 0.35 yuan/kWh; see `sim::tariff_plan`)
+//! tariff (sharp 0.80, peak 0.65, flat 0.5283, valley 0.35 yuan/kWh; see `node::tariff_plan`)
 //! and runs a prepaid account (alarm 1 20.00, alarm 2 10.00, overdraft 50.00, hoarding
 //! 10 000.00). Passwords are `000000` at every level. With `--plaintext on` (the default: the
 //! example is a test bench for head-end software, much of which speaks only plaintext) plain
 //! relay control needs level 04 or better and writes level 02; with `--plaintext off` plain
 //! writes of money-affecting parameters and plain relay control are refused (`ERR` 04H,
 //! unauthorised). Three wrong passwords in a day lock plain commands out until local midnight.
-//! A wildcard address reaches the read functions only. Sealed commands (03H open account, recharge and identity
-//! authentication; 1CH at level 98H) are described in `sim.rs`. The security counter state
-//! that a real meter stores in non-volatile memory is kept in memory: restarting the example
-//! starts a freshly provisioned meter.
+//! A wildcard address reaches the read functions only.
+//!
+//! The meter is the crate's `meter::Meter` (see `node.rs` for what the example adds: the load,
+//! the customer, the random source, the store). Sealed commands are its: 03H identity
+//! authentication, open account, recharge, key update and status query (the identifiers and
+//! answers are in `prepaid_meter::meter`'s docs), 1CH relay control and 14H parameter writes at
+//! password level 98H. At start-up the example commissions the meter as a head-end would: an
+//! identity authentication and a sealed open account (purchase 1, `--balance`), then a power
+//! cycle. The meter's state is kept on simulated NOR flash in memory, committed before each
+//! answer it affects: restarting the example starts a freshly provisioned meter.
 //!
 //! `recharge` seals the purchase with `security::MasterKey` (counter mode, valid for an hour),
 //! sends it in a 03H frame, and prints the meter's answer as JSON: the opened sealed response
 //! (`status`, `balance`, `count`) or the refusal (`serr` and its meaning).
 
-mod sim;
+mod node;
 #[cfg(test)]
 mod tests;
 
@@ -68,6 +74,7 @@ use embedded_io_adapters::std::FromStd;
 use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::{Client, ClientError};
 use prepaid_meter::io::FrameReader;
+use prepaid_meter::meter::{OPEN_ACCOUNT, PURCHASE_ANSWER_LEN, RECHARGE};
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::{Command, CommandCounter, MasterKey, SecurityConfig};
 use prepaid_meter::time::Timestamp;
@@ -244,17 +251,17 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: &ServeArgs) -> ExitCode {
-    let config = sim::Config {
+    let config = node::Config {
         address: args.address,
         load_watts: args.load,
         balance: args.balance,
         customer: args.customer,
         tiers: args.tiers == OnOff::On,
         plaintext: args.plaintext == OnOff::On,
-        master: args.master.unwrap_or(sim::TEST_MASTER),
-        ..sim::Config::default()
+        master: args.master.unwrap_or(node::TEST_MASTER),
+        ..node::Config::default()
     };
-    let meter = match sim::shared(&config, host_now()) {
+    let meter = match node::shared(&config, host_now()) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("cannot start the meter: {e}");
@@ -307,7 +314,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
                         return;
                     }
                 };
-                match sim::serve(&meter, input, output, host_now) {
+                match node::serve(&meter, input, output, host_now) {
                     Err(e) if e.kind() == std::io::ErrorKind::TimedOut => continue,
                     Err(e) => {
                         eprintln!("serial {path}: {e}");
@@ -329,7 +336,7 @@ fn serve(args: &ServeArgs) -> ExitCode {
             log::debug!("{peer}: connected");
             match stream.try_clone() {
                 Ok(input) => {
-                    if let Err(e) = sim::serve(&meter, input, stream, host_now) {
+                    if let Err(e) = node::serve(&meter, input, stream, host_now) {
                         eprintln!("{peer}: {e}");
                     }
                 }
@@ -469,17 +476,17 @@ impl Link {
         purchase: Purchase<Money>,
         counter: u32,
     ) -> Result<Outcome, String> {
-        let master = args.master.unwrap_or(sim::TEST_MASTER);
+        let master = args.master.unwrap_or(node::TEST_MASTER);
         let address = self.address;
         let (command, di) = if args.open {
-            (Command::OpenAccount(purchase), sim::OPEN_ACCOUNT)
+            (Command::OpenAccount(purchase), OPEN_ACCOUNT)
         } else {
-            (Command::Recharge(purchase), sim::RECHARGE)
+            (Command::Recharge(purchase), RECHARGE)
         };
         let head_end = MasterKey::new(&master, SecurityConfig::DEFAULT.tag_len());
-        let meter = head_end.meter(address, sim::KEY_VERSION);
+        let meter = head_end.meter(address, node::KEY_VERSION);
         let mut counter = CommandCounter {
-            key_version: sim::KEY_VERSION,
+            key_version: node::KEY_VERSION,
             last: counter.saturating_sub(1),
         };
         let valid_until = host_now()
@@ -506,7 +513,7 @@ impl Link {
                     .map_err(|e| format!("the sealed answer does not open: {e}"))?;
                 let d = response.data;
                 let (balance, count) = match (d.get(..8), d.get(8..12)) {
-                    (Some(b), Some(c)) if d.len() == sim::PURCHASE_ANSWER_LEN => (
+                    (Some(b), Some(c)) if d.len() == PURCHASE_ANSWER_LEN => (
                         i64::from_be_bytes(b.try_into().map_err(|_| "bad answer")?),
                         u32::from_be_bytes(c.try_into().map_err(|_| "bad answer")?),
                     ),

@@ -163,9 +163,9 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> MeterDa
         let purchases = self.logs.purchases();
         let r = purchases.last(usize::from(n))?;
         // Cumulative at record n: everything bought so far less the purchases after it.
+        // (`iter` runs newest first.)
         let later = purchases
             .iter()
-            .rev()
             .take(usize::from(n).checked_sub(1)?)
             .try_fold(Money::ZERO, |sum, p| sum.checked_add(p.amount))?;
         Some(PurchaseLogEntry {
@@ -422,5 +422,167 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> MeterDa
         out: &mut [u8],
     ) -> Result<usize, SecurityErrorWord> {
         self.security_command(di, operator, payload, now, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::account::{Config, Limits};
+    use crate::endpoint::dlt645::MeterData;
+    use crate::meter::{KeyRecord, Meter, MeterConfig, OPEN_ACCOUNT, RECHARGE, Stored};
+    use crate::metering::MeterConstant;
+    use crate::purchase::{CustomerNumber, Purchase};
+    use crate::security::{Command, CommandCounter, MasterKey, SecurityConfig};
+    use crate::tariff::{Calendar, DayTable, MonthDay, Season, SwitchPoint, Tariff, TariffSet};
+    use crate::tariff::{Tiers, WeekRule};
+    use crate::time::{Timestamp, UtcOffset};
+    use crate::units::{Money, Price};
+    use crate::wire::dlt645::{Data, OperatorCode};
+
+    /// A small meter at `now` with a one-rate tariff, its address and its master key.
+    fn meter_at(now: Timestamp) -> (Meter<24, 7, 12, 4>, crate::address::Address, MasterKey) {
+        meter_with(now, tariff(&[SwitchPoint::new(0, 0, 1)], &[5_000]))
+    }
+
+    /// A tariff of one day table, every day.
+    fn tariff(points: &[SwitchPoint], prices: &[u32]) -> Tariff {
+        let day: DayTable = DayTable::new(points).unwrap();
+        let season = Season {
+            start: MonthDay::new(1, 1),
+            week: WeekRule::uniform(1),
+        };
+        let prices: std::vec::Vec<Price> = prices
+            .iter()
+            .map(|&p| Price::from_minor_per_kwh(p))
+            .collect();
+        let set = TariffSet::new(
+            Calendar::new(&[season], &[day]).unwrap(),
+            &prices,
+            Tiers::none(),
+        )
+        .unwrap();
+        Tariff::new(UtcOffset::CHINA, &[], set).unwrap()
+    }
+
+    fn meter_with(
+        now: Timestamp,
+        tariff: Tariff,
+    ) -> (Meter<24, 7, 12, 4>, crate::address::Address, MasterKey) {
+        let yuan = |y| Money::from_units(y).unwrap();
+        let limits = Limits {
+            alarm1: yuan(20),
+            alarm2: yuan(10),
+            overdraft: yuan(5),
+            hoarding: yuan(5_000),
+            reconnect: yuan(0),
+        };
+        let address = "201000000012".parse().unwrap();
+        let config = MeterConfig::new(
+            address,
+            MeterConstant::new(1_000).unwrap(),
+            Config::local(limits),
+        );
+        let master = MasterKey::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len());
+        let keys = KeyRecord::new(1, &master.meter_keys(address, 1));
+        let (meter, _) = Meter::start(config, keys, tariff, Stored::NONE, now).unwrap();
+        (meter, address, master)
+    }
+
+    #[test]
+    fn a_tick_on_a_switch_rates_its_pulses_in_the_period_they_were_counted_in() {
+        use crate::metering::Flow;
+        // Tariff 2 from 00:00, tariff 1 from 08:00 (UTC+8), 1 000 imp/kWh.
+        let t = |h: u8, s: i64| {
+            crate::time::DateTime::new(
+                crate::time::Date::new(2025, 12, 1).unwrap(),
+                crate::time::Time::new(h, 0, 0).unwrap(),
+            )
+            .to_timestamp(UtcOffset::CHINA)
+            .checked_add_secs(s)
+            .unwrap()
+        };
+        let points = [SwitchPoint::new(0, 0, 2), SwitchPoint::new(8, 0, 1)];
+        let (mut meter, _, _) = meter_with(t(7, 0), tariff(&points, &[1_000, 2_000]));
+        let _ = meter.tick(t(7, -1), 0);
+        // Counted in the second before 08:00: tariff 2.
+        let _ = meter.tick(t(8, 0), 1_000);
+        assert_eq!(
+            meter.registers().tariff(Flow::Import, 2).unwrap().wh(),
+            1_000
+        );
+        assert_eq!(meter.registers().tariff(Flow::Import, 1).unwrap().wh(), 0);
+        // A second tick in the same second, and the next second: tariff 1.
+        let _ = meter.tick(t(8, 0), 1_000);
+        let _ = meter.tick(t(8, 1), 1_000);
+        assert_eq!(
+            meter.registers().tariff(Flow::Import, 1).unwrap().wh(),
+            2_000
+        );
+        assert_eq!(
+            meter.registers().tariff(Flow::Import, 2).unwrap().wh(),
+            1_000
+        );
+    }
+
+    #[test]
+    fn demand_is_read_through_the_meter() {
+        // 15-minute windows from a quarter hour: 250 imp of 1 000 imp/kWh in 15 minutes.
+        let now = Timestamp::from_unix(1_764_554_400);
+        let (mut meter, _, _) = meter_at(now);
+        assert_eq!(meter.demand().max_demand(), None);
+        let _ = meter.tick(now.checked_add_secs(450).unwrap(), 250);
+        let _ = meter.tick(now.checked_add_secs(900).unwrap(), 0);
+        let max = meter.demand().max_demand().unwrap();
+        assert_eq!(max.window_end, now.checked_add_secs(900).unwrap());
+        assert_eq!(max.demand.whole_watts(), 1_000);
+    }
+
+    #[test]
+    fn purchase_records_read_cumulative_amounts_at_each_record() {
+        let yuan = |y| Money::from_units(y).unwrap();
+        let now = Timestamp::from_unix(1_764_554_400);
+        let (mut meter, address, master) = meter_at(now);
+        let sealer = master.meter(address, 1);
+        let mut counter = CommandCounter::new(1);
+        let customer = CustomerNumber::new([1, 0, 0, 0, 0, 0]);
+        for (di, count, amount) in [(OPEN_ACCOUNT, 1, 100), (RECHARGE, 2, 50), (RECHARGE, 3, 20)] {
+            let purchase = Purchase {
+                amount: yuan(amount),
+                count,
+                customer,
+            };
+            let command = if di == OPEN_ACCOUNT {
+                Command::OpenAccount(purchase)
+            } else {
+                Command::Recharge(purchase)
+            };
+            let mut frame = [0u8; 128];
+            let sent = sealer
+                .seal(
+                    &mut counter,
+                    &command,
+                    now.checked_add_secs(60).unwrap(),
+                    &mut frame,
+                )
+                .unwrap();
+            let mut out = [0u8; 64];
+            meter
+                .parts
+                .security_command(
+                    di,
+                    OperatorCode([0; 4]),
+                    Data::plain(&frame[..sent.len]),
+                    now,
+                    &mut out,
+                )
+                .unwrap();
+        }
+        // Record n (1 = last): the amount bought up to and including it.
+        let cumulative = |n| meter.parts.purchase(n).unwrap().cumulative;
+        assert_eq!(cumulative(1), yuan(170));
+        assert_eq!(cumulative(2), yuan(150));
+        assert_eq!(cumulative(3), yuan(100));
+        assert_eq!(meter.parts.purchase(2).unwrap().amount, yuan(50));
+        assert!(meter.parts.purchase(4).is_none());
     }
 }

@@ -464,6 +464,10 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
     /// The 0.5 s tick: turns `pulses` (drained from the pulse interrupt's counter since the
     /// last tick) into energy, rates and debits it, checks the credit, takes the freezes due,
     /// switches a passive tariff that is due, and decides the relay.
+    ///
+    /// The pulses are rated at the last second before `now` (or at the last tick, if that is
+    /// later): a tick at 08:00:00 rates what was counted up to then at the tariff before
+    /// 08:00, and the freezes taken at `now` include it.
     pub fn tick(&mut self, now: Timestamp, pulses: u32) -> Actions {
         let at = self.time(now);
         self.parts.now = at;
@@ -707,6 +711,11 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
         &self.parts.registers
     }
 
+    /// The demand meter: the maximum demand over [`MeterConfig::demand_secs`] windows.
+    pub fn demand(&self) -> &DemandMeter {
+        &self.parts.demand
+    }
+
     /// The tariff.
     pub fn tariff(&self) -> &Tariff {
         &self.parts.tariff
@@ -769,12 +778,21 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Parts<H
     /// Counts `pulses` at meter time `at`: energy, demand, rating, registers, debit. Returns
     /// the energy added.
     fn consume(&mut self, at: Timestamp, pulses: u32) -> Energy {
-        let _ = self.demand.add(at, pulses);
+        // The pulses were counted since the last tick, before `at`: they are rated and added to
+        // the demand at the last second before `at` (not before the last tick), so that a tick
+        // on a tariff switch, a tier settlement or a demand boundary puts them in the period
+        // they were counted in. The demand windows are then closed up to `at`.
+        let counted = at
+            .checked_add_secs(-1)
+            .map_or(at, |t| self.last.map_or(t, |last| t.max(last)))
+            .min(at);
+        let _ = self.demand.add(counted, pulses);
+        let _ = self.demand.add(at, 0);
         let energy = self.accumulator.add_pulses(u64::from(pulses));
         if energy == Energy::ZERO {
             return energy;
         }
-        match self.rater.rate(&self.tariff, energy, at) {
+        match self.rater.rate(&self.tariff, energy, counted) {
             Ok(rated) => {
                 let _ = self.registers.add(Flow::Import, rated.slot.tariff, energy);
                 if let Ok(fx) = self.account.debit(at, rated.money) {

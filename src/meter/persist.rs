@@ -9,11 +9,10 @@
 //! ```
 //! use prepaid_meter::meter::{persist, Area};
 //! use prepaid_meter::mock::MockFlash;
-//! use prepaid_meter::storage::{MeterStore, Nor};
+//! use prepaid_meter::storage::{AreaLayout, MeterStore, Nor};
 //! let layout = persist::layout(0, 4096, [1024, 1024, 4096, 1024, 128]);
 //! assert_eq!(layout.len(), Area::ALL.len());
-//! let flash: MockFlash<{ 64 * 1024 }, 4096, 4> = MockFlash::new();
-//! let (mut store, found) = MeterStore::open(Nor(flash), &layout).unwrap();
+//! let (mut store, found) = MeterStore::open(Nor(MockFlash::<{ 64 * 1024 }, 4096>::new()), &layout).unwrap();
 //! let mut buf = [0u8; 8 * 1024];
 //! let stored = persist::load(&mut store, found, &mut buf).unwrap();
 //! assert!(stored.hot.is_none());
@@ -53,23 +52,26 @@ impl<E> From<StoreError<E>> for PersistError<E> {
     }
 }
 
-/// A layout of the meter's five areas side by side from `base`, in [`Area`] order, each two
-/// erase pages of `sector` bytes large enough for one record of its `max_payloads` entry (on
-/// NOR flash a record does not cross a page: a page holds a 32-byte page header and records
-/// of the payload rounded up to 32 bytes plus 64 bytes of head and tail). For EEPROM, pass a
-/// `sector` of 32. A helper for the common case; lay the areas out by hand for anything else.
+/// A layout of the meter's five areas side by side from `base`, in [`Area`] order, each
+/// holding two records of its `max_payloads` entry (a ring of two): on NOR flash a record
+/// takes a page of its own, a whole number of `sector`-byte erase sectors. A helper for media
+/// where every area starts on an erase boundary (`base` and `sector` multiples of 32); lay the
+/// areas out by hand for anything else.
 pub fn layout(base: u32, sector: u32, max_payloads: [u16; 5]) -> [AreaLayout; 5] {
+    const UNIT: u32 = 32;
     let mut next = base;
     max_payloads.map(|max_payload| {
+        // A page: its header unit, the record's head unit, the payload padded to whole units
+        // and the tail unit, rounded up to whole sectors; two pages.
         let record = u32::from(max_payload)
-            .div_ceil(32)
-            .saturating_mul(32)
-            .saturating_add(64);
-        let page = record
-            .saturating_add(32)
-            .div_ceil(sector.max(1))
-            .saturating_mul(sector.max(1));
-        let len = page.saturating_mul(2);
+            .div_ceil(UNIT)
+            .saturating_mul(UNIT)
+            .saturating_add(3 * UNIT);
+        let sector = sector.max(1);
+        let len = record
+            .div_ceil(sector)
+            .saturating_mul(sector)
+            .saturating_mul(2);
         let area = AreaLayout {
             base: next,
             len,
@@ -174,5 +176,32 @@ fn commit<M: Medium, const HN: usize, const DN: usize, const SN: usize, const LN
     match last {
         Some(d) => Ok(d),
         None => Ok(store.commit(&[], hot, guard)?),
+    }
+}
+
+#[cfg(all(test, feature = "_test"))]
+mod tests {
+    use super::layout;
+    use crate::mock::MockFlash;
+    use crate::storage::{Found, MeterStore, Nor};
+
+    #[test]
+    fn layouts_open_on_nor_flash() {
+        // Payloads just below, at and above a sector's worth, on two sector sizes.
+        for payloads in [
+            [1024, 1024, 4096, 1024, 128],
+            [4000, 4032, 4033, 1, 0],
+            [200, 3000, 6000, 900, 60],
+        ] {
+            let l = layout(0, 4096, payloads);
+            let (_, found) = MeterStore::open(Nor(MockFlash::<{ 160 * 1024 }, 4096>::new()), &l)
+                .unwrap_or_else(|e| panic!("{payloads:?}: {e}"));
+            assert_eq!(found, Found::Fresh);
+            let l = layout(1024, 1024, payloads);
+            assert!(l.iter().all(|a| a.base % 1024 == 0 && a.len % 1024 == 0));
+            let (_, found) = MeterStore::open(Nor(MockFlash::<{ 64 * 1024 }, 1024>::new()), &l)
+                .unwrap_or_else(|e| panic!("{payloads:?}: {e}"));
+            assert_eq!(found, Found::Fresh);
+        }
     }
 }
