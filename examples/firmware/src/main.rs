@@ -19,9 +19,9 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use cortex_m_semihosting::hio::{self, HostStream};
 
-/// The emulated NOR flash: 4 KiB in 1 KiB erase sectors, 4-byte program words (the crate's
+/// The emulated NOR flash: 20 KiB in 1 KiB erase sectors, 4-byte program words (the crate's
 /// store writes 32-byte units, so any word size that divides 32 works).
-pub type Flash = flash::EmulatedNor<4096, 1024, 4>;
+pub type Flash = flash::EmulatedNor<{ 20 * 1024 }, 1024, 4>;
 
 /// The flash, outside any stack frame: it keeps its contents when the application is dropped
 /// for a power cut. In `.bss` (zeros) and erased at boot, so it costs no flash image.

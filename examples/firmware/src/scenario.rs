@@ -1,46 +1,35 @@
 //! The scripted scenario: a prepaid household meter's day and a half, as a list of actions
 //! and the values expected after each ([`SCRIPT`]).
 //!
-//! The meter is assembled from the crate's engines (the steps of the crate's getting-started
-//! example): the pulse line is sampled by `hal::PulseInput` into a `metering::PulseCounter`;
-//! every 0.5 s the main loop turns the pulses into exact watt-hours
-//! (`metering::EnergyAccumulator`), rates them (`tariff::Rater`), adds them to the registers
-//! and debits the `account::MoneyAccount`, whose `Effects` drive the relay. Purchases arrive
-//! as DL/T 645 03H frames carrying a command sealed by the head-end (`security::MasterKey`),
-//! which the meter decodes with the wire layer and opens with its `security::MeterSecurity`.
-//! The hot state is saved in a `storage::MeterStore` on the emulated NOR flash (`Nor`) after
-//! every purchase and relay change, every 0.01 kWh or 15 minutes, and when the power fails;
-//! a restart restores every engine from it.
+//! The meter is the crate's application layer, `meter::Meter` (here `SmallMeter`), called as
+//! a firmware's main loop calls it: the pulse line is sampled by `hal::PulseInput` into a
+//! `metering::PulseCounter`; every 0.5 s the loop drains the counter into `Meter::tick`;
+//! purchases arrive as DL/T 645 03H frames carrying a command sealed by the head-end
+//! (`security::MasterKey`) and go to `Meter::receive`; the firmware acts on the `Actions`
+//! that come back: it pulses the relay's coils, commits the store areas to the
+//! `storage::MeterStore` on the emulated NOR flash (`meter::persist::save`) and sends the
+//! answer only once that is durable. A restart restores everything with `meter::persist::load`
+//! and `Meter::start`.
 //!
 //! The script is data: each step is an [`Action`] and an [`Expect`]ation, checked after the
-//! action. Only [`Meter`] knows the engines, so it can be replaced by the application layer's
-//! `meter::Meter` without touching the script or the harness.
+//! action.
 
-use prepaid_meter::account::{
-    AccountState, AlarmFlags, Config, Contacts, Effects, Limits, MoneyAccount, RelayState,
-    TripReason,
-};
+use prepaid_meter::account::{AlarmFlags, Config, Contacts, Limits, RelayState, TripReason};
 use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::Client;
 use prepaid_meter::hal::{ActiveLevel, PulseInput};
-use prepaid_meter::metering::{
-    EnergyAccumulator, EnergyAccumulatorState, EnergyRegisters, EnergyRegistersState, Flow,
-    GlitchFilter, MeterConstant, PulseCounter,
+use prepaid_meter::meter::{
+    Actions, Answer, KeyRecord, MeterConfig, OPEN_ACCOUNT, RECHARGE, SmallMeter, Started, persist,
 };
+use prepaid_meter::metering::{Flow, GlitchFilter, MeterConstant, PulseCounter};
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
-use prepaid_meter::security::{
-    Command, CommandCounter, MasterKey, MeterSecurity, SecurityConfig, SecurityState,
-    SoftwareModule,
-};
-use prepaid_meter::snapshot::Snapshot;
-use prepaid_meter::storage::{AreaLayout, Found, MeterStore, Nor, SavePolicy};
+use prepaid_meter::security::{Command, CommandCounter, MasterKey, SecurityConfig};
+use prepaid_meter::storage::{AreaLayout, MeterStore, Nor};
 use prepaid_meter::tariff::{
-    Calendar, DayTable, MonthDay, Rater, RaterState, Season, SwitchPoint, Tariff, TariffSet, Tiers,
-    WeekRule,
+    Calendar, DayTable, MonthDay, Season, SwitchPoint, Tariff, TariffSet, Tiers, WeekRule,
 };
 use prepaid_meter::time::{Instant, Timestamp, UtcOffset};
 use prepaid_meter::units::{Energy, Money, Price};
-use prepaid_meter::wire::dlt645::{Di, Frame, FrameRepr, Request, skip_preamble};
 
 use crate::pins::PulsePin;
 use crate::{Board, Flash, say};
@@ -59,21 +48,33 @@ const CUSTOMER: CustomerNumber = CustomerNumber::new([0x01, 0, 0, 0, 0, 0]);
 const T0: i64 = 1_764_547_200;
 /// The main loop's period.
 const TICK_US: u64 = 500_000;
-/// 03H open account and recharge.
-const OPEN_ACCOUNT: Di = Di(0x0701_01FF);
-const RECHARGE: Di = Di(0x0701_02FF);
-/// One area, the root: the hot state (about 330 bytes) in 4 sectors of 1 KiB, one slot each.
-const LAYOUT: [AreaLayout; 1] = [AreaLayout {
-    base: 0,
-    len: 4096,
-    max_payload: 448,
-}];
-const HOT_MAX: usize = 420;
+/// The store's areas (`meter::Area` order) on the flash's 1 KiB sectors, each large enough
+/// for the largest stored form of its area at `SmallMeter`'s capacities.
+const LAYOUT: [AreaLayout; 5] = persist_layout();
+/// Bytes of the stored forms read at start-up, together.
+const LOAD_MAX: usize = 6 * 1024;
+/// The largest stored form of one area, and of the hot state.
+const RECORD_MAX: usize = 3 * 1024;
+const HOT_MAX: usize = 768;
 
-/// The tariff capacities this meter supports: 4 seasons, 2 day tables of 8 switch points, 4
-/// tariffs (sharp, peak, flat, valley) and 16 special days. (The crate's defaults are
-/// DL/T 645's full 14 seasons, 8 day tables of 14 points and 254 special days: 3.3 KiB.)
-type MeterTariff = Tariff<4, 2, 8, 4, 16>;
+const fn persist_layout() -> [AreaLayout; 5] {
+    // As `meter::persist::layout(0, 1024, [768, 2048, 3072, 512, 128])` computes it (that
+    // function is not `const`): two pages per area, a page the record rounded up to sectors.
+    const fn area(base: u32, pages_of: u32, max_payload: u16) -> AreaLayout {
+        AreaLayout {
+            base,
+            len: 2 * pages_of * 1024,
+            max_payload,
+        }
+    }
+    [
+        area(0, 1, 768),
+        area(2048, 3, 2048),
+        area(8192, 4, 3072),
+        area(16384, 1, 512),
+        area(18432, 1, 128),
+    ]
+}
 
 const fn yuan(units: i64) -> i64 {
     units * Money::MINOR_PER_UNIT
@@ -240,20 +241,47 @@ static PULSES: PulseCounter = PulseCounter::new();
 type Store = MeterStore<Nor<&'static mut Flash>>;
 type Res<T> = Result<T, &'static str>;
 
-/// The application: the crate's engines, joined as a firmware joins them.
+/// The scratch buffers of the store: the stored forms read at start-up, then one area's form
+/// and the hot state at each save. Statics, so that they are not on the stack.
+static mut LOAD: [u8; LOAD_MAX] = [0; LOAD_MAX];
+static mut RECORD: [u8; RECORD_MAX] = [0; RECORD_MAX];
+static mut HOT: [u8; HOT_MAX] = [0; HOT_MAX];
+
+/// The firmware: the crate's `Meter` with its store and pulse input.
 struct Meter {
+    app: SmallMeter,
     store: Store,
-    tariff: MeterTariff,
-    rater: Rater,
-    accumulator: EnergyAccumulator,
-    registers: EnergyRegisters,
-    account: MoneyAccount,
-    security: MeterSecurity<SoftwareModule>,
     input: PulseInput<PulsePin>,
-    /// Energy and time of the last save.
-    saved: (Energy, Timestamp),
     commits: u32,
+    /// Random bytes for identity authentication: a test source, never for production (a
+    /// firmware reads its TRNG).
+    rng: TestRng,
 }
+
+/// A deterministic xorshift generator: the scenario runs no identity authentication, so
+/// `receive` draws from it only for the challenge it never sends.
+struct TestRng(u64);
+
+impl rand_core::TryRng for TestRng {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(self.try_next_u64()? as u32)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        Ok(self.0)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for b in dst {
+            *b = self.try_next_u64()? as u8;
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for TestRng {}
 
 fn address() -> Res<Address> {
     Address::from_number(ADDRESS).map_err(|_| "address")
@@ -263,246 +291,103 @@ fn money(minor: i64) -> Money {
     Money::from_minor(minor)
 }
 
-fn account_config() -> Config<Money> {
-    Config::local(Limits {
+fn config() -> Res<MeterConfig> {
+    let limits = Limits {
         alarm1: money(yuan(20)),
         alarm2: money(yuan(10)),
         overdraft: money(yuan(5)),
         hoarding: money(yuan(500)),
         reconnect: money(yuan(1)),
-    })
+    };
+    let constant = MeterConstant::new(METER_CONSTANT).map_err(|_| "meter constant")?;
+    Ok(MeterConfig::new(address()?, constant, Config::local(limits)))
 }
 
-fn flat_tariff() -> Res<MeterTariff> {
-    let day: DayTable<8> = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).map_err(|_| "day table")?;
+fn flat_tariff() -> Res<Tariff> {
+    let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).map_err(|_| "day table")?;
     let season = Season {
         start: MonthDay::new(1, 1),
         week: WeekRule::uniform(1),
     };
-    let calendar: Calendar<4, 2, 8> = Calendar::new(&[season], &[day]).map_err(|_| "calendar")?;
+    let calendar: Calendar = Calendar::new(&[season], &[day]).map_err(|_| "calendar")?;
     let prices = [Price::from_minor_per_kwh(PRICE)];
     let set = TariffSet::new(calendar, &prices, Tiers::none()).map_err(|_| "tariff set")?;
     Tariff::new(UtcOffset::CHINA, &[], set).map_err(|_| "tariff")
 }
 
-fn security_module() -> SoftwareModule {
+fn provisioned() -> Res<KeyRecord> {
     // Provisioning: a real meter is given its derived keys at the factory; here the head-end's
     // test master key derives them at boot.
-    let keys = MasterKey::new(&MASTER, SecurityConfig::DEFAULT.tag_len()).meter_keys(
-        Address::from_number(ADDRESS).unwrap_or(Address::WILDCARD),
-        KEY_VERSION,
-    );
-    SoftwareModule::new(KEY_VERSION, &keys)
-}
-
-/// The hot state: the stored forms of the engines' states, one after another.
-fn encode_hot(
-    account: &AccountState<Money>,
-    security: &SecurityState,
-    registers: &EnergyRegisters,
-    accumulator: &EnergyAccumulator,
-    rater: &Rater,
-    out: &mut [u8; HOT_MAX],
-) -> Res<usize> {
-    let mut at = 0;
-    put(account, out, &mut at)?;
-    put(security, out, &mut at)?;
-    put(&registers.state(), out, &mut at)?;
-    put(&accumulator.state(), out, &mut at)?;
-    put(&rater.state(), out, &mut at)?;
-    Ok(at)
-}
-
-fn put<S: Snapshot>(state: &S, out: &mut [u8], at: &mut usize) -> Res<()> {
-    let dst = out.get_mut(*at..).ok_or("hot state too long")?;
-    let n = state.emit(dst).map_err(|_| "hot state too long")?;
-    *at = at.saturating_add(n);
-    Ok(())
-}
-
-/// The next stored form of a hot state: each says its own length (bytes 3 and 4).
-fn take<'a>(hot: &mut &'a [u8]) -> Res<&'a [u8]> {
-    let len = match hot.get(3..5) {
-        Some(&[lo, hi]) => usize::from(u16::from_le_bytes([lo, hi])),
-        _ => return Err("hot state truncated"),
-    };
-    let part = hot.get(..len).ok_or("hot state truncated")?;
-    *hot = hot.get(len..).unwrap_or(&[]);
-    Ok(part)
+    let keys = MasterKey::new(&MASTER, SecurityConfig::DEFAULT.tag_len())
+        .meter_keys(address()?, KEY_VERSION);
+    Ok(KeyRecord::new(KEY_VERSION, &keys))
 }
 
 impl Meter {
-    /// Starts the meter into `slot`, with the engines of a new meter, on the store in the
-    /// flash; [`Meter::restore`] then restores them from what the store holds. (Two steps, so
-    /// that neither needs the other's temporaries on the stack.)
+    /// Starts the meter into `slot` from what the store on `flash` holds.
     #[inline(never)]
-    fn boot(slot: &mut Option<Meter>, flash: &'static mut Flash) -> Res<Found> {
-        let (store, found) = MeterStore::open(Nor(flash), &LAYOUT).map_err(|_| "store open")?;
+    fn boot(slot: &mut Option<Meter>, flash: &'static mut Flash, now: Timestamp) -> Res<Started> {
+        let (mut store, found) = MeterStore::open(Nor(flash), &LAYOUT).map_err(|_| "store open")?;
+        // SAFETY: the scratch buffers are used by one call at a time, on one thread.
+        let load = unsafe { &mut *core::ptr::addr_of_mut!(LOAD) };
+        let stored = persist::load(&mut store, found, load).map_err(|_| "store read")?;
+        let (app, started) = SmallMeter::start(config()?, provisioned()?, flat_tariff()?, stored, now)
+            .map_err(|_| "meter configuration")?;
         let constant = MeterConstant::new(METER_CONSTANT).map_err(|_| "meter constant")?;
         let filter = GlitchFilter::from_max_power(constant, 13_200).map_err(|_| "filter")?;
-        let tariff = flat_tariff()?;
-        let account =
-            MoneyAccount::new(account_config(), Money::ZERO).map_err(|_| "account config")?;
-        let security = MeterSecurity::new(address()?, security_module(), SecurityConfig::DEFAULT)
-            .map_err(|_| "security config")?;
         let m = slot.insert(Meter {
+            app,
             store,
-            tariff,
-            rater: Rater::new(),
-            accumulator: EnergyAccumulator::new(constant),
-            registers: EnergyRegisters::new(),
-            account,
-            security,
             input: PulseInput::new(PulsePin, ActiveLevel::Low, filter),
-            saved: (Energy::ZERO, Timestamp::from_unix(T0)),
             commits: 0,
+            rng: TestRng(0x2545_F491_4F6C_DD1D),
         });
         // The first sample learns the idle level of the line, so the first pulse counts.
         let Ok(_) = m.input.poll(Instant::from_micros(0), &PULSES);
-        Ok(found)
+        Ok(started)
     }
 
-    /// Restores every engine from its stored form in the store's hot state (each parsed and
-    /// validated); `false` if the store holds none (a new meter).
+    /// Acts on what the meter decided: the relay coil, then the store (before any answer).
     #[inline(never)]
-    fn restore(&mut self) -> Res<bool> {
-        let mut buf = [0u8; HOT_MAX];
-        let stored = self.store.read(0, &mut buf).map_err(|_| "store read")?;
-        let Some(mut hot) = stored.and_then(|n| buf.get(..n)) else {
-            return Ok(false);
-        };
-        let account = AccountState::parse(take(&mut hot)?).map_err(|_| "account form")?;
-        let security = SecurityState::parse(take(&mut hot)?).map_err(|_| "security form")?;
-        let registers =
-            EnergyRegistersState::parse(take(&mut hot)?).map_err(|_| "registers form")?;
-        let accumulator =
-            EnergyAccumulatorState::parse(take(&mut hot)?).map_err(|_| "accumulator form")?;
-        let rater = RaterState::parse(take(&mut hot)?).map_err(|_| "rater form")?;
-        self.account = MoneyAccount::restore(account_config(), account).map_err(|_| "account")?;
-        self.security = MeterSecurity::restore(
-            address()?,
-            security_module(),
-            SecurityConfig::DEFAULT,
-            security,
-        )
-        .map_err(|_| "security")?;
-        self.registers = EnergyRegisters::restore(registers).map_err(|_| "registers")?;
-        self.accumulator = EnergyAccumulator::restore(self.accumulator.constant(), accumulator)
-            .map_err(|_| "accumulator")?;
-        self.rater = Rater::restore(&self.tariff, rater).map_err(|_| "rater")?;
-        self.saved.0 = self.registers.total(Flow::Import);
-        Ok(true)
-    }
-
-    /// Commits the hot state as it is now.
-    #[inline(never)]
-    fn save(&mut self, now: Timestamp) -> Res<()> {
-        let mut hot = [0u8; HOT_MAX];
-        let n = encode_hot(
-            &self.account.state(),
-            &self.security.state(),
-            &self.registers,
-            &self.accumulator,
-            &self.rater,
-            &mut hot,
-        )?;
-        let bytes = hot.get(..n).ok_or("hot state")?;
-        let guard = u64::from(self.security.state().last_counter);
-        let _durable = self
-            .store
-            .commit(&[], bytes, guard)
-            .map_err(|_| "store commit")?;
-        // In idle time: make the next slot writable, so the power-fail save only writes.
-        self.store.ready().map_err(|_| "store ready")?;
-        self.saved = (self.registers.total(Flow::Import), now);
-        self.commits = self.commits.saturating_add(1);
+    fn act(&mut self, board: &mut Board, actions: &Actions) -> Res<()> {
+        if let Some(contacts) = actions.drive {
+            board.relay.drive(contacts == Contacts::Closed);
+        }
+        if !actions.save.is_empty() {
+            // SAFETY: as in `boot`.
+            let record = unsafe { &mut *core::ptr::addr_of_mut!(RECORD) };
+            let hot = unsafe { &mut *core::ptr::addr_of_mut!(HOT) };
+            persist::save(&mut self.app, &mut self.store, record, hot)
+                .map_err(|_| "store commit")?;
+            self.commits = self.commits.saturating_add(1);
+            // In idle time: make the next slot writable, so the power-fail save only writes.
+            self.store.ready().map_err(|_| "store ready")?;
+        }
         Ok(())
     }
 
-    /// One pass of the main loop: the pulses since the last pass become energy, money and a
-    /// debit; the state is saved when the policy says so or the relay changed.
+    /// One pass of the main loop.
     #[inline(never)]
-    fn tick(&mut self, now: Timestamp) -> Res<Effects<Money>> {
-        let pulses = PULSES.drain();
-        let wh = self.accumulator.add_pulses(u64::from(pulses.accepted));
-        let effects = if wh == Energy::ZERO {
-            self.account.tick(now)
-        } else {
-            let rated = self
-                .rater
-                .rate(&self.tariff, wh, now)
-                .map_err(|_| "rating")?;
-            self.registers
-                .add(Flow::Import, rated.slot.tariff, wh)
-                .map_err(|_| "registers")?;
-            self.account.debit(now, rated.money).map_err(|_| "debit")?
-        };
-        let since = Energy::from_wh(
-            self.registers
-                .total(Flow::Import)
-                .wh()
-                .saturating_sub(self.saved.0.wh()),
-        );
-        let secs = now.checked_secs_since(self.saved.1).unwrap_or(0);
-        let secs = u32::try_from(secs).unwrap_or(u32::MAX);
-        if effects.relay.is_some() || SavePolicy::TYPICAL.due(since, secs) {
-            self.save(now)?;
-        }
-        Ok(effects)
+    fn tick(&mut self, board: &mut Board, now: Timestamp) -> Res<Actions> {
+        let actions = self.app.tick(now, PULSES.drain().accepted);
+        self.act(board, &actions)?;
+        Ok(actions)
     }
 
-    /// A DL/T 645 frame from the RS485 line: a 03H purchase is decoded, opened, applied to a
-    /// copy of the account, made durable together with the new security counter, and only
-    /// then committed.
+    /// A DL/T 645 frame from the RS485 line; returns the length of the answer sent.
     #[inline(never)]
-    fn receive(&mut self, bytes: &[u8], now: Timestamp) -> Res<Effects<Money>> {
-        let frame = Frame::new_checked(skip_preamble(bytes)).map_err(|_| "frame")?;
-        let repr = FrameRepr::parse(&frame).map_err(|_| "frame")?;
-        if repr.control.is_response() || !repr.address.matches(self.security.address()) {
-            return Err("not a request for this meter");
+    fn receive(&mut self, board: &mut Board, frame: &[u8], now: Timestamp) -> Res<usize> {
+        let actions = self.app.receive(now, frame, &mut self.rng);
+        if actions.answer == Answer::AfterSave && self.app.transmit().is_some() {
+            return Err("an answer before its save");
         }
-        let Ok(Request::Security { di, payload, .. }) = Request::parse(&repr) else {
-            return Err("not a 03H request");
-        };
-        let mut sealed = [0u8; 200];
-        let n = payload.len();
-        payload
-            .copy_to(&mut sealed)
-            .ok_or("sealed command too long")?;
-        let sealed = sealed.get_mut(..n).ok_or("sealed command too long")?;
-        let pending = self
-            .security
-            .open(sealed, now)
-            .map_err(|_| "sealed command refused")?;
-        let mut account = self.account.clone();
-        let receipt = match (di, *pending.command()) {
-            (OPEN_ACCOUNT, Command::OpenAccount(p)) => account.open(now, p),
-            (RECHARGE, Command::Recharge(p)) => account.recharge(now, p),
-            _ => return Err("not a purchase"),
-        }
-        .map_err(|_| "purchase refused")?;
-        let security = pending.counter_state();
-        let mut hot = [0u8; HOT_MAX];
-        let n = encode_hot(
-            &account.state(),
-            &security,
-            &self.registers,
-            &self.accumulator,
-            &self.rater,
-            &mut hot,
-        )?;
-        let bytes = hot.get(..n).ok_or("hot state")?;
-        let guard = u64::from(security.last_counter);
-        let _durable = self
-            .store
-            .commit(&[], bytes, guard)
-            .map_err(|_| "store commit")?;
-        // Durable: now the command may take effect and be acknowledged.
-        let _acknowledge = pending.commit();
-        self.account = account;
-        self.commits = self.commits.saturating_add(1);
-        self.store.ready().map_err(|_| "store ready")?;
-        Ok(receipt.effects)
+        self.act(board, &actions)?;
+        let answer = self.app.transmit().ok_or("no answer")?;
+        let response = Client::new(address()?)
+            .parse_answer(answer)
+            .map_err(|_| "the purchase was refused")?;
+        let _ = response;
+        Ok(answer.len())
     }
 }
 
@@ -540,24 +425,21 @@ impl HeadEnd {
     }
 }
 
-/// Acts on the account's decisions: the relay coil, and the timeline.
+/// Prints what changed on the display (alarms, relay) since `before`.
 #[inline(never)]
-fn apply(board: &mut Board, effects: &Effects<Money>, clock: u64) {
-    if let Some(contacts) = effects.drive {
-        board.relay.drive(contacts == Contacts::Closed);
+fn timeline(board: &mut Board, m: &Meter, before: (AlarmFlags, RelayState), clock: u64) {
+    let d = m.app.display();
+    if d.alarms != before.0 {
+        say!(board.console, "  {} alarms: {}", Clock(clock), d.alarms);
     }
-    if let Some(alarm) = &effects.alarm {
-        say!(
-            board.console,
-            "  {} alarms: {} (raised: {})",
-            Clock(clock),
-            effects.alarms,
-            alarm.raised()
-        );
+    if d.relay != before.1 {
+        say!(board.console, "  {} relay {:?}", Clock(clock), d.relay);
     }
-    if let Some(relay) = &effects.relay {
-        say!(board.console, "  {} relay {:?}", Clock(clock), relay.to);
-    }
+}
+
+fn shown(m: &Meter) -> (AlarmFlags, RelayState) {
+    let d = m.app.display();
+    (d.alarms, d.relay)
 }
 
 /// Time since the start, as `+hh:mm:ss`.
@@ -614,7 +496,7 @@ fn step(
     action: Action,
 ) -> Res<()> {
     match action {
-        Action::Boot(start) => boot(board, meter, start),
+        Action::Boot(start) => boot(board, meter, *clock, start),
         Action::Purchase { count, yuan } => {
             let m = meter.as_mut().ok_or("the meter is off")?;
             purchase(board, m, head_end, *clock, count, yuan)
@@ -626,9 +508,11 @@ fn step(
         Action::PowerCut => power_cut(board, meter, clock),
         Action::Button => {
             let m = meter.as_mut().ok_or("the meter is off")?;
-            let effects = m.account.press_button(timestamp(*clock));
-            apply(board, &effects, *clock);
-            m.save(timestamp(*clock))
+            let before = shown(m);
+            let actions = m.app.button(timestamp(*clock));
+            m.act(board, &actions)?;
+            timeline(board, m, before, *clock);
+            Ok(())
         }
     }
 }
@@ -636,8 +520,9 @@ fn step(
 #[inline(never)]
 fn power_cut(board: &mut Board, meter: &mut Option<Meter>, clock: &mut u64) -> Res<()> {
     let m = meter.as_mut().ok_or("the meter is off")?;
-    // The power-fail interrupt: one root record, written into a ready slot.
-    m.save(timestamp(*clock))?;
+    // The power-fail interrupt: the unsaved state, written into a ready slot.
+    let actions = m.app.power_fail(timestamp(*clock));
+    m.act(board, &actions)?;
     // Everything in RAM is lost; the flash is given back to the board.
     board.flash = meter.take().map(|m| m.store.release().0);
     *clock = clock.saturating_add(10 * 60 * 1_000_000); // 10 minutes off
@@ -646,30 +531,23 @@ fn power_cut(board: &mut Board, meter: &mut Option<Meter>, clock: &mut u64) -> R
 }
 
 #[inline(never)]
-fn boot(board: &mut Board, meter: &mut Option<Meter>, start: Start) -> Res<()> {
+fn boot(board: &mut Board, meter: &mut Option<Meter>, clock: u64, start: Start) -> Res<()> {
     let flash = board.flash.take().ok_or("the flash is in use")?;
-    let found = Meter::boot(meter, flash)?;
-    let m = meter.as_mut().ok_or("boot")?;
-    let restored = m.restore()?;
-    say!(
-        board.console,
-        "  engines restored from the store: {}",
-        restored
-    );
-    let found = match found {
-        Found::Fresh => Start::Fresh,
-        Found::Restored => Start::Restored,
-        Found::FellBack(_) => return Err("the store fell back"),
+    let started = Meter::boot(meter, flash, timestamp(clock))?;
+    say!(board.console, "  meter started: {:?}", started);
+    let found = match started {
+        Started::Fresh => Start::Fresh,
+        Started::Restored => Start::Restored,
+        Started::FellBack(_) => return Err("the store fell back"),
     };
-    say!(board.console, "  store: {:?}", found);
     if found != start {
         return Err("the store did not find what the script expects");
     }
-    // The relay is latching: it stayed where it was. A meter drives it to where the account
-    // says it must be.
+    // The relay is latching: it stayed where it was. A meter drives it to where it was last
+    // driven.
     let closed = meter
         .as_ref()
-        .is_some_and(|m| m.account.relay().contacts() == Contacts::Closed);
+        .is_some_and(|m| m.app.contacts() == Contacts::Closed);
     if board.relay.closed() != closed {
         board.relay.drive(closed);
     }
@@ -690,8 +568,15 @@ fn purchase(
     let n = head_end.sell(count, yuan, now, &mut frame)?;
     let frame = frame.get(..n).ok_or("03H frame")?;
     say!(board.console, "  03H frame of {} bytes on the line", n);
-    let effects = m.receive(frame, now)?;
-    apply(board, &effects, clock);
+    let before = shown(m);
+    let answered = m.receive(board, frame, now)?;
+    say!(
+        board.console,
+        "  answered with {} bytes after the save ({} commits)",
+        answered,
+        m.commits
+    );
+    timeline(board, m, before, clock);
     Ok(())
 }
 
@@ -707,8 +592,9 @@ fn load(board: &mut Board, m: &mut Meter, clock: &mut u64, watts: u32, minutes: 
                 let Ok(_) = input.poll(Instant::from_micros(at), &PULSES);
             });
         *clock = clock.saturating_add(TICK_US);
-        let effects = m.tick(timestamp(*clock))?;
-        apply(board, &effects, *clock);
+        let before = shown(m);
+        let _ = m.tick(board, timestamp(*clock))?;
+        timeline(board, m, before, *clock);
     }
     say!(
         board.console,
@@ -728,12 +614,13 @@ fn board_erases(m: &Meter) -> u32 {
 #[inline(never)]
 fn check(board: &mut Board, meter: Option<&Meter>, expect: &Expect, outcome: &mut Outcome) {
     let got = meter.map(|m| {
+        let account = m.app.account();
         (
-            m.registers.total(Flow::Import).wh(),
-            m.account.balance().minor(),
-            m.account.alarms(),
-            m.account.relay(),
-            m.account.purchase_count(),
+            m.app.registers().total(Flow::Import).wh(),
+            account.balance().minor(),
+            account.alarms(),
+            account.relay(),
+            account.purchase_count(),
         )
     });
     let relay_closed = board.relay.closed();
