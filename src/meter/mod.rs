@@ -434,6 +434,7 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
     /// before can be accepted again.
     ///
     /// Errors: [`StartError`] for an invalid configuration.
+    #[inline(always)]
     pub fn start(
         config: MeterConfig,
         keys: KeyRecord,

@@ -15,20 +15,11 @@ use crate::time::Timestamp;
 use crate::units::{Energy, Money};
 use crate::wire::dlt645::MAX_FRAME_LEN;
 
-/// The engines restored from a hot state.
-struct Hot {
-    account: MoneyAccount,
-    security: MeterSecurity<SoftwareModule>,
-    server: Server,
-    registers: EnergyRegisters,
-    accumulator: EnergyAccumulator,
-    rater: Rater,
-    demand: DemandMeter,
-    state: MeterState,
-}
-
 impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<HN, DN, SN, LN> {
-    /// Builds the meter; returns it with the areas that did not restore.
+    /// Builds the meter; returns it with the areas that did not restore. The meter is built
+    /// once, fresh, and each area is then restored into it in place, so that no more than one
+    /// area's temporaries are alive at a time (a Cortex-M's stack is small).
+    #[inline(always)]
     pub(super) fn assemble(
         config: MeterConfig,
         provisioned: KeyRecord,
@@ -36,143 +27,58 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
         stored: &Stored<'_>,
         now: Timestamp,
     ) -> Result<(Self, AreaSet), StartError> {
-        // The configuration first: a fresh engine of each kind validates it.
-        let fresh_account =
-            MoneyAccount::new(config.account.clone(), Money::ZERO).map_err(StartError::Account)?;
-        let fresh_server = Server::new(config.server.clone()).map_err(StartError::Server)?;
-        let fresh_demand =
-            DemandMeter::new(config.constant, config.demand_secs).map_err(StartError::Demand)?;
-        let module = SoftwareModule::new(provisioned.version, &provisioned.meter_keys());
-        let fresh_security = MeterSecurity::new(config.address, module, config.security)
-            .map_err(StartError::Security)?;
-        let mut lost = AreaSet::EMPTY;
+        let mut meter = Self::fresh(&config, provisioned, tariff, now)?;
+        let lost = meter.restore_areas(&config, stored);
+        Ok((meter, lost))
+    }
 
-        let keys = match stored.keys.map(KeyRecord::parse) {
-            None => provisioned,
-            Some(Ok(k)) => k,
-            Some(Err(_)) => {
-                lost = lost.with(Area::Keys);
-                provisioned
-            }
-        };
-        let tariff = match stored.tariff.map(Tariff::parse) {
-            None => tariff,
-            Some(Ok(t)) => t,
-            Some(Err(_)) => {
-                lost = lost.with(Area::Tariff);
-                tariff
-            }
-        };
-        let hot = stored
-            .hot
-            .map(|bytes| restore_hot(&config, &keys, &tariff, bytes, stored.guard_floor));
-        let hot = match hot {
-            None => None,
-            Some(Some(h)) => Some(h),
-            Some(None) => {
-                lost = lost.with(Area::Hot);
-                None
-            }
-        };
-        let hot = match hot {
-            Some(h) => h,
-            None => {
-                // No hot state: fresh engines, but the security counter starts at the floor
-                // the store kept, so that no command accepted before is accepted again.
-                let module = SoftwareModule::new(keys.version, &keys.meter_keys());
-                let mut state = fresh_security.state();
-                state.key_version = keys.version;
-                state.last_counter = counter_floor(keys.version, stored.guard_floor);
-                let security =
-                    MeterSecurity::restore(config.address, module, config.security, state)
-                        .unwrap_or(fresh_security);
-                Hot {
-                    state: MeterState {
-                        account: fresh_account.state(),
-                        security: security.state(),
-                        server: fresh_server.state(),
-                        registers: EnergyRegisters::<4>::new().state(),
-                        accumulator: EnergyAccumulator::new(config.constant).state(),
-                        rater: Rater::new().state(),
-                        demand: fresh_demand.state(),
-                        clock_offset: 0,
-                        last: None,
-                        closed: true,
-                        relay_fault: false,
-                        cover_opened: 0,
-                    },
-                    account: fresh_account,
-                    security,
-                    server: fresh_server,
-                    registers: EnergyRegisters::new(),
-                    accumulator: EnergyAccumulator::new(config.constant),
-                    rater: Rater::new(),
-                    demand: fresh_demand,
-                }
-            }
-        };
-        let (logs, trips, closes) = match stored.logs.map(restore_logs::<LN>) {
-            None => (Logs::new(), Ring::new(), Ring::new()),
-            Some(Some(l)) => l,
-            Some(None) => {
-                lost = lost.with(Area::Logs);
-                (Logs::new(), Ring::new(), Ring::new())
-            }
-        };
-        let freezes = match stored.freezes.map(|b| {
-            FreezesState::<Money, 5, HN, DN, SN>::parse(b)
-                .ok()
-                .and_then(|s| Freezes::restore(s).ok())
-        }) {
-            None => Freezes::new(),
-            Some(Some(f)) => f,
-            Some(None) => {
-                lost = lost.with(Area::Freezes);
-                Freezes::new()
-            }
-        };
-        let offset = tariff.offset();
-        let state = hot.state;
-        let parts = Parts {
-            address: config.address,
-            accumulator: hot.accumulator,
-            registers: hot.registers,
-            demand: hot.demand,
-            tariff,
-            rater: hot.rater,
-            account: hot.account,
-            logs,
-            trips,
-            closes,
-            freezes,
-            schedule: Schedule::new(offset, config.settlement, config.catch_up),
-            security: hot.security,
-            keys,
-            clock_offset: state.clock_offset,
-            last: state.last,
-            now: now.checked_add_secs(state.clock_offset).unwrap_or(now),
-            contacts: if state.closed {
-                Contacts::Closed
-            } else {
-                Contacts::Open
+    /// A new meter of `config` (validated here) at caller time `now`.
+    #[inline(always)]
+    fn fresh(
+        config: &MeterConfig,
+        keys: KeyRecord,
+        tariff: Tariff,
+        now: Timestamp,
+    ) -> Result<Self, StartError> {
+        let account =
+            MoneyAccount::new(config.account.clone(), Money::ZERO).map_err(StartError::Account)?;
+        let server = Server::new(config.server.clone()).map_err(StartError::Server)?;
+        let demand =
+            DemandMeter::new(config.constant, config.demand_secs).map_err(StartError::Demand)?;
+        let module = SoftwareModule::new(keys.version, &keys.meter_keys());
+        let security = MeterSecurity::new(config.address, module, config.security)
+            .map_err(StartError::Security)?;
+        let schedule = Schedule::new(tariff.offset(), config.settlement, config.catch_up);
+        Ok(Meter {
+            parts: Parts {
+                address: config.address,
+                accumulator: EnergyAccumulator::new(config.constant),
+                registers: EnergyRegisters::new(),
+                demand,
+                tariff,
+                rater: Rater::new(),
+                account,
+                logs: Logs::new(),
+                trips: Ring::new(),
+                closes: Ring::new(),
+                freezes: Freezes::new(),
+                schedule,
+                security,
+                keys,
+                clock_offset: 0,
+                last: None,
+                now,
+                contacts: Contacts::Closed,
+                relay_fault: false,
+                cover_open: false,
+                cover_opened: 0,
+                dirty: AreaSet::EMPTY,
+                drive: None,
+                alarm_raised: false,
+                entropy: Entropy::EMPTY,
+                instant: super::Instantaneous::default(),
             },
-            relay_fault: state.relay_fault,
-            cover_open: false,
-            cover_opened: state.cover_opened,
-            // What fell back is to be stored again.
-            dirty: if lost.is_empty() {
-                AreaSet::EMPTY
-            } else {
-                lost.with(Area::Hot)
-            },
-            drive: None,
-            alarm_raised: false,
-            entropy: Entropy::EMPTY,
-            instant: super::Instantaneous::default(),
-        };
-        let meter = Meter {
-            parts,
-            server: hot.server,
+            server,
             policy: config.save,
             tx: [0; MAX_FRAME_LEN],
             tx_len: 0,
@@ -180,8 +86,137 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
             energy_unsaved: Energy::ZERO,
             saved_at: None,
             buzzer_until: None,
+        })
+    }
+
+    /// Restores every stored area into this fresh meter; returns the areas that did not.
+    #[inline(never)]
+    fn restore_areas(&mut self, config: &MeterConfig, stored: &Stored<'_>) -> AreaSet {
+        let mut lost = AreaSet::EMPTY;
+        if let Some(bytes) = stored.keys {
+            match KeyRecord::parse(bytes) {
+                Ok(k) => self.parts.keys = k,
+                Err(_) => lost = lost.with(Area::Keys),
+            }
+        }
+        if let Some(bytes) = stored.tariff {
+            match Tariff::parse(bytes) {
+                Ok(t) => {
+                    self.parts.schedule =
+                        Schedule::new(t.offset(), config.settlement, config.catch_up);
+                    self.parts.tariff = t;
+                }
+                Err(_) => lost = lost.with(Area::Tariff),
+            }
+        }
+        let restored = match stored.hot {
+            None => false,
+            Some(bytes) => {
+                let ok = self.restore_hot(config, bytes, stored.guard_floor);
+                if !ok {
+                    lost = lost.with(Area::Hot);
+                }
+                ok
+            }
         };
-        Ok((meter, lost))
+        if !restored {
+            // No hot state: fresh engines, but the security counter starts at the floor the
+            // store kept (and under the stored keys), so that no command accepted before is
+            // accepted again.
+            let keys = &self.parts.keys;
+            let module = SoftwareModule::new(keys.version, &keys.meter_keys());
+            let mut state = self.parts.security.state();
+            state.key_version = keys.version;
+            state.last_counter = counter_floor(keys.version, stored.guard_floor);
+            if let Ok(s) = MeterSecurity::restore(config.address, module, config.security, state) {
+                self.parts.security = s;
+            }
+        }
+        if let Some(bytes) = stored.logs
+            && !self.restore_logs(bytes)
+        {
+            lost = lost.with(Area::Logs);
+        }
+        if let Some(bytes) = stored.freezes {
+            match FreezesState::<Money, 5, HN, DN, SN>::parse(bytes)
+                .ok()
+                .and_then(|s| Freezes::restore(s).ok())
+            {
+                Some(f) => self.parts.freezes = f,
+                None => lost = lost.with(Area::Freezes),
+            }
+        }
+        if !lost.is_empty() {
+            // What fell back is to be stored again.
+            self.parts.dirty = lost.with(Area::Hot);
+        }
+        lost
+    }
+
+    /// Restores the hot state's engines in place, all or none; `false` if any refuses.
+    #[inline(never)]
+    fn restore_hot(&mut self, config: &MeterConfig, bytes: &[u8], guard_floor: u64) -> bool {
+        let Ok(mut state) = MeterState::parse(bytes) else {
+            return false;
+        };
+        let floor = counter_floor(state.security.key_version, guard_floor);
+        if state.security.last_counter < floor {
+            state.security.last_counter = floor;
+        }
+        let keys = &self.parts.keys;
+        let module = SoftwareModule::new(keys.version, &keys.meter_keys());
+        let (Ok(account), Ok(security), Ok(server)) = (
+            MoneyAccount::restore(config.account.clone(), state.account),
+            MeterSecurity::restore(config.address, module, config.security, state.security),
+            Server::restore(config.server.clone(), state.server),
+        ) else {
+            return false;
+        };
+        let (Ok(registers), Ok(accumulator), Ok(rater), Ok(demand)) = (
+            EnergyRegisters::restore(state.registers),
+            EnergyAccumulator::restore(config.constant, state.accumulator),
+            Rater::restore(&self.parts.tariff, state.rater),
+            DemandMeter::restore(config.constant, config.demand_secs, state.demand),
+        ) else {
+            return false;
+        };
+        let p = &mut self.parts;
+        p.account = account;
+        p.security = security;
+        self.server = server;
+        p.registers = registers;
+        p.accumulator = accumulator;
+        p.rater = rater;
+        p.demand = demand;
+        p.clock_offset = state.clock_offset;
+        p.last = state.last;
+        p.now = p.now.checked_add_secs(state.clock_offset).unwrap_or(p.now);
+        p.contacts = if state.closed {
+            Contacts::Closed
+        } else {
+            Contacts::Open
+        };
+        p.relay_fault = state.relay_fault;
+        p.cover_opened = state.cover_opened;
+        true
+    }
+
+    #[inline(never)]
+    fn restore_logs(&mut self, bytes: &[u8]) -> bool {
+        let Ok(s) = MeterLogs::<LN>::parse(bytes) else {
+            return false;
+        };
+        let (Ok(logs), Ok(trips), Ok(closes)) = (
+            Logs::restore(s.account),
+            Ring::restore(s.trips),
+            Ring::restore(s.closes),
+        ) else {
+            return false;
+        };
+        self.parts.logs = logs;
+        self.parts.trips = trips;
+        self.parts.closes = closes;
+        true
     }
 }
 
@@ -194,56 +229,6 @@ fn counter_floor(version: u16, floor: u64) -> u32 {
         // The keys are older than a version already in use: accept nothing under them.
         core::cmp::Ordering::Less => u32::MAX,
     }
-}
-
-/// Every engine of a stored hot state, or `None` if any of them refuses its state.
-fn restore_hot(
-    config: &MeterConfig,
-    keys: &KeyRecord,
-    tariff: &Tariff,
-    bytes: &[u8],
-    guard_floor: u64,
-) -> Option<Hot> {
-    let mut state = MeterState::parse(bytes).ok()?;
-    let floor = counter_floor(state.security.key_version, guard_floor);
-    if state.security.last_counter < floor {
-        state.security.last_counter = floor;
-    }
-    let account = MoneyAccount::restore(config.account.clone(), state.account.clone()).ok()?;
-    let module = SoftwareModule::new(keys.version, &keys.meter_keys());
-    let security: MeterSecurity<SoftwareModule> =
-        MeterSecurity::restore(config.address, module, config.security, state.security).ok()?;
-    let server = Server::restore(config.server.clone(), state.server.clone()).ok()?;
-    let registers = EnergyRegisters::restore(state.registers).ok()?;
-    let accumulator = EnergyAccumulator::restore(config.constant, state.accumulator).ok()?;
-    let rater = Rater::restore(tariff, state.rater).ok()?;
-    let demand =
-        DemandMeter::restore(config.constant, config.demand_secs, state.demand.clone()).ok()?;
-    Some(Hot {
-        account,
-        security,
-        server,
-        registers,
-        accumulator,
-        rater,
-        demand,
-        state,
-    })
-}
-
-type RestoredLogs<const N: usize> = (
-    Logs<Money, N>,
-    Ring<super::RelayRecord, N>,
-    Ring<super::RelayRecord, N>,
-);
-
-fn restore_logs<const N: usize>(bytes: &[u8]) -> Option<RestoredLogs<N>> {
-    let s = MeterLogs::<N>::parse(bytes).ok()?;
-    Some((
-        Logs::restore(s.account).ok()?,
-        Ring::restore(s.trips).ok()?,
-        Ring::restore(s.closes).ok()?,
-    ))
 }
 
 #[cfg(test)]

@@ -300,7 +300,11 @@ fn config() -> Res<MeterConfig> {
         reconnect: money(yuan(1)),
     };
     let constant = MeterConstant::new(METER_CONSTANT).map_err(|_| "meter constant")?;
-    Ok(MeterConfig::new(address()?, constant, Config::local(limits)))
+    Ok(MeterConfig::new(
+        address()?,
+        constant,
+        Config::local(limits),
+    ))
 }
 
 fn flat_tariff() -> Res<Tariff> {
@@ -331,8 +335,9 @@ impl Meter {
         // SAFETY: the scratch buffers are used by one call at a time, on one thread.
         let load = unsafe { &mut *core::ptr::addr_of_mut!(LOAD) };
         let stored = persist::load(&mut store, found, load).map_err(|_| "store read")?;
-        let (app, started) = SmallMeter::start(config()?, provisioned()?, flat_tariff()?, stored, now)
-            .map_err(|_| "meter configuration")?;
+        let (app, started) =
+            SmallMeter::start(config()?, provisioned()?, flat_tariff()?, stored, now)
+                .map_err(|_| "meter configuration")?;
         let constant = MeterConstant::new(METER_CONSTANT).map_err(|_| "meter constant")?;
         let filter = GlitchFilter::from_max_power(constant, 13_200).map_err(|_| "filter")?;
         let m = slot.insert(Meter {
@@ -483,6 +488,11 @@ pub fn run(board: &mut Board) -> Outcome {
             }
         }
         check(board, meter.as_ref(), expect, &mut outcome);
+        say!(
+            board.console,
+            "  stack so far: {} bytes",
+            crate::stack_peak()
+        );
     }
     outcome
 }
