@@ -434,7 +434,6 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
     /// before can be accepted again.
     ///
     /// Errors: [`StartError`] for an invalid configuration.
-    #[inline(always)]
     pub fn start(
         config: MeterConfig,
         keys: KeyRecord,
@@ -442,9 +441,32 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
         stored: Stored<'_>,
         now: Timestamp,
     ) -> Result<(Self, Started), StartError> {
-        let fresh = Area::ALL.iter().all(|a| stored.get(*a).is_none());
         let (meter, lost) = Self::assemble(config, keys, tariff, &stored, now)?;
-        let started = if fresh && !stored.store_lost {
+        Ok((meter, Self::found(&stored, lost)))
+    }
+
+    /// [`Meter::start`] into `slot` (any meter in it is dropped first), restoring each area in
+    /// place: for an MCU whose stack cannot hold a second meter while the first is moved.
+    ///
+    /// Errors: [`StartError`] for an invalid configuration; `slot` is then empty.
+    pub fn start_in(
+        slot: &mut Option<Self>,
+        config: MeterConfig,
+        keys: KeyRecord,
+        tariff: Tariff,
+        stored: Stored<'_>,
+        now: Timestamp,
+    ) -> Result<Started, StartError> {
+        *slot = None;
+        let meter = slot.insert(Self::fresh(&config, keys, tariff, now)?);
+        let lost = meter.restore_areas(&config, &stored);
+        Ok(Self::found(&stored, lost))
+    }
+
+    /// What a start-up found, from what was stored and the areas that did not restore.
+    fn found(stored: &Stored<'_>, lost: AreaSet) -> Started {
+        let fresh = Area::ALL.iter().all(|a| stored.get(*a).is_none());
+        if fresh && !stored.store_lost {
             Started::Fresh
         } else if lost.is_empty() && !stored.store_lost {
             Started::Restored
@@ -453,8 +475,7 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
                 areas: lost,
                 store_lost: stored.store_lost,
             })
-        };
-        Ok((meter, started))
+        }
     }
 
     /// The meter's time for caller time `now` (the caller's clock corrected by time commands).

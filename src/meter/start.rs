@@ -19,7 +19,6 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
     /// Builds the meter; returns it with the areas that did not restore. The meter is built
     /// once, fresh, and each area is then restored into it in place, so that no more than one
     /// area's temporaries are alive at a time (a Cortex-M's stack is small).
-    #[inline(always)]
     pub(super) fn assemble(
         config: MeterConfig,
         provisioned: KeyRecord,
@@ -33,8 +32,7 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
     }
 
     /// A new meter of `config` (validated here) at caller time `now`.
-    #[inline(always)]
-    fn fresh(
+    pub(super) fn fresh(
         config: &MeterConfig,
         keys: KeyRecord,
         tariff: Tariff,
@@ -91,23 +89,17 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
 
     /// Restores every stored area into this fresh meter; returns the areas that did not.
     #[inline(never)]
-    fn restore_areas(&mut self, config: &MeterConfig, stored: &Stored<'_>) -> AreaSet {
+    pub(super) fn restore_areas(&mut self, config: &MeterConfig, stored: &Stored<'_>) -> AreaSet {
         let mut lost = AreaSet::EMPTY;
-        if let Some(bytes) = stored.keys {
-            match KeyRecord::parse(bytes) {
-                Ok(k) => self.parts.keys = k,
-                Err(_) => lost = lost.with(Area::Keys),
-            }
+        if let Some(bytes) = stored.keys
+            && !self.restore_keys(bytes)
+        {
+            lost = lost.with(Area::Keys);
         }
-        if let Some(bytes) = stored.tariff {
-            match Tariff::parse(bytes) {
-                Ok(t) => {
-                    self.parts.schedule =
-                        Schedule::new(t.offset(), config.settlement, config.catch_up);
-                    self.parts.tariff = t;
-                }
-                Err(_) => lost = lost.with(Area::Tariff),
-            }
+        if let Some(bytes) = stored.tariff
+            && !self.restore_tariff(config, bytes)
+        {
+            lost = lost.with(Area::Tariff);
         }
         let restored = match stored.hot {
             None => false,
@@ -137,14 +129,10 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
         {
             lost = lost.with(Area::Logs);
         }
-        if let Some(bytes) = stored.freezes {
-            match FreezesState::<Money, 5, HN, DN, SN>::parse(bytes)
-                .ok()
-                .and_then(|s| Freezes::restore(s).ok())
-            {
-                Some(f) => self.parts.freezes = f,
-                None => lost = lost.with(Area::Freezes),
-            }
+        if let Some(bytes) = stored.freezes
+            && !self.restore_freezes(bytes)
+        {
+            lost = lost.with(Area::Freezes);
         }
         if !lost.is_empty() {
             // What fell back is to be stored again.
@@ -199,6 +187,45 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
         p.relay_fault = state.relay_fault;
         p.cover_opened = state.cover_opened;
         true
+    }
+
+    // Each area is restored in a function of its own, so that their temporaries do not share
+    // one stack frame.
+    #[inline(never)]
+    fn restore_keys(&mut self, bytes: &[u8]) -> bool {
+        match KeyRecord::parse(bytes) {
+            Ok(k) => {
+                self.parts.keys = k;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    #[inline(never)]
+    fn restore_tariff(&mut self, config: &MeterConfig, bytes: &[u8]) -> bool {
+        match Tariff::parse(bytes) {
+            Ok(t) => {
+                self.parts.schedule = Schedule::new(t.offset(), config.settlement, config.catch_up);
+                self.parts.tariff = t;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    #[inline(never)]
+    fn restore_freezes(&mut self, bytes: &[u8]) -> bool {
+        match FreezesState::<Money, 5, HN, DN, SN>::parse(bytes)
+            .ok()
+            .and_then(|s| Freezes::restore(s).ok())
+        {
+            Some(f) => {
+                self.parts.freezes = f;
+                true
+            }
+            None => false,
+        }
     }
 
     #[inline(never)]

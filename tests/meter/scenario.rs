@@ -236,3 +236,42 @@ fn a_small_meter_fits_a_cortex_m0() {
     let size = core::mem::size_of::<SmallMeter>();
     assert!(size <= 10 * 1024, "SmallMeter takes {size} bytes");
 }
+
+#[test]
+fn start_in_place_restores_what_start_restores() {
+    big_stack(|| {
+        let mut rig = Rig::new();
+        let mut counter = prepaid_meter::security::CommandCounter::new(1);
+        let (frame, _) = sealed_03h(
+            OPEN_ACCOUNT,
+            &Command::OpenAccount(purchase(1, 30)),
+            &mut counter,
+            0,
+        );
+        rig.send(&frame);
+        let mut carry = 0;
+        let _ = rig.run(LOAD, 4_000, &mut carry);
+        let a = rig.meter.power_fail(at(rig.secs));
+        rig.act(a).unwrap();
+        let expected = rig.meter.hot_state();
+        let mut store = rig.store;
+        let mut buf = vec![0u8; 16 * 1024];
+        let found = prepaid_meter::storage::Found::Restored;
+        let stored = prepaid_meter::meter::persist::load(&mut store, found, &mut buf).unwrap();
+        // A slot holding another meter: it is replaced.
+        let mut slot = Some(Rig::new().meter);
+        let started = prepaid_meter::meter::SmallMeter::start_in(
+            &mut slot,
+            config(),
+            provisioned(),
+            tariff(),
+            stored,
+            at(rig.secs),
+        )
+        .unwrap();
+        assert_eq!(started, Started::Restored);
+        let meter = slot.unwrap();
+        assert_eq!(meter.hot_state(), expected);
+        assert_eq!(meter.freezes().hourly().len(), 1);
+    });
+}

@@ -247,9 +247,13 @@ static mut LOAD: [u8; LOAD_MAX] = [0; LOAD_MAX];
 static mut RECORD: [u8; RECORD_MAX] = [0; RECORD_MAX];
 static mut HOT: [u8; HOT_MAX] = [0; HOT_MAX];
 
+/// The meter application, in a static: started in place ([`SmallMeter::start_in`]), never
+/// moved.
+static mut APP: Option<SmallMeter> = None;
+
 /// The firmware: the crate's `Meter` with its store and pulse input.
 struct Meter {
-    app: SmallMeter,
+    app: &'static mut SmallMeter,
     store: Store,
     input: PulseInput<PulsePin>,
     commits: u32,
@@ -335,9 +339,18 @@ impl Meter {
         // SAFETY: the scratch buffers are used by one call at a time, on one thread.
         let load = unsafe { &mut *core::ptr::addr_of_mut!(LOAD) };
         let stored = persist::load(&mut store, found, load).map_err(|_| "store read")?;
-        let (app, started) =
-            SmallMeter::start(config()?, provisioned()?, flat_tariff()?, stored, now)
-                .map_err(|_| "meter configuration")?;
+        // SAFETY: the only reference to APP: the previous one went with the last power cut.
+        let app_slot = unsafe { &mut *core::ptr::addr_of_mut!(APP) };
+        let started = SmallMeter::start_in(
+            app_slot,
+            config()?,
+            provisioned()?,
+            flat_tariff()?,
+            stored,
+            now,
+        )
+        .map_err(|_| "meter configuration")?;
+        let app = app_slot.as_mut().ok_or("meter start")?;
         let constant = MeterConstant::new(METER_CONSTANT).map_err(|_| "meter constant")?;
         let filter = GlitchFilter::from_max_power(constant, 13_200).map_err(|_| "filter")?;
         let m = slot.insert(Meter {
@@ -362,7 +375,7 @@ impl Meter {
             // SAFETY: as in `boot`.
             let record = unsafe { &mut *core::ptr::addr_of_mut!(RECORD) };
             let hot = unsafe { &mut *core::ptr::addr_of_mut!(HOT) };
-            persist::save(&mut self.app, &mut self.store, record, hot)
+            persist::save(self.app, &mut self.store, record, hot)
                 .map_err(|_| "store commit")?;
             self.commits = self.commits.saturating_add(1);
             // In idle time: make the next slot writable, so the power-fail save only writes.
