@@ -25,7 +25,7 @@ use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::Client;
 use prepaid_meter::meter::{
     Actions, Area, AreaSet, KeyRecord, MeterConfig, OPEN_ACCOUNT, PURCHASE_ANSWER_LEN, RECHARGE,
-    SmallMeter, Started, Stored,
+    Meter, Started, Stored,
 };
 use prepaid_meter::metering::{Flow, GlitchFilter, MeterConstant, PulseCounter};
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
@@ -126,7 +126,7 @@ struct Flash {
 
 impl Flash {
     /// Commits `areas` with the hot state and tells the meter.
-    fn commit(&mut self, meter: &mut SmallMeter, areas: AreaSet) -> Result<(), Error> {
+    fn commit(&mut self, meter: &mut Meter, areas: AreaSet) -> Result<(), Error> {
         if areas.is_empty() {
             return Ok(());
         }
@@ -160,7 +160,7 @@ impl HeadEnd {
     /// purchase count.
     fn purchase(
         &mut self,
-        meter: &mut SmallMeter,
+        meter: &mut Meter,
         flash: &mut Flash,
         rng: &mut DemoRng,
         di: Di,
@@ -214,7 +214,7 @@ impl HeadEnd {
     /// Reads `di` through the meter's DL/T 645 server at `now`: the answer frame.
     fn read(
         &self,
-        meter: &mut SmallMeter,
+        meter: &mut Meter,
         rng: &mut DemoRng,
         di: Di,
         now: Timestamp,
@@ -230,7 +230,7 @@ impl HeadEnd {
 }
 
 /// Prints a relay drive the meter asks for (the demo's relay follows it).
-fn drive(meter: &SmallMeter, actions: &Actions, now: Timestamp) -> Result<(), Error> {
+fn drive(meter: &Meter, actions: &Actions, now: Timestamp) -> Result<(), Error> {
     if let Some(contacts) = actions.drive {
         println!(
             "  {} relay driven {contacts:?}: {:?}",
@@ -278,7 +278,7 @@ fn main() -> Result<(), Error> {
     let master = MasterKey::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len());
     let keys = KeyRecord::new(1, &master.meter_keys(address, 1));
     let config = MeterConfig::new(address, c, Config::local(limits));
-    let (mut meter, started) = SmallMeter::start(config, keys, tariff()?, Stored::NONE, start)?;
+    let (mut meter, started) = Meter::start(config, keys, tariff()?, Stored::NONE, start)?;
     if started != Started::Fresh {
         return Err(format!("a new meter started as {started:?}").into());
     }
@@ -478,7 +478,7 @@ fn main() -> Result<(), Error> {
     Ok(())
 }
 
-fn alarm_line(meter: &SmallMeter, alarms: AlarmFlags, now: Timestamp) -> Result<(), Error> {
+fn alarm_line(meter: &Meter, alarms: AlarmFlags, now: Timestamp) -> Result<(), Error> {
     let lights = meter.indicators();
     println!(
         "  {} alarms {}: balance {} (alarm LED {}, buzzer {})",

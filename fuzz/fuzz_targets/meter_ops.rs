@@ -16,14 +16,14 @@ use prepaid_meter::account::{Config, Contacts, Limits};
 use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::Client;
 use prepaid_meter::meter::{
-    Answer, Area, KeyRecord, MeterConfig, MeterState, RECHARGE, SmallMeter, Stored,
+    Answer, Area, KeyRecord, MeterConfig, MeterState, RECHARGE, SmallMeter, SmallTariff, Stored,
 };
 use prepaid_meter::metering::MeterConstant;
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::{Command, CommandCounter, MasterKey, SecurityConfig};
 use prepaid_meter::snapshot::Snapshot;
 use prepaid_meter::tariff::{
-    Calendar, DayTable, MonthDay, Season, SwitchPoint, Tariff, TariffSet, Tiers, WeekRule,
+    Calendar, DayTable, MonthDay, Season, SwitchPoint, TariffSet, Tiers, WeekRule,
 };
 use prepaid_meter::time::{Timestamp, UtcOffset};
 use prepaid_meter::units::{Money, Price};
@@ -51,8 +51,8 @@ enum Op {
     Restart,
 }
 
-fn tariff() -> Tariff {
-    let day: DayTable =
+fn tariff() -> SmallTariff {
+    let day: DayTable<8> =
         DayTable::new(&[SwitchPoint::new(0, 0, 1), SwitchPoint::new(8, 0, 2)]).unwrap();
     let season = Season {
         start: MonthDay::new(1, 1),
@@ -65,7 +65,7 @@ fn tariff() -> Tariff {
         Tiers::none(),
     )
     .unwrap();
-    Tariff::new(UtcOffset::CHINA, &[], set).unwrap()
+    SmallTariff::new(UtcOffset::CHINA, &[], set).unwrap()
 }
 
 fn config(address: Address) -> MeterConfig {

@@ -14,7 +14,7 @@ use crate::metering::Flow;
 use crate::relay::RelayCode;
 use crate::ring::Ring;
 use crate::tariff::{
-    Calendar, DEFAULT_DAY_TABLES, DEFAULT_SEASONS, DEFAULT_TARIFFS, DayTable, MonthDay, Season,
+    Calendar, DEFAULT_TARIFFS, DayTable, MonthDay, Season,
     SwitchPoint, Tariff, TariffSet, WeekRule,
 };
 use crate::time::{Date, DateTime, Time, Timestamp};
@@ -22,7 +22,7 @@ use crate::units::{Energy, Money, Price};
 use crate::wire::dlt645::registry::{CountParam, EnergyKind, FreezeKind, Limit, Switch};
 use crate::wire::dlt645::{Data, Di, FreezeTime, OperatorCode, Request, SecurityErrorWord};
 
-impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Parts<HN, DN, SN, LN> {
+impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S: usize, const D: usize, const P: usize, const H: usize> Parts<HN, DN, SN, LN, S, D, P, H> {
     fn local(&self, at: Timestamp) -> DateTime {
         DateTime::from_timestamp(at, self.tariff.offset())
             .unwrap_or(DateTime::new(Date::MIN, Time::MIDNIGHT))
@@ -38,7 +38,7 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Parts<H
     }
 
     /// Price set 1 = the active set, 2 = the passive one (if any).
-    fn price_set(&self, set: u8) -> Option<&TariffSet> {
+    fn price_set(&self, set: u8) -> Option<&TariffSet<S, D, P, DEFAULT_TARIFFS>> {
         match set {
             1 => Some(self.tariff.active()),
             2 => self.tariff.passive().map(|p| &p.set),
@@ -51,8 +51,8 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Parts<H
     fn rebuild_active(
         &mut self,
         change: impl FnOnce(
-            &mut Vec<Season, DEFAULT_SEASONS>,
-            &mut Vec<DayTable, DEFAULT_DAY_TABLES>,
+            &mut Vec<Season, S>,
+            &mut Vec<DayTable<P>, D>,
             &mut Vec<Price, DEFAULT_TARIFFS>,
         ) -> Result<(), Refusal>,
     ) -> Result<(), Refusal> {
@@ -66,7 +66,7 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Parts<H
         let calendar = Calendar::new(&seasons, &tables).map_err(|_| Refusal::Invalid)?;
         let set = TariffSet::new(calendar, &prices, active.tiers().clone())
             .map_err(|_| Refusal::Invalid)?;
-        let mut tariff: Tariff = Tariff::new(self.tariff.offset(), self.tariff.special_days(), set)
+        let mut tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H> = Tariff::new(self.tariff.offset(), self.tariff.special_days(), set)
             .map_err(|_| Refusal::Invalid)?;
         if let Some(p) = self.tariff.passive() {
             tariff
@@ -93,8 +93,8 @@ fn limit_mut(l: &mut Limits<Money>, which: Limit) -> &mut Money {
     }
 }
 
-impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> MeterData
-    for Parts<HN, DN, SN, LN>
+impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S: usize, const D: usize, const P: usize, const H: usize> MeterData
+    for Parts<HN, DN, SN, LN, S, D, P, H>
 {
     fn address(&self) -> Address {
         self.address
@@ -306,7 +306,7 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> MeterDa
                 .push(SwitchPoint::new(h, m, t))
                 .map_err(|_| Refusal::TooManyPeriods)?;
         }
-        let new = DayTable::new(&points).map_err(|_| Refusal::Invalid)?;
+        let new = DayTable::<P>::new(&points).map_err(|_| Refusal::Invalid)?;
         let index = usize::from(table).checked_sub(1).ok_or(Refusal::Invalid)?;
         self.rebuild_active(|_, tables, _| {
             let t = tables.get_mut(index).ok_or(Refusal::Invalid)?;

@@ -111,7 +111,10 @@ use crate::metering::{DemandMeter, EnergyAccumulator, EnergyRegisters, Flow, Met
 use crate::ring::Ring;
 use crate::security::{MeterSecurity, SecurityConfig, SoftwareModule};
 use crate::snapshot::{Snapshot, SnapshotError};
-use crate::tariff::{Rater, SettlementDay, Tariff};
+use crate::tariff::{
+    DEFAULT_DAY_TABLES, DEFAULT_SEASONS, DEFAULT_SPECIAL_DAYS, DEFAULT_SWITCH_POINTS,
+    DEFAULT_TARIFFS, Rater, SettlementDay, Tariff,
+};
 use crate::time::{Duration, Timestamp};
 use crate::units::{Energy, Money, Price};
 use crate::wire::dlt645::{Di, MAX_FRAME_LEN, OperatorCode};
@@ -361,12 +364,21 @@ pub struct Instantaneous {
 
 /// The meter's engines and records, as the DL/T 645 server sees them.
 #[derive(Debug)]
-pub(crate) struct Parts<const HN: usize, const DN: usize, const SN: usize, const LN: usize> {
+pub(crate) struct Parts<
+    const HN: usize,
+    const DN: usize,
+    const SN: usize,
+    const LN: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const H: usize,
+> {
     address: Address,
     accumulator: EnergyAccumulator,
     registers: EnergyRegisters,
     demand: DemandMeter,
-    tariff: Tariff,
+    tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
     rater: Rater,
     account: MoneyAccount,
     logs: Logs<Money, LN>,
@@ -400,16 +412,22 @@ pub(crate) struct Parts<const HN: usize, const DN: usize, const SN: usize, const
 
 /// The sans-IO meter application (see the [module docs](self)).
 ///
-/// Capacities: `HN` hourly, `DN` daily and `SN` settlement freezes, `LN` records in each log.
-/// The defaults are DL/T 645's; [`SmallMeter`] fits a Cortex-M0 with 16 KiB of RAM.
+/// Capacities: `HN` hourly, `DN` daily and `SN` settlement freezes, `LN` records in each log;
+/// the tariff's `S` seasons (time zones), `D` day tables of `P` switch points and `H` special
+/// days (4 tariffs, as the energy registers hold). The defaults are DL/T 645's; [`SmallMeter`]
+/// is the small meter of cheap MCUs.
 #[derive(Debug)]
 pub struct Meter<
     const HN: usize = DEFAULT_HOURLY,
     const DN: usize = DEFAULT_DAILY,
     const SN: usize = DEFAULT_SETTLEMENT,
     const LN: usize = DEFAULT_LOG_DEPTH,
+    const S: usize = DEFAULT_SEASONS,
+    const D: usize = DEFAULT_DAY_TABLES,
+    const P: usize = DEFAULT_SWITCH_POINTS,
+    const H: usize = DEFAULT_SPECIAL_DAYS,
 > {
-    parts: Parts<HN, DN, SN, LN>,
+    parts: Parts<HN, DN, SN, LN, S, D, P, H>,
     server: Server,
     policy: SavePolicy,
     tx: [u8; MAX_FRAME_LEN],
@@ -421,11 +439,16 @@ pub struct Meter<
     buzzer_until: Option<Timestamp>,
 }
 
-/// A meter with a day of hourly freezes, a week of daily ones, a year of settlement ones and
-/// logs 4 deep: what a Cortex-M0 with 16 KiB of RAM holds.
-pub type SmallMeter = Meter<24, 7, 12, 4>;
+/// A meter with a day of hourly freezes, a week of daily ones, a year of settlement ones, logs
+/// 4 deep, and a tariff of 4 time zones, 4 day tables of 8 switch points and 16 special days:
+/// the meter of a cheap Cortex-M0.
+pub type SmallMeter = Meter<24, 7, 12, 4, 4, 4, 8, 16>;
 
-impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<HN, DN, SN, LN> {
+/// The tariff of a [`SmallMeter`]: 4 time zones, 4 day tables of 8 switch points, 4 tariffs,
+/// 16 special days.
+pub type SmallTariff = Tariff<4, 4, 8, DEFAULT_TARIFFS, 16>;
+
+impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S: usize, const D: usize, const P: usize, const H: usize> Meter<HN, DN, SN, LN, S, D, P, H> {
     /// Starts the meter at caller time `now`: validates `config`, then restores each area of
     /// `stored` (the tariff and keys stored after an update take the place of `tariff` and
     /// `keys`, the provisioned ones). An area that is missing or does not restore starts from
@@ -437,7 +460,7 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
     pub fn start(
         config: MeterConfig,
         keys: KeyRecord,
-        tariff: Tariff,
+        tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
         stored: Stored<'_>,
         now: Timestamp,
     ) -> Result<(Self, Started), StartError> {
@@ -453,7 +476,7 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
         slot: &mut Option<Self>,
         config: MeterConfig,
         keys: KeyRecord,
-        tariff: Tariff,
+        tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
         stored: Stored<'_>,
         now: Timestamp,
     ) -> Result<Started, StartError> {
@@ -739,7 +762,7 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
     }
 
     /// The tariff.
-    pub fn tariff(&self) -> &Tariff {
+    pub fn tariff(&self) -> &Tariff<S, D, P, DEFAULT_TARIFFS, H> {
         &self.parts.tariff
     }
 
@@ -796,7 +819,7 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
     }
 }
 
-impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Parts<HN, DN, SN, LN> {
+impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S: usize, const D: usize, const P: usize, const H: usize> Parts<HN, DN, SN, LN, S, D, P, H> {
     /// Counts `pulses` at meter time `at`: energy, demand, rating, registers, debit. Returns
     /// the energy added.
     fn consume(&mut self, at: Timestamp, pulses: u32) -> Energy {

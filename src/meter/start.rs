@@ -10,19 +10,19 @@ use crate::metering::{DemandMeter, EnergyAccumulator, EnergyRegisters};
 use crate::ring::Ring;
 use crate::security::{MeterSecurity, SoftwareModule};
 use crate::snapshot::Snapshot;
-use crate::tariff::{Rater, Tariff};
+use crate::tariff::{DEFAULT_TARIFFS, Rater, Tariff};
 use crate::time::Timestamp;
 use crate::units::{Energy, Money};
 use crate::wire::dlt645::MAX_FRAME_LEN;
 
-impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<HN, DN, SN, LN> {
+impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S: usize, const D: usize, const P: usize, const H: usize> Meter<HN, DN, SN, LN, S, D, P, H> {
     /// Builds the meter; returns it with the areas that did not restore. The meter is built
     /// once, fresh, and each area is then restored into it in place, so that no more than one
     /// area's temporaries are alive at a time (a Cortex-M's stack is small).
     pub(super) fn assemble(
         config: MeterConfig,
         provisioned: KeyRecord,
-        tariff: Tariff,
+        tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
         stored: &Stored<'_>,
         now: Timestamp,
     ) -> Result<(Self, AreaSet), StartError> {
@@ -35,7 +35,7 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
     pub(super) fn fresh(
         config: &MeterConfig,
         keys: KeyRecord,
-        tariff: Tariff,
+        tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
         now: Timestamp,
     ) -> Result<Self, StartError> {
         let account =
@@ -204,7 +204,7 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
 
     #[inline(never)]
     fn restore_tariff(&mut self, config: &MeterConfig, bytes: &[u8]) -> bool {
-        match Tariff::parse(bytes) {
+        match Tariff::<S, D, P, DEFAULT_TARIFFS, H>::parse(bytes) {
             Ok(t) => {
                 self.parts.schedule = Schedule::new(t.offset(), config.settlement, config.catch_up);
                 self.parts.tariff = t;

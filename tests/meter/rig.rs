@@ -6,7 +6,7 @@ use prepaid_meter::account::{Config, Contacts, Limits};
 use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::Client;
 use prepaid_meter::meter::{
-    Actions, Answer, KeyRecord, MeterConfig, SmallMeter, Started, Stored, persist,
+    Actions, Answer, KeyRecord, MeterConfig, SmallMeter, SmallTariff, Started, Stored, persist,
 };
 use prepaid_meter::metering::MeterConstant;
 use prepaid_meter::mock::MockFlash;
@@ -16,7 +16,7 @@ use prepaid_meter::security::{
 };
 use prepaid_meter::storage::{AreaLayout, MeterStore, Nor};
 use prepaid_meter::tariff::{
-    Calendar, DayTable, MonthDay, Season, SwitchPoint, Tariff, TariffSet, Tiers, WeekRule,
+    Calendar, DayTable, MonthDay, Season, SwitchPoint, TariffSet, Tiers, WeekRule,
 };
 use prepaid_meter::time::{Timestamp, UtcOffset};
 use prepaid_meter::units::{Money, Price};
@@ -71,19 +71,20 @@ pub fn config() -> MeterConfig {
 }
 
 /// 0.5000 yuan/kWh all day, every day.
-pub fn tariff() -> Tariff {
-    let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+pub fn tariff() -> SmallTariff {
+    let day: DayTable<8> = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
     let season = Season {
         start: MonthDay::new(1, 1),
         week: WeekRule::uniform(1),
     };
+    let calendar: Calendar<4, 4, 8> = Calendar::new(&[season], &[day]).unwrap();
     let set = TariffSet::new(
-        Calendar::new(&[season], &[day]).unwrap(),
+        calendar,
         &[Price::from_minor_per_kwh(5_000)],
         Tiers::none(),
     )
     .unwrap();
-    Tariff::new(UtcOffset::CHINA, &[], set).unwrap()
+    SmallTariff::new(UtcOffset::CHINA, &[], set).unwrap()
 }
 
 pub fn head_end() -> MasterKey {

@@ -19,14 +19,15 @@ use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::Client;
 use prepaid_meter::hal::{ActiveLevel, PulseInput};
 use prepaid_meter::meter::{
-    Actions, Answer, KeyRecord, MeterConfig, OPEN_ACCOUNT, RECHARGE, SmallMeter, Started, persist,
+    Actions, Answer, KeyRecord, MeterConfig, OPEN_ACCOUNT, RECHARGE, SmallMeter, SmallTariff,
+    Started, persist,
 };
 use prepaid_meter::metering::{Flow, GlitchFilter, MeterConstant, PulseCounter};
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::{Command, CommandCounter, MasterKey, SecurityConfig};
 use prepaid_meter::storage::{AreaLayout, MeterStore, Nor};
 use prepaid_meter::tariff::{
-    Calendar, DayTable, MonthDay, Season, SwitchPoint, Tariff, TariffSet, Tiers, WeekRule,
+    Calendar, DayTable, MonthDay, Season, SwitchPoint, TariffSet, Tiers, WeekRule,
 };
 use prepaid_meter::time::{Instant, Timestamp, UtcOffset};
 use prepaid_meter::units::{Energy, Money, Price};
@@ -311,16 +312,16 @@ fn config() -> Res<MeterConfig> {
     ))
 }
 
-fn flat_tariff() -> Res<Tariff> {
-    let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).map_err(|_| "day table")?;
+fn flat_tariff() -> Res<SmallTariff> {
+    let day: DayTable<8> = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).map_err(|_| "day table")?;
     let season = Season {
         start: MonthDay::new(1, 1),
         week: WeekRule::uniform(1),
     };
-    let calendar: Calendar = Calendar::new(&[season], &[day]).map_err(|_| "calendar")?;
+    let calendar: Calendar<4, 4, 8> = Calendar::new(&[season], &[day]).map_err(|_| "calendar")?;
     let prices = [Price::from_minor_per_kwh(PRICE)];
     let set = TariffSet::new(calendar, &prices, Tiers::none()).map_err(|_| "tariff set")?;
-    Tariff::new(UtcOffset::CHINA, &[], set).map_err(|_| "tariff")
+    SmallTariff::new(UtcOffset::CHINA, &[], set).map_err(|_| "tariff")
 }
 
 fn provisioned() -> Res<KeyRecord> {
@@ -375,8 +376,7 @@ impl Meter {
             // SAFETY: as in `boot`.
             let record = unsafe { &mut *core::ptr::addr_of_mut!(RECORD) };
             let hot = unsafe { &mut *core::ptr::addr_of_mut!(HOT) };
-            persist::save(self.app, &mut self.store, record, hot)
-                .map_err(|_| "store commit")?;
+            persist::save(self.app, &mut self.store, record, hot).map_err(|_| "store commit")?;
             self.commits = self.commits.saturating_add(1);
             // In idle time: make the next slot writable, so the power-fail save only writes.
             self.store.ready().map_err(|_| "store ready")?;
