@@ -103,7 +103,11 @@ pub fn load<'b, M: Medium>(
         let record: Option<&'b [u8]> = match store.read(area.index(), rest) {
             Ok(None) => None,
             Ok(Some(n)) => {
-                let (record, tail) = core::mem::take(&mut rest).split_at_mut(n);
+                // The store read `n` bytes into `rest`, so the split cannot fail; checked
+                // all the same, so that no panic path is linked.
+                let (record, tail) = core::mem::take(&mut rest)
+                    .split_at_mut_checked(n)
+                    .ok_or(StoreError::BufferTooSmall)?;
                 rest = tail;
                 Some(record)
             }

@@ -1,3 +1,5 @@
+use core::num::NonZeroU32;
+
 use fixed::types::I32F32;
 use heapless::Vec;
 
@@ -93,7 +95,8 @@ impl<const N: usize> Snapshot for DemandMeterState<N> {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DemandMeter<const N: usize = 1> {
     constant: MeterConstant,
-    subperiod_secs: u32,
+    /// Non-zero by type, so the divisions by it cannot panic.
+    subperiod_secs: NonZeroU32,
     /// Index (since the epoch) of the subperiod being filled, once a pulse or tick was seen.
     current: Option<i64>,
     /// Pulses of the closed subperiods, oldest first, and the one being filled last.
@@ -122,7 +125,10 @@ impl<const N: usize> DemandMeter<N> {
     /// Errors: [`MeteringError::InvalidDemandPeriod`] if `N == 0`, the subperiod is zero, or it
     /// does not divide a day (86 400 s).
     pub const fn new(constant: MeterConstant, subperiod_secs: u32) -> Result<Self, MeteringError> {
-        if N == 0 || subperiod_secs == 0 || 86_400 % subperiod_secs != 0 {
+        let Some(subperiod_secs) = NonZeroU32::new(subperiod_secs) else {
+            return Err(MeteringError::InvalidDemandPeriod);
+        };
+        if N == 0 || 86_400 % subperiod_secs.get() != 0 {
             return Err(MeteringError::InvalidDemandPeriod);
         }
         Ok(DemandMeter {
@@ -174,7 +180,10 @@ impl<const N: usize> DemandMeter<N> {
         let mut d = Self::new(constant, subperiod_secs)?;
         let untouched = state.window.is_empty() && state.pulses_now == 0 && state.max.is_none();
         let max_ok = state.max.is_none_or(|m| {
-            m.window_end.unix().rem_euclid(i64::from(subperiod_secs)) == 0
+            m.window_end
+                .unix()
+                .rem_euclid(i64::from(d.subperiod_secs.get()))
+                == 0
                 && m.demand >= Power::ZERO
         });
         if (state.current.is_none() && !untouched) || !max_ok {
@@ -197,7 +206,7 @@ impl<const N: usize> DemandMeter<N> {
     /// When several boundaries were crossed at once, the latest window is returned (and the
     /// maximum takes every one of them into account).
     pub fn add(&mut self, now: Timestamp, pulses: u32) -> Option<DemandReading> {
-        let index = now.unix().div_euclid(i64::from(self.subperiod_secs));
+        let index = now.unix().div_euclid(i64::from(self.subperiod_secs.get()));
         let mut reading = None;
         match self.current {
             None => self.current = Some(index),
@@ -240,10 +249,10 @@ impl<const N: usize> DemandMeter<N> {
             return None;
         }
         let pulses = self.ring.iter().fold(0u64, |a, &p| a.saturating_add(p));
-        let span_us = u64::from(self.subperiod_secs) * N as u64 * 1_000_000;
+        let span_us = u64::from(self.subperiod_secs.get()) * N as u64 * 1_000_000;
         let reading = DemandReading {
             window_end: Timestamp::from_unix(
-                end_index.saturating_mul(i64::from(self.subperiod_secs)),
+                end_index.saturating_mul(i64::from(self.subperiod_secs.get())),
             ),
             demand: power_from_pulses(self.constant, pulses, span_us),
         };

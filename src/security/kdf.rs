@@ -65,8 +65,6 @@ use core::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use cmac::Mac;
-
 use super::primitive::{self, Cipher, CmacState};
 use crate::address::Address;
 
@@ -409,7 +407,7 @@ fn derive_with(
         if location == CounterLocation::After {
             mac.update(counter);
         }
-        let mut block: [u8; 16] = mac.finalize().into_bytes().into();
+        let mut block = mac.finalize();
         copy_prefix(chunk, &block);
         block.zeroize();
     }

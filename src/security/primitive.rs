@@ -7,8 +7,11 @@
 
 use aes::Aes128Enc;
 use aes::cipher::{InnerIvInit, KeyInit, StreamCipher, StreamCipherError};
+use cmac::block_api::CmacCore;
 use cmac::digest::InnerInit;
-use cmac::{Cmac, Mac};
+use cmac::digest::block_api::{Buffer, FixedOutputCore, UpdateCore};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
 
 /// An expanded AES-128 encryption key schedule. Zeroized on drop (the `aes` crate's `zeroize`
 /// feature); its `Debug` prints no key bytes.
@@ -21,12 +24,72 @@ pub(crate) fn expand(key: &[u8; 16]) -> Cipher {
 }
 
 /// A CMAC computation under a borrowed key schedule.
-pub(crate) type CmacState<'k> = Cmac<&'k Aes128Enc>;
+///
+/// The block function and the final step are the `cmac` crate's (`CmacCore`); the buffering of
+/// a message that arrives in parts is done here, with checked slicing only. (The buffered
+/// `cmac::Cmac` goes through `block_buffer`'s `Lazy::split_blocks`, whose `expect` on a case
+/// that cannot occur the compiler does not remove: a panic path linked into firmware.) The
+/// buffered bytes are zeroized on drop, as the core's chaining state is.
+pub(crate) struct CmacState<'k> {
+    core: CmacCore<&'k Aes128Enc>,
+    /// The message bytes not yet given to the core: `buf[..pos]`. A full block stays here
+    /// until more bytes arrive, since the last block is processed differently.
+    buf: [u8; 16],
+    pos: usize,
+}
+
+impl CmacState<'_> {
+    /// Feeds the next bytes of the message.
+    #[inline]
+    pub(crate) fn update(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            if self.pos >= self.buf.len() {
+                self.core
+                    .update_blocks(core::slice::from_ref((&self.buf).into()));
+                self.pos = 0;
+            }
+            let Some(free) = self.buf.get_mut(self.pos..) else {
+                return;
+            };
+            let n = free.len().min(data.len());
+            let (Some(dst), Some((src, rest))) = (free.get_mut(..n), data.split_at_checked(n))
+            else {
+                return;
+            };
+            dst.copy_from_slice(src);
+            self.pos += n;
+            data = rest;
+        }
+    }
+
+    /// The full 16-byte CMAC of the bytes fed.
+    #[inline]
+    pub(crate) fn finalize(mut self) -> [u8; 16] {
+        let mut out = Default::default();
+        // `pos` never exceeds the block size, so `try_new` cannot fail; were it to, the
+        // buffer would be empty and the result a CMAC that verifies nothing sent.
+        let mut last =
+            Buffer::<CmacCore<&Aes128Enc>>::try_new(self.buf.get(..self.pos).unwrap_or(&[]))
+                .unwrap_or_default();
+        self.core.finalize_fixed_core(&mut last, &mut out);
+        out.into()
+    }
+}
+
+impl Drop for CmacState<'_> {
+    fn drop(&mut self) {
+        self.buf.zeroize();
+    }
+}
 
 /// Starts a CMAC computation under `key`.
 #[inline]
 pub(crate) fn cmac_start(key: &Cipher) -> CmacState<'_> {
-    Cmac::inner_init(key)
+    CmacState {
+        core: CmacCore::inner_init(key),
+        buf: [0; 16],
+        pos: 0,
+    }
 }
 
 /// The full 16-byte CMAC of the concatenation of `parts`.
@@ -36,18 +99,22 @@ pub(crate) fn cmac(key: &Cipher, parts: &[&[u8]]) -> [u8; 16] {
     for part in parts {
         mac.update(part);
     }
-    mac.finalize().into_bytes().into()
+    mac.finalize()
 }
 
 /// `true` if the leftmost `tag.len()` bytes of the CMAC of `parts` equal `tag`, compared in
 /// constant time. An empty or over-long tag never verifies.
 #[inline]
 pub(crate) fn cmac_verify_left(key: &Cipher, parts: &[&[u8]], tag: &[u8]) -> bool {
-    let mut mac = cmac_start(key);
-    for part in parts {
-        mac.update(part);
+    if tag.is_empty() {
+        return false;
     }
-    mac.verify_truncated_left(tag).is_ok()
+    let mut full = cmac(key, parts);
+    let ok = full
+        .get(..tag.len())
+        .is_some_and(|left| left.ct_eq(tag).into());
+    full.zeroize();
+    ok
 }
 
 /// XORs `buf` with the AES-CTR keystream that starts at `counter_block`; the last four bytes of
@@ -90,6 +157,7 @@ mod tests {
         assert!(cmac_verify_left(&k, &[&m], &t[..8]));
         assert!(!cmac_verify_left(&k, &[&m], &t[1..9]));
         assert!(!cmac_verify_left(&k, &[&m], &[]));
+        assert!(!cmac_verify_left(&k, &[&m], &[0; 17]));
 
         let mut cb = [0u8; 16];
         for (i, b) in cb.iter_mut().enumerate() {
@@ -104,5 +172,28 @@ mod tests {
                 0xb6, 0xce
             ]
         );
+    }
+
+    /// The crate's buffering gives the `cmac` crate's result for every length and every way
+    /// of splitting the message in two or three parts.
+    #[test]
+    fn cmac_matches_the_cmac_crate() {
+        use cmac::{Cmac, Mac};
+        let k = expand(&[7; 16]);
+        let msg: [u8; 50] = core::array::from_fn(|i| (i * 37 + 11) as u8);
+        for len in 0..=msg.len() {
+            let m = &msg[..len];
+            let mut reference = Cmac::<&Aes128Enc>::inner_init(&k);
+            reference.update(m);
+            let want: [u8; 16] = reference.finalize().into_bytes().into();
+            assert_eq!(cmac(&k, &[m]), want, "len {len}");
+            for a in 0..=len {
+                for b in a..=len {
+                    assert_eq!(cmac(&k, &[&m[..a], &m[a..b], &m[b..]]), want);
+                }
+            }
+            assert!(cmac_verify_left(&k, &[m], &want));
+            assert!(cmac_verify_left(&k, &[m], &want[..4]));
+        }
     }
 }

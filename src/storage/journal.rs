@@ -4,6 +4,8 @@
 //! The layout and the guarantees are documented in the [`storage`](super) module.
 #![deny(clippy::indexing_slicing)]
 
+use core::num::NonZeroU32;
+
 use super::medium::Medium;
 use super::{AreaLayout, StoreError};
 use crate::snapshot::CRC;
@@ -90,15 +92,36 @@ pub(crate) enum Slot {
 }
 
 /// Where the area's slots lie.
-#[derive(Clone, Copy, Debug, Default)]
+///
+/// The counts that slot numbers are divided by are `NonZeroU32`: construction guarantees them,
+/// and the type lets the compiler see it, so no division by zero (nor its panic) is linked.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Geometry {
     base: u32,
-    pages: u32,
+    pages: NonZeroU32,
     page_size: u32,
     page_header: u32,
     slot_size: u32,
-    slots_per_page: u32,
+    slots_per_page: NonZeroU32,
+    /// `pages * slots_per_page`.
+    slots: NonZeroU32,
     pub max_payload: u32,
+}
+
+impl Default for Geometry {
+    /// A placeholder for the store's unused areas (never read): one page of one slot.
+    fn default() -> Geometry {
+        Geometry {
+            base: 0,
+            pages: NonZeroU32::MIN,
+            page_size: 0,
+            page_header: 0,
+            slot_size: 0,
+            slots_per_page: NonZeroU32::MIN,
+            slots: NonZeroU32::MIN,
+            max_payload: 0,
+        }
+    }
 }
 
 fn round_up(n: u32, to: u32) -> Option<u32> {
@@ -143,19 +166,28 @@ impl Geometry {
         if pages < 2 || end > capacity || !page_size.is_multiple_of(UNIT) {
             return Err(bad);
         }
+        // At least one slot per page: a page holds its header and one slot (NOR), or is one
+        // slot (no erase). Zero cannot occur, and is rejected rather than divided by.
+        let pages = NonZeroU32::new(pages).ok_or(StoreError::Layout)?;
+        let slots_per_page =
+            NonZeroU32::new((page_size - page_header) / slot_size).ok_or(StoreError::Layout)?;
+        let slots = pages
+            .checked_mul(slots_per_page)
+            .ok_or(StoreError::Layout)?;
         Ok(Geometry {
             base: layout.base,
             pages,
             page_size,
             page_header,
             slot_size,
-            slots_per_page: (page_size - page_header) / slot_size,
+            slots_per_page,
+            slots,
             max_payload,
         })
     }
 
     pub fn slots(&self) -> u32 {
-        self.pages * self.slots_per_page
+        self.slots.get()
     }
 
     /// The page `slot` lies in.
@@ -373,7 +405,7 @@ impl Area {
     /// Picks the next slot to write and makes it writable, never touching the committed
     /// record's slot (nor, on NOR, its page).
     fn prepare_slot<M: Medium>(&mut self, m: &mut M) -> Result<u32, StoreError<M::Error>> {
-        let slots = self.geometry.slots();
+        let slots = self.geometry.slots;
         let protected = self.current.map(|(s, _)| s);
         let start = self.last_written.map_or(0, |s| (s + 1) % slots);
         if self.geometry.page_header == 0 {
@@ -392,7 +424,7 @@ impl Area {
         // NOR: the next blank slot of a live page, in ring order.
         let protected_page = protected.map(|s| self.geometry.page_of(s));
         let mut slot = start;
-        for _ in 0..slots {
+        for _ in 0..slots.get() {
             if Some(slot) != protected
                 && self.page_live(m, self.geometry.page_of(slot))?
                 && self.slot_blank(m, slot)?
@@ -404,10 +436,10 @@ impl Area {
         // None left: erase the oldest page in ring order (the one the ring continues into) that
         // does not hold the committed record.
         let mut page = self.geometry.page_of(start);
-        for _ in 0..self.geometry.pages {
+        for _ in 0..self.geometry.pages.get() {
             if Some(page) != protected_page {
                 self.renew_page(m, page)?;
-                return Ok(page * self.geometry.slots_per_page);
+                return Ok(page * self.geometry.slots_per_page.get());
             }
             page = (page + 1) % self.geometry.pages;
         }
@@ -483,7 +515,7 @@ impl Area {
         if self.geometry.page_header == 0 {
             return Ok(());
         }
-        for page in 0..self.geometry.pages {
+        for page in 0..self.geometry.pages.get() {
             if let Some(c) = self.page_header(m, page)? {
                 self.erase_count = self.erase_count.max(c);
             }
