@@ -24,8 +24,8 @@ use prepaid_meter::account::{AlarmFlags, Config, Contacts, Limits};
 use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::Client;
 use prepaid_meter::meter::{
-    Actions, Area, AreaSet, KeyRecord, MeterConfig, OPEN_ACCOUNT, PURCHASE_ANSWER_LEN, RECHARGE,
-    Meter, Started, Stored,
+    Actions, Area, AreaSet, KeyRecord, Meter, MeterConfig, OPEN_ACCOUNT, PURCHASE_ANSWER_LEN,
+    RECHARGE, Started, Stored,
 };
 use prepaid_meter::metering::{Flow, GlitchFilter, MeterConstant, PulseCounter};
 use prepaid_meter::purchase::{CustomerNumber, Purchase};

@@ -23,7 +23,7 @@
 //! ```
 //! use prepaid_meter::account::{Config, Limits};
 //! use prepaid_meter::endpoint::dlt645::Client;
-//! use prepaid_meter::meter::{Answer, KeyRecord, MeterConfig, SmallMeter, Stored, OPEN_ACCOUNT};
+//! use prepaid_meter::meter::{Answer, KeyRecord, Meter, MeterConfig, Stored, OPEN_ACCOUNT};
 //! use prepaid_meter::metering::{GlitchFilter, MeterConstant, PulseCounter};
 //! use prepaid_meter::purchase::{CustomerNumber, Purchase};
 //! use prepaid_meter::security::{Command, CommandCounter, MasterKey, SecurityConfig};
@@ -65,7 +65,7 @@
 //! let keys = KeyRecord::new(1, &master.meter_keys(address, 1)); // provisioned at the factory
 //! let start = Timestamp::from_unix(1_764_554_400); // 2025-12-01 10:00 at UTC+8
 //! let config = MeterConfig::new(address, constant, Config::local(limits));
-//! let (mut meter, _found) = SmallMeter::start(config, keys, flat_tariff()?, Stored::NONE, start)?;
+//! let (mut meter, _found) = <Meter>::start(config, keys, flat_tariff()?, Stored::NONE, start)?;
 //! let mut rng = Rng(7);
 //!
 //! // The head-end opens the account with 100 yuan: a sealed 03H frame on the line.

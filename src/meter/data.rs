@@ -14,15 +14,24 @@ use crate::metering::Flow;
 use crate::relay::RelayCode;
 use crate::ring::Ring;
 use crate::tariff::{
-    Calendar, DEFAULT_TARIFFS, DayTable, MonthDay, Season,
-    SwitchPoint, Tariff, TariffSet, WeekRule,
+    Calendar, DEFAULT_TARIFFS, DayTable, MonthDay, Season, SwitchPoint, Tariff, TariffSet, WeekRule,
 };
 use crate::time::{Date, DateTime, Time, Timestamp};
 use crate::units::{Energy, Money, Price};
 use crate::wire::dlt645::registry::{CountParam, EnergyKind, FreezeKind, Limit, Switch};
 use crate::wire::dlt645::{Data, Di, FreezeTime, OperatorCode, Request, SecurityErrorWord};
 
-impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S: usize, const D: usize, const P: usize, const H: usize> Parts<HN, DN, SN, LN, S, D, P, H> {
+impl<
+    const HN: usize,
+    const DN: usize,
+    const SN: usize,
+    const LN: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const H: usize,
+> Parts<HN, DN, SN, LN, S, D, P, H>
+{
     fn local(&self, at: Timestamp) -> DateTime {
         DateTime::from_timestamp(at, self.tariff.offset())
             .unwrap_or(DateTime::new(Date::MIN, Time::MIDNIGHT))
@@ -66,8 +75,9 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S
         let calendar = Calendar::new(&seasons, &tables).map_err(|_| Refusal::Invalid)?;
         let set = TariffSet::new(calendar, &prices, active.tiers().clone())
             .map_err(|_| Refusal::Invalid)?;
-        let mut tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H> = Tariff::new(self.tariff.offset(), self.tariff.special_days(), set)
-            .map_err(|_| Refusal::Invalid)?;
+        let mut tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H> =
+            Tariff::new(self.tariff.offset(), self.tariff.special_days(), set)
+                .map_err(|_| Refusal::Invalid)?;
         if let Some(p) = self.tariff.passive() {
             tariff
                 .set_passive(p.set.clone(), p.switch_at)
@@ -93,8 +103,16 @@ fn limit_mut(l: &mut Limits<Money>, which: Limit) -> &mut Money {
     }
 }
 
-impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S: usize, const D: usize, const P: usize, const H: usize> MeterData
-    for Parts<HN, DN, SN, LN, S, D, P, H>
+impl<
+    const HN: usize,
+    const DN: usize,
+    const SN: usize,
+    const LN: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const H: usize,
+> MeterData for Parts<HN, DN, SN, LN, S, D, P, H>
 {
     fn address(&self) -> Address {
         self.address

@@ -119,7 +119,17 @@ fn open_refusal(e: OpenError) -> Refusal {
     }
 }
 
-impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S: usize, const D: usize, const P: usize, const H: usize> Parts<HN, DN, SN, LN, S, D, P, H> {
+impl<
+    const HN: usize,
+    const DN: usize,
+    const SN: usize,
+    const LN: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const H: usize,
+> Parts<HN, DN, SN, LN, S, D, P, H>
+{
     /// A 03H security command.
     pub(crate) fn security_command(
         &mut self,

@@ -448,7 +448,17 @@ pub type SmallMeter = Meter<24, 7, 12, 4, 4, 4, 8, 16>;
 /// 16 special days.
 pub type SmallTariff = Tariff<4, 4, 8, DEFAULT_TARIFFS, 16>;
 
-impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S: usize, const D: usize, const P: usize, const H: usize> Meter<HN, DN, SN, LN, S, D, P, H> {
+impl<
+    const HN: usize,
+    const DN: usize,
+    const SN: usize,
+    const LN: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const H: usize,
+> Meter<HN, DN, SN, LN, S, D, P, H>
+{
     /// Starts the meter at caller time `now`: validates `config`, then restores each area of
     /// `stored` (the tariff and keys stored after an update take the place of `tariff` and
     /// `keys`, the provisioned ones). An area that is missing or does not restore starts from
@@ -819,7 +829,17 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S
     }
 }
 
-impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S: usize, const D: usize, const P: usize, const H: usize> Parts<HN, DN, SN, LN, S, D, P, H> {
+impl<
+    const HN: usize,
+    const DN: usize,
+    const SN: usize,
+    const LN: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const H: usize,
+> Parts<HN, DN, SN, LN, S, D, P, H>
+{
     /// Counts `pulses` at meter time `at`: energy, demand, rating, registers, debit. Returns
     /// the energy added.
     fn consume(&mut self, at: Timestamp, pulses: u32) -> Energy {

@@ -135,7 +135,17 @@ pub fn load<'b, M: Medium>(
 ///
 /// On an error the meter is told ([`Meter::save_failed`]): an answer that waited is dropped,
 /// and the areas stay unsaved.
-pub fn save<M: Medium, const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S: usize, const D: usize, const P: usize, const H: usize>(
+pub fn save<
+    M: Medium,
+    const HN: usize,
+    const DN: usize,
+    const SN: usize,
+    const LN: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const H: usize,
+>(
     meter: &mut Meter<HN, DN, SN, LN, S, D, P, H>,
     store: &mut MeterStore<M>,
     record: &mut [u8],
@@ -157,7 +167,17 @@ pub fn save<M: Medium, const HN: usize, const DN: usize, const SN: usize, const 
     }
 }
 
-fn commit<M: Medium, const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S: usize, const D: usize, const P: usize, const H: usize>(
+fn commit<
+    M: Medium,
+    const HN: usize,
+    const DN: usize,
+    const SN: usize,
+    const LN: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const H: usize,
+>(
     meter: &Meter<HN, DN, SN, LN, S, D, P, H>,
     store: &mut MeterStore<M>,
     areas: AreaSet,

@@ -15,7 +15,17 @@ use crate::time::Timestamp;
 use crate::units::{Energy, Money};
 use crate::wire::dlt645::MAX_FRAME_LEN;
 
-impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize, const S: usize, const D: usize, const P: usize, const H: usize> Meter<HN, DN, SN, LN, S, D, P, H> {
+impl<
+    const HN: usize,
+    const DN: usize,
+    const SN: usize,
+    const LN: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const H: usize,
+> Meter<HN, DN, SN, LN, S, D, P, H>
+{
     /// Builds the meter; returns it with the areas that did not restore. The meter is built
     /// once, fresh, and each area is then restored into it in place, so that no more than one
     /// area's temporaries are alive at a time (a Cortex-M's stack is small).

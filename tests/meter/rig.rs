@@ -78,12 +78,7 @@ pub fn tariff() -> SmallTariff {
         week: WeekRule::uniform(1),
     };
     let calendar: Calendar<4, 4, 8> = Calendar::new(&[season], &[day]).unwrap();
-    let set = TariffSet::new(
-        calendar,
-        &[Price::from_minor_per_kwh(5_000)],
-        Tiers::none(),
-    )
-    .unwrap();
+    let set = TariffSet::new(calendar, &[Price::from_minor_per_kwh(5_000)], Tiers::none()).unwrap();
     SmallTariff::new(UtcOffset::CHINA, &[], set).unwrap()
 }
 
