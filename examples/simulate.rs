@@ -67,7 +67,7 @@ fn tariff() -> Result<Tariff, Error> {
         (21, 2),
         (23, 4),
     ];
-    let day: DayTable = DayTable::new(&points.map(|(h, t)| SwitchPoint::new(h, 0, t)))?;
+    let day = DayTable::new(&points.map(|(h, t)| SwitchPoint::new(h, 0, t)))?;
     let calendar = Calendar::new(
         &[Season {
             start: MonthDay::new(1, 1),
@@ -278,7 +278,8 @@ fn main() -> Result<(), Error> {
     let master = MasterKey::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len());
     let keys = KeyRecord::new(1, &master.meter_keys(address, 1));
     let config = MeterConfig::new(address, c, Config::local(limits));
-    let (mut meter, started) = SmallMeter::start(config, keys, tariff()?, Stored::NONE, start)?;
+    let (mut meter, started) =
+        SmallMeter::start_sized(config, keys, tariff()?, Stored::NONE, start)?;
     if started != Started::Fresh {
         return Err(format!("a new meter started as {started:?}").into());
     }

@@ -52,8 +52,7 @@ enum Op {
 }
 
 fn tariff() -> Tariff {
-    let day: DayTable =
-        DayTable::new(&[SwitchPoint::new(0, 0, 1), SwitchPoint::new(8, 0, 2)]).unwrap();
+    let day = DayTable::new(&[SwitchPoint::new(0, 0, 1), SwitchPoint::new(8, 0, 2)]).unwrap();
     let season = Season {
         start: MonthDay::new(1, 1),
         week: WeekRule::uniform(1),
@@ -109,7 +108,7 @@ fn start(address: Address, keys: &KeyRecord, forms: Option<&[Vec<u8>]>, now: i64
             ..Stored::NONE
         },
     };
-    let (meter, _) = SmallMeter::start(
+    let (meter, _) = SmallMeter::start_sized(
         config(address),
         keys.clone(),
         tariff(),

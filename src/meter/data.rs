@@ -66,7 +66,7 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Parts<H
         let calendar = Calendar::new(&seasons, &tables).map_err(|_| Refusal::Invalid)?;
         let set = TariffSet::new(calendar, &prices, active.tiers().clone())
             .map_err(|_| Refusal::Invalid)?;
-        let mut tariff: Tariff = Tariff::new(self.tariff.offset(), self.tariff.special_days(), set)
+        let mut tariff = Tariff::new(self.tariff.offset(), self.tariff.special_days(), set)
             .map_err(|_| Refusal::Invalid)?;
         if let Some(p) = self.tariff.passive() {
             tariff
@@ -446,7 +446,7 @@ mod tests {
 
     /// A tariff of one day table, every day.
     fn tariff(points: &[SwitchPoint], prices: &[u32]) -> Tariff {
-        let day: DayTable = DayTable::new(points).unwrap();
+        let day = DayTable::new(points).unwrap();
         let season = Season {
             start: MonthDay::new(1, 1),
             week: WeekRule::uniform(1),
@@ -484,7 +484,7 @@ mod tests {
         );
         let master = MasterKey::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len());
         let keys = KeyRecord::new(1, &master.meter_keys(address, 1));
-        let (meter, _) = Meter::start(config, keys, tariff, Stored::NONE, now).unwrap();
+        let (meter, _) = Meter::start_sized(config, keys, tariff, Stored::NONE, now).unwrap();
         (meter, address, master)
     }
 

@@ -65,7 +65,7 @@
 //! use prepaid_meter::units::{Money, Price};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)])?;
+//! let day = DayTable::new(&[SwitchPoint::new(0, 0, 1)])?;
 //! let season = Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) };
 //! let set = TariffSet::new(Calendar::new(&[season], &[day])?, &[Price::from_minor_per_kwh(5_000)], Tiers::none())?;
 //! let tariff = Tariff::new(UtcOffset::CHINA, &[], set)?;
@@ -75,7 +75,7 @@
 //! let config = MeterConfig::new(address, MeterConstant::new(1_000)?, Config::local(limits));
 //! let keys = MasterKey::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len()).meter_keys(address, 1);
 //! let now = Timestamp::from_unix(1_764_554_400);
-//! let (mut meter, started) = Meter::<24, 7, 12, 4>::start(config, KeyRecord::new(1, &keys), tariff, Stored::NONE, now)?;
+//! let (mut meter, started) = Meter::<24, 7, 12, 4>::start_sized(config, KeyRecord::new(1, &keys), tariff, Stored::NONE, now)?;
 //! assert_eq!(started, Started::Fresh);
 //! // The main loop: every 0.5 s, the pulses the interrupt counted (here 1 000 imp = 1 kWh).
 //! let actions = meter.tick(now, 1_000);
@@ -422,8 +422,24 @@ pub struct Meter<
 }
 
 /// A meter with a day of hourly freezes, a week of daily ones, a year of settlement ones and
-/// logs 4 deep: what a Cortex-M0 with 16 KiB of RAM holds.
+/// logs 4 deep: what a Cortex-M0 with 16 KiB of RAM holds. Start one with
+/// [`SmallMeter::start_sized`](Meter::start_sized) ([`Meter::start`] is for the default capacities).
 pub type SmallMeter = Meter<24, 7, 12, 4>;
+
+impl Meter {
+    /// [`Meter::start_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details and the errors.
+    #[inline(always)]
+    pub fn start(
+        config: MeterConfig,
+        keys: KeyRecord,
+        tariff: Tariff,
+        stored: Stored<'_>,
+        now: Timestamp,
+    ) -> Result<(Self, Started), StartError> {
+        Self::start_sized(config, keys, tariff, stored, now)
+    }
+}
 
 impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<HN, DN, SN, LN> {
     /// Starts the meter at caller time `now`: validates `config`, then restores each area of
@@ -434,8 +450,11 @@ impl<const HN: usize, const DN: usize, const SN: usize, const LN: usize> Meter<H
     /// before can be accepted again.
     ///
     /// Errors: [`StartError`] for an invalid configuration.
+    ///
+    /// Generic over the capacities (name them, `Meter::<..>::start_sized`, or let them be
+    /// inferred from where the result goes); [`Meter::start`] is this at the default ones.
     #[inline(always)]
-    pub fn start(
+    pub fn start_sized(
         config: MeterConfig,
         keys: KeyRecord,
         tariff: Tariff,

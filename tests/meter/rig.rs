@@ -72,7 +72,7 @@ pub fn config() -> MeterConfig {
 
 /// 0.5000 yuan/kWh all day, every day.
 pub fn tariff() -> Tariff {
-    let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+    let day = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
     let season = Season {
         start: MonthDay::new(1, 1),
         week: WeekRule::uniform(1),
@@ -125,7 +125,7 @@ impl Rig {
         let mut buf = vec![0u8; 16 * 1024];
         let stored: Stored<'_> = persist::load(&mut store, found, &mut buf).unwrap();
         let (meter, started) =
-            SmallMeter::start(config(), provisioned(), tariff(), stored, at(secs)).unwrap();
+            SmallMeter::start_sized(config(), provisioned(), tariff(), stored, at(secs)).unwrap();
         let relay = meter.contacts();
         let rig = Rig {
             meter,

@@ -308,12 +308,12 @@ fn config() -> Res<MeterConfig> {
 }
 
 fn flat_tariff() -> Res<Tariff> {
-    let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).map_err(|_| "day table")?;
+    let day = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).map_err(|_| "day table")?;
     let season = Season {
         start: MonthDay::new(1, 1),
         week: WeekRule::uniform(1),
     };
-    let calendar: Calendar = Calendar::new(&[season], &[day]).map_err(|_| "calendar")?;
+    let calendar = Calendar::new(&[season], &[day]).map_err(|_| "calendar")?;
     let prices = [Price::from_minor_per_kwh(PRICE)];
     let set = TariffSet::new(calendar, &prices, Tiers::none()).map_err(|_| "tariff set")?;
     Tariff::new(UtcOffset::CHINA, &[], set).map_err(|_| "tariff")
@@ -336,7 +336,7 @@ impl Meter {
         let load = unsafe { &mut *core::ptr::addr_of_mut!(LOAD) };
         let stored = persist::load(&mut store, found, load).map_err(|_| "store read")?;
         let (app, started) =
-            SmallMeter::start(config()?, provisioned()?, flat_tariff()?, stored, now)
+            SmallMeter::start_sized(config()?, provisioned()?, flat_tariff()?, stored, now)
                 .map_err(|_| "meter configuration")?;
         let constant = MeterConstant::new(METER_CONSTANT).map_err(|_| "meter constant")?;
         let filter = GlitchFilter::from_max_power(constant, 13_200).map_err(|_| "filter")?;
