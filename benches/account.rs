@@ -44,8 +44,7 @@ fn config() -> Config<Money> {
 }
 
 fn opened(config: Config<Money>, balance: i64) -> MoneyAccount {
-    let mut a: MoneyAccount =
-        MoneyAccount::new(config, Money::ZERO).unwrap_or_else(|e| unreachable!("{e}"));
+    let mut a = MoneyAccount::new(config, Money::ZERO).unwrap_or_else(|e| unreachable!("{e}"));
     let p = Purchase {
         customer: CUSTOMER,
         count: 1,
@@ -130,7 +129,7 @@ fn freeze_check(bencher: Bencher) {
         SettlementDay::FIRST_OF_MONTH,
         CatchUp::default(),
     );
-    let mut f: Freezes<Money> = Freezes::new();
+    let mut f = Freezes::new();
     let mut t = T0;
     bencher.bench_local(|| {
         let prev = Timestamp::from_unix(t);

@@ -118,7 +118,7 @@ fn stream_decode(bencher: Bencher) {
             stream.extend_from_slice(&[0x00, 0x68, 0x16, 0xFF]);
         }
     }
-    let mut decoder: StreamDecoder = StreamDecoder::new();
+    let mut decoder = StreamDecoder::new();
     bencher
         .counter(BytesCount::new(stream.len()))
         .bench_local(|| {

@@ -39,7 +39,7 @@ fn pulse_drain_account<const N: usize>(bencher: Bencher) {
     let (c, f) = setup();
     let counter = PulseCounter::new();
     let mut acc = EnergyAccumulator::new(c);
-    let mut regs: EnergyRegisters<4> = EnergyRegisters::new();
+    let mut regs = EnergyRegisters::<4>::new_sized();
     let mut t = 0u64;
     bencher.counter(ItemsCount::new(N)).bench_local(|| {
         for _ in 0..N {
@@ -57,7 +57,7 @@ fn pulse_drain_account<const N: usize>(bencher: Bencher) {
 fn account_batch(bencher: Bencher) {
     let (c, _) = setup();
     let mut acc = EnergyAccumulator::new(c);
-    let mut regs: EnergyRegisters<4> = EnergyRegisters::new();
+    let mut regs = EnergyRegisters::<4>::new_sized();
     bencher.counter(ItemsCount::new(1usize)).bench_local(|| {
         let wh = acc.add_pulses(black_box(37));
         let _ = regs.add(Flow::Import, 3, wh);

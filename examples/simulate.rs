@@ -67,7 +67,7 @@ fn tariff() -> Result<Tariff, Error> {
         (21, 2),
         (23, 4),
     ];
-    let day: DayTable = DayTable::new(&points.map(|(h, t)| SwitchPoint::new(h, 0, t)))?;
+    let day = DayTable::new(&points.map(|(h, t)| SwitchPoint::new(h, 0, t)))?;
     let calendar = Calendar::new(
         &[Season {
             start: MonthDay::new(1, 1),

@@ -10,6 +10,7 @@ use prepaid_meter::tariff::{
 };
 use prepaid_meter::time::{Date, DateTime, Time, UtcOffset, Weekday};
 use prepaid_meter::units::{Energy, Price};
+use std::io::{self, Write};
 
 fn tariff() -> Result<Tariff, TariffError> {
     let sp = SwitchPoint::new;
@@ -74,6 +75,20 @@ struct Cli {}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     <Cli as clap::Parser>::parse();
+    match run(&mut io::stdout().lock()) {
+        // The reader went away (`tariff_batch | head -1`): stop quietly, as CLI tools do.
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// The bill run, one JSON line per meter on `out`.
+fn run(out: &mut impl Write) -> Result<(), Box<dyn std::error::Error>> {
     let tariff = tariff()?;
     let start =
         DateTime::new(Date::new(2025, 1, 1)?, Time::MIDNIGHT).to_timestamp(UtcOffset::CHINA);
@@ -93,13 +108,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        println!(
+        writeln!(
+            out,
             "{{\"meter\":\"{meter}\",\"wh_by_tariff\":[{}],\"wh_by_tier\":[{}],\"money\":\"{}\",\"carry_thousandths\":{}}}",
             list(&totals.energy_by_tariff),
             list(&totals.energy_by_tier),
             totals.money,
             rater.carry(),
-        );
+        )?;
     }
+    out.flush()?;
     Ok(())
 }

@@ -39,7 +39,7 @@
 //! assert_eq!(due.daily().collect::<Vec<_>>(), [at(7, 0, 0)]);
 //! assert_eq!(due.settlement().count(), 0);
 //!
-//! let mut freezes: Freezes<Money, 2> = Freezes::new();
+//! let mut freezes = Freezes::<Money, 2>::new_sized();
 //! let energy = [Energy::from_wh(12_340), Energy::from_wh(5_000)];
 //! freezes.record(&due, energy, Money::from_minor(250_000));
 //! let last = freezes.daily().last(1).unwrap();
@@ -466,7 +466,15 @@ impl<B: Copy, const T: usize, const HN: usize, const DN: usize, const SN: usize>
     for Freezes<B, T, HN, DN, SN>
 {
     fn default() -> Self {
-        Freezes::new()
+        Freezes::new_sized()
+    }
+}
+
+impl<B: Copy> Freezes<B> {
+    /// [`Freezes::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details.
+    pub const fn new() -> Self {
+        Self::new_sized()
     }
 }
 
@@ -474,7 +482,10 @@ impl<B: Copy, const T: usize, const HN: usize, const DN: usize, const SN: usize>
     Freezes<B, T, HN, DN, SN>
 {
     /// Empty rings.
-    pub const fn new() -> Self {
+    ///
+    /// Generic over the capacities (name them, `Freezes::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`Freezes::new`] is this at the default ones.
+    pub const fn new_sized() -> Self {
         Freezes {
             hourly: Ring::new(),
             daily: Ring::new(),
@@ -653,7 +664,7 @@ mod tests {
     fn state_round_trips_and_impossible_rings_are_refused() {
         use crate::units::Money;
         let s = sched(1, 0);
-        let mut f: Freezes<Money> = Freezes::new();
+        let mut f = Freezes::new();
         let empty = f.state();
         let mut buf = std::vec![0u8; 6000];
         assert_eq!(empty.emit(&mut buf), Ok(33));
@@ -703,7 +714,7 @@ mod tests {
     #[test]
     fn record_writes_all_due_newest_last() {
         let s = sched(1, 0);
-        let mut f: Freezes<i32, 1, 4, 4, 4> = Freezes::new();
+        let mut f = Freezes::<i32, 1, 4, 4, 4>::new_sized();
         let due = s.due(at(2024, 1, 31, 21, 0, 0), at(2024, 2, 1, 1, 0, 0));
         let n = f.record(&due, [Energy::from_wh(7)], -3);
         assert_eq!(n, 4 + 1 + 1);

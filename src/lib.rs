@@ -36,9 +36,9 @@
 //!
 //! /// A flat tariff: tariff 1 at 0.5283 yuan/kWh all day, every day.
 //! fn flat_tariff() -> Result<Tariff, Box<dyn std::error::Error>> {
-//!     let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)])?;
+//!     let day = DayTable::new(&[SwitchPoint::new(0, 0, 1)])?;
 //!     let season = Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) };
-//!     let calendar: Calendar = Calendar::new(&[season], &[day])?;
+//!     let calendar = Calendar::new(&[season], &[day])?;
 //!     let prices = [Price::from_minor_per_kwh(5_283)];
 //!     Ok(Tariff::new(UtcOffset::CHINA, &[], TariffSet::new(calendar, &prices, Tiers::none())?)?)
 //! }
@@ -65,7 +65,7 @@
 //! let keys = KeyRecord::new(1, &master.meter_keys(address, 1)); // provisioned at the factory
 //! let start = Timestamp::from_unix(1_764_554_400); // 2025-12-01 10:00 at UTC+8
 //! let config = MeterConfig::new(address, constant, Config::local(limits));
-//! let (mut meter, _found) = <Meter>::start(config, keys, flat_tariff()?, Stored::NONE, start)?;
+//! let (mut meter, _found) = Meter::start(config, keys, flat_tariff()?, Stored::NONE, start)?;
 //! let mut rng = Rng(7);
 //!
 //! // The head-end opens the account with 100 yuan: a sealed 03H frame on the line.
@@ -130,11 +130,11 @@
 //! use prepaid_meter::units::{Energy, Money, Price};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)])?;
+//! # let day = DayTable::new(&[SwitchPoint::new(0, 0, 1)])?;
 //! # let season = Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) };
-//! # let calendar: Calendar = Calendar::new(&[season], &[day])?;
+//! # let calendar = Calendar::new(&[season], &[day])?;
 //! # let prices = [Price::from_minor_per_kwh(5_283)];
-//! # let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], TariffSet::new(calendar, &prices, Tiers::none())?)?;
+//! # let tariff = Tariff::new(UtcOffset::CHINA, &[], TariffSet::new(calendar, &prices, Tiers::none())?)?;
 //! let master = [0x42; 16]; // in a real head-end: in an HSM, never in code
 //! let head_end = MasterKey::new(&master, SecurityConfig::DEFAULT.tag_len());
 //! let address: Address = "201000000012".parse()?;
@@ -206,7 +206,15 @@
 //!   versioned and CRC-checked, without serde, so firmware built without serde persists
 //!   everything; serde is an optional extra on the same types.
 //! - **Capacities** are const generics with named defaults (`tariff::DEFAULT_TARIFFS`,
-//!   `freeze::DEFAULT_DAILY`, ...), never cargo features.
+//!   `freeze::DEFAULT_DAILY`, ...), never cargo features. As with `HashMap::new` and
+//!   `HashMap::with_hasher`, a constructor whose arguments do not fix the capacities (`new`,
+//!   `Config::local`, `Config::remote`, `Tariff::parse`, `Meter::start`) is defined at the
+//!   default capacities only, so that it needs no type annotations; its twin with the suffix
+//!   `_sized` (`new_sized`, `local_sized`, ..., `start_sized`) takes any capacities, named in
+//!   the type (`DayTable::<12>::new_sized(..)`, `SmallMeter::start_sized(..)`) or inferred from
+//!   where the value goes. Constructors whose arguments carry the capacities (`Account::new`
+//!   from its `Config`, `restore` from a state, `BatchPlan::new` from its tariff) are generic
+//!   and infer them.
 //!
 //! ## Numbers
 //!

@@ -115,7 +115,7 @@ impl Default for Config {
 /// With `tiers`, monthly tiers settled on the 1st at 00:00 add 0.05 yuan/kWh above 230 kWh and
 /// 0.30 above 400 kWh (the residential ladder of many Chinese provinces).
 pub fn tariff_plan(prices: &[Price; 4], tiers: bool) -> Result<Tariff, String> {
-    let day: DayTable = DayTable::new(&[
+    let day = DayTable::new(&[
         SwitchPoint::new(0, 0, 4),
         SwitchPoint::new(8, 0, 2),
         SwitchPoint::new(12, 0, 3),
@@ -535,8 +535,8 @@ pub fn serve<R: std::io::Read, W: std::io::Write>(
     output: W,
     clock: impl Fn() -> Timestamp,
 ) -> std::io::Result<()> {
-    let mut reader: FrameReader<FromStd<R>> = FrameReader::new(FromStd::new(input));
-    let mut writer: FrameWriter<FromStd<W>> = FrameWriter::new(FromStd::new(output));
+    let mut reader = FrameReader::new(FromStd::new(input));
+    let mut writer = FrameWriter::new(FromStd::new(output));
     loop {
         let frame = match reader.read_frame() {
             Ok(f) => f,

@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use prepaid_meter::wire::dlt645::StreamDecoder;
 
 fn run(stream: &[u8], cuts: &[u8]) -> Vec<Vec<u8>> {
-    let mut d: StreamDecoder = StreamDecoder::new();
+    let mut d = StreamDecoder::new();
     let mut frames = Vec::new();
     let mut rest = stream;
     let mut i = 0;

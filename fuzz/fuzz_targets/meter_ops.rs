@@ -52,20 +52,20 @@ enum Op {
 }
 
 fn tariff() -> SmallTariff {
-    let day: DayTable<8> =
-        DayTable::new(&[SwitchPoint::new(0, 0, 1), SwitchPoint::new(8, 0, 2)]).unwrap();
+    let day =
+        DayTable::<8>::new_sized(&[SwitchPoint::new(0, 0, 1), SwitchPoint::new(8, 0, 2)]).unwrap();
     let season = Season {
         start: MonthDay::new(1, 1),
         week: WeekRule::uniform(1),
     };
     let prices = [5_000, 8_000].map(Price::from_minor_per_kwh);
-    let set = TariffSet::new(
-        Calendar::new(&[season], &[day]).unwrap(),
+    let set = TariffSet::new_sized(
+        Calendar::<4, 4, 8>::new_sized(&[season], &[day]).unwrap(),
         &prices,
         Tiers::none(),
     )
     .unwrap();
-    SmallTariff::new(UtcOffset::CHINA, &[], set).unwrap()
+    SmallTariff::new_sized(UtcOffset::CHINA, &[], set).unwrap()
 }
 
 fn config(address: Address) -> MeterConfig {
@@ -109,7 +109,7 @@ fn start(address: Address, keys: &KeyRecord, forms: Option<&[Vec<u8>]>, now: i64
             ..Stored::NONE
         },
     };
-    let (meter, _) = SmallMeter::start(
+    let (meter, _) = SmallMeter::start_sized(
         config(address),
         keys.clone(),
         tariff(),

@@ -21,13 +21,13 @@ fn check(bytes: &[u8]) {
         DEFAULT_SWITCH_POINTS,
         MAX_TARIFFS,
         DEFAULT_SPECIAL_DAYS,
-    >::parse(bytes) else {
+    >::parse_sized(bytes) else {
         return;
     };
     let mut out = vec![0u8; tariff.buffer_len()];
     let n = tariff.emit(&mut out).expect("a parsed tariff emits");
     assert_eq!(&out[..n], bytes);
-    assert_eq!(Tariff::parse(&out[..n]).as_ref(), Ok(&tariff));
+    assert_eq!(Tariff::parse_sized(&out[..n]).as_ref(), Ok(&tariff));
     let at = Timestamp::from_unix(i64::from(u32::from_le_bytes([
         bytes[bytes.len() - 1],
         bytes[bytes.len() - 2],

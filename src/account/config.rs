@@ -237,9 +237,9 @@ pub const DEFAULT_HOLIDAYS: usize = 16;
 /// use prepaid_meter::time::{Date, DateTime, Time, UtcOffset};
 ///
 /// // 20:00 to 08:00 every day, all of Saturday and Sunday, and New Year's Day.
-/// let night = FriendlyCalendar::<4>::hours_from_to(20, 8);
+/// let night = FriendlyCalendar::hours_from_to(20, 8);
 /// let weekend = (1 << 5) | (1 << 6);
-/// let cal = FriendlyCalendar::<4>::new(night, weekend, &[Date::new(2025, 1, 1).unwrap()]).unwrap();
+/// let cal = FriendlyCalendar::new(night, weekend, &[Date::new(2025, 1, 1).unwrap()]).unwrap();
 /// let at = |d, h| DateTime::new(Date::new(2025, 1, d).unwrap(), Time::new(h, 0, 0).unwrap())
 ///     .to_timestamp(UtcOffset::CHINA);
 /// assert!(cal.contains(at(1, 12), UtcOffset::CHINA)); // holiday
@@ -263,6 +263,32 @@ impl<const H: usize> Default for FriendlyCalendar<H> {
     }
 }
 
+impl FriendlyCalendar {
+    /// [`FriendlyCalendar::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details and the errors.
+    pub fn new(hours: u32, weekdays: u8, holidays: &[Date]) -> Result<Self, AccountConfigError> {
+        Self::new_sized(hours, weekdays, holidays)
+    }
+
+    /// The hours mask for the daily window from `start` o'clock up to (not including) `end`
+    /// o'clock, wrapping past midnight when `end <= start` (`20, 8` is 20:00 to 08:00). Hours
+    /// above 23 are taken modulo 24.
+    pub const fn hours_from_to(start: u8, end: u8) -> u32 {
+        let start = start % 24;
+        let end = end % 24;
+        let mut mask = 0u32;
+        let mut h = start;
+        loop {
+            mask |= 1 << h;
+            h = (h + 1) % 24;
+            if h == end {
+                break;
+            }
+        }
+        mask
+    }
+}
+
 impl<const H: usize> FriendlyCalendar<H> {
     /// No friendly periods at all.
     pub const NONE: FriendlyCalendar<H> = FriendlyCalendar {
@@ -274,7 +300,14 @@ impl<const H: usize> FriendlyCalendar<H> {
     /// A calendar from an hours mask (bit `h` set: the hour `h:00..h:59` is friendly every day),
     /// a weekdays mask (bit 0 Monday .. bit 6 Sunday: the whole day is friendly) and holiday dates
     /// (whole days, in any order; duplicates are merged).
-    pub fn new(hours: u32, weekdays: u8, holidays: &[Date]) -> Result<Self, AccountConfigError> {
+    ///
+    /// Generic over the capacities (name them, `FriendlyCalendar::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`FriendlyCalendar::new`] is this at the default ones.
+    pub fn new_sized(
+        hours: u32,
+        weekdays: u8,
+        holidays: &[Date],
+    ) -> Result<Self, AccountConfigError> {
         if hours >> 24 != 0 {
             return Err(AccountConfigError::InvalidFriendlyHours);
         }
@@ -297,24 +330,6 @@ impl<const H: usize> FriendlyCalendar<H> {
             weekdays,
             holidays: list,
         })
-    }
-
-    /// The hours mask for the daily window from `start` o'clock up to (not including) `end`
-    /// o'clock, wrapping past midnight when `end <= start` (`20, 8` is 20:00 to 08:00). Hours
-    /// above 23 are taken modulo 24.
-    pub const fn hours_from_to(start: u8, end: u8) -> u32 {
-        let start = start % 24;
-        let end = end % 24;
-        let mut mask = 0u32;
-        let mut h = start;
-        loop {
-            mask |= 1 << h;
-            h = (h + 1) % 24;
-            if h == end {
-                break;
-            }
-        }
-        mask
     }
 
     /// The hours mask.
@@ -383,10 +398,27 @@ pub struct Config<U, const H: usize = DEFAULT_HOLIDAYS> {
     pub friendly: FriendlyCalendar<H>,
 }
 
+impl<U: Credit> Config<U> {
+    /// [`Config::local_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details.
+    pub fn local(limits: Limits<U>) -> Self {
+        Self::local_sized(limits)
+    }
+
+    /// [`Config::remote_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details.
+    pub fn remote() -> Self {
+        Self::remote_sized()
+    }
+}
+
 impl<U: Credit, const H: usize> Config<U, H> {
     /// A local cost-control configuration with `limits`, button reconnection, no low-credit
     /// trip, no emergency credit, standing charge or debt recovery, no friendly periods, UTC+8.
-    pub fn local(limits: Limits<U>) -> Self {
+    ///
+    /// Generic over the capacities (name them, `Config::<..>::local_sized`, or let them be
+    /// inferred from where the result goes); [`Config::local`] is this at the default ones.
+    pub fn local_sized(limits: Limits<U>) -> Self {
         Config {
             cost_control: CostControl::Local,
             limits,
@@ -402,8 +434,11 @@ impl<U: Credit, const H: usize> Config<U, H> {
 
     /// A remote cost-control configuration: the account keeps no money. The limits are
     /// placeholders that pass validation (hoarding 1, everything else 0).
-    pub fn remote() -> Self {
-        let mut c = Config::local(Limits {
+    ///
+    /// Generic over the capacities (name them, `Config::<..>::remote_sized`, or let them be
+    /// inferred from where the result goes); [`Config::remote`] is this at the default ones.
+    pub fn remote_sized() -> Self {
+        let mut c = Config::local_sized(Limits {
             alarm1: U::ZERO,
             alarm2: U::ZERO,
             overdraft: U::ZERO,
@@ -506,9 +541,9 @@ mod tests {
 
     #[test]
     fn config_rules() {
-        let ok: Config<Money, 2> = Config::local(limits());
+        let ok = Config::<Money, 2>::local_sized(limits());
         assert_eq!(ok.validate(), Ok(()));
-        assert_eq!(Config::<Money, 2>::remote().validate(), Ok(()));
+        assert_eq!(Config::<Money, 2>::remote_sized().validate(), Ok(()));
         let cases: [Case<Config<Money, 2>>; 7] = [
             (
                 |c| {
@@ -585,25 +620,25 @@ mod tests {
     #[test]
     fn friendly_calendar_rules() {
         assert_eq!(
-            FriendlyCalendar::<2>::new(1 << 24, 0, &[]),
+            FriendlyCalendar::<2>::new_sized(1 << 24, 0, &[]),
             Err(AccountConfigError::InvalidFriendlyHours)
         );
         assert_eq!(
-            FriendlyCalendar::<2>::new(0, 1 << 7, &[]),
+            FriendlyCalendar::<2>::new_sized(0, 1 << 7, &[]),
             Err(AccountConfigError::InvalidFriendlyWeekdays)
         );
         let d = |day| Date::new(2025, 5, day).unwrap();
         assert_eq!(
-            FriendlyCalendar::<2>::new(0, 0, &[d(1), d(2), d(3)]),
+            FriendlyCalendar::<2>::new_sized(0, 0, &[d(1), d(2), d(3)]),
             Err(AccountConfigError::TooManyHolidays)
         );
-        let cal = FriendlyCalendar::<3>::new(0, 0, &[d(3), d(1), d(3)]).unwrap();
+        let cal = FriendlyCalendar::<3>::new_sized(0, 0, &[d(3), d(1), d(3)]).unwrap();
         assert_eq!(cal.holidays(), &[d(1), d(3)]);
-        assert_eq!(FriendlyCalendar::<1>::hours_from_to(20, 8), 0x00F0_00FF);
-        assert_eq!(FriendlyCalendar::<1>::hours_from_to(8, 8), 0x00FF_FFFF);
-        assert_eq!(FriendlyCalendar::<1>::hours_from_to(0, 1), 1);
+        assert_eq!(FriendlyCalendar::hours_from_to(20, 8), 0x00F0_00FF);
+        assert_eq!(FriendlyCalendar::hours_from_to(8, 8), 0x00FF_FFFF);
+        assert_eq!(FriendlyCalendar::hours_from_to(0, 1), 1);
         // Extreme timestamps neither panic nor match holidays.
-        let cal = FriendlyCalendar::<3>::new(0, 0, &[d(1)]).unwrap();
+        let cal = FriendlyCalendar::<3>::new_sized(0, 0, &[d(1)]).unwrap();
         assert!(!cal.contains(Timestamp::from_unix(i64::MIN), UtcOffset::CHINA));
         assert!(!cal.contains(Timestamp::from_unix(i64::MAX), UtcOffset::CHINA));
     }

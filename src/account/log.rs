@@ -27,8 +27,8 @@ pub const DEFAULT_LOG_DEPTH: usize = 10;
 /// let yuan = |y| Money::from_units(y).unwrap();
 /// let limits = Limits { alarm1: yuan(20), alarm2: yuan(10), overdraft: yuan(0),
 ///                       hoarding: yuan(5000), reconnect: yuan(0) };
-/// let mut account: Account<Money> = Account::new(Config::local(limits), yuan(0)).unwrap();
-/// let mut logs: Logs<Money> = Logs::new();
+/// let mut account = Account::new(Config::local(limits), yuan(0)).unwrap();
+/// let mut logs = Logs::new();
 /// let now = Timestamp::from_unix(1_735_689_600);
 /// logs.record(&account.tick(now)); // balance 0: credit exhausted, relay trips
 /// let customer = CustomerNumber::new([0, 0, 0, 0, 0x12, 0x34]);
@@ -89,13 +89,24 @@ pub struct LogsState<U, const N: usize = DEFAULT_LOG_DEPTH> {
 
 impl<U: Copy, const N: usize> Default for Logs<U, N> {
     fn default() -> Self {
-        Logs::new()
+        Logs::new_sized()
+    }
+}
+
+impl<U: Copy> Logs<U> {
+    /// [`Logs::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details.
+    pub const fn new() -> Self {
+        Self::new_sized()
     }
 }
 
 impl<U: Copy, const N: usize> Logs<U, N> {
     /// Empty logs.
-    pub const fn new() -> Self {
+    ///
+    /// Generic over the capacities (name them, `Logs::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`Logs::new`] is this at the default ones.
+    pub const fn new_sized() -> Self {
         Logs {
             purchases: Ring::new(),
             overdrafts: Ring::new(),

@@ -1273,7 +1273,7 @@ mod tests {
     }
 
     fn account() -> Account<Money, 2> {
-        let cfg = Config::local(Limits {
+        let cfg = Config::local_sized(Limits {
             alarm1: m(2000),
             alarm2: m(1000),
             overdraft: m(500),

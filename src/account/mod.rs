@@ -23,7 +23,7 @@
 //!     hoarding: yuan(5000), // 04001004
 //!     reconnect: yuan(1),  // 04001005
 //! };
-//! let mut account: MoneyAccount = MoneyAccount::new(Config::local(limits), yuan(0)).unwrap();
+//! let mut account = MoneyAccount::new(Config::local(limits), yuan(0)).unwrap();
 //! let t = Timestamp::from_unix(1_735_689_600);
 //! let customer = CustomerNumber::new([0, 0, 0, 0, 0x12, 0x34]);
 //! account.open(t, Purchase { customer, count: 1, amount: yuan(30) }).unwrap();

@@ -27,7 +27,7 @@
 //! let timing = Rs485Timing::from_baud(NonZeroU32::new(2400).ok_or("baud")?);
 //! assert_eq!(timing.tail_us, 4_584);
 //! let line = Rs485::new(uart, Out(false), Delay, timing);
-//! let mut writer: FrameWriter<_> = FrameWriter::new(line);
+//! let mut writer = FrameWriter::new(line);
 //! let address: Address = "201000000012".parse()?;
 //! writer.send_response(address, &Response::ReadAddress { address }, 4)?;
 //! // DE is released once the frame is flushed and has left the shift register.
@@ -345,7 +345,7 @@ mod tests {
     fn frame_writer_writes_through_it() {
         let log = Log::default();
         let (rs, de) = line(&log, Uart::new(&log));
-        let mut w: FrameWriter<_> = FrameWriter::new(rs);
+        let mut w = FrameWriter::new(rs);
         let n = w
             .send_request(Address::WILDCARD, &Request::ReadAddress, 4)
             .unwrap();

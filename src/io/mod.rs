@@ -46,7 +46,7 @@
 //!
 //! let mut frame = [0u8; 32];
 //! let n = Request::ReadAddress.emit(Address::WILDCARD, &mut frame, 0).unwrap();
-//! let mut reader: FrameReader<Uart> = FrameReader::new(Uart::default());
+//! let mut reader = FrameReader::new(Uart::default());
 //! reader.set_inter_byte_timeout(Some(Duration::from_millis(500)));
 //! // The first half of a frame, then the line goes quiet for 600 ms: the half is dropped.
 //! reader.get_mut().rx.extend_from_slice(&frame[..6]);
@@ -67,10 +67,10 @@
 //!
 //! // Write a request into a byte buffer (a `&mut [u8]` is an embedded-io writer)...
 //! let mut wire = [0u8; 64];
-//! let mut writer: FrameWriter<&mut [u8]> = FrameWriter::new(&mut wire[..]);
+//! let mut writer = FrameWriter::new(&mut wire[..]);
 //! let n = writer.send_request(Address::WILDCARD, &Request::ReadAddress, 4).unwrap();
 //! // ...and read it back from the bytes (a `&[u8]` is an embedded-io reader).
-//! let mut reader: FrameReader<&[u8]> = FrameReader::new(&wire[..n]);
+//! let mut reader = FrameReader::new(&wire[..n]);
 //! let frame = reader.read_frame().unwrap();
 //! let repr = FrameRepr::parse(&frame).unwrap();
 //! assert_eq!(Request::parse(&repr), Ok(Request::ReadAddress));
@@ -149,12 +149,23 @@ pub struct FrameReader<R, const N: usize = MAX_FRAME_LEN> {
     timeouts: u32,
 }
 
+impl<R: Read> FrameReader<R> {
+    /// [`FrameReader::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details.
+    pub fn new(inner: R) -> Self {
+        Self::new_sized(inner)
+    }
+}
+
 impl<R: Read, const N: usize> FrameReader<R, N> {
     /// A reader over `inner`.
-    pub fn new(inner: R) -> Self {
+    ///
+    /// Generic over the capacities (name them, `FrameReader::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`FrameReader::new`] is this at the default ones.
+    pub fn new_sized(inner: R) -> Self {
         FrameReader {
             inner,
-            decoder: StreamDecoder::new(),
+            decoder: StreamDecoder::new_sized(),
             chunk: [0; 64],
             pos: 0,
             len: 0,
@@ -297,9 +308,20 @@ pub struct FrameWriter<W, const N: usize = { MAX_FRAME_LEN + 4 }> {
     buf: [u8; N],
 }
 
+impl<W: Write> FrameWriter<W> {
+    /// [`FrameWriter::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details.
+    pub fn new(inner: W) -> Self {
+        Self::new_sized(inner)
+    }
+}
+
 impl<W: Write, const N: usize> FrameWriter<W, N> {
     /// A writer over `inner`.
-    pub fn new(inner: W) -> Self {
+    ///
+    /// Generic over the capacities (name them, `FrameWriter::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`FrameWriter::new`] is this at the default ones.
+    pub fn new_sized(inner: W) -> Self {
         FrameWriter { inner, buf: [0; N] }
     }
 
@@ -383,7 +405,7 @@ mod tests {
     #[test]
     fn frames_through_a_trickling_reader() {
         let mut wire = [0u8; 256];
-        let mut w: FrameWriter<&mut [u8]> = FrameWriter::new(&mut wire[..]);
+        let mut w = FrameWriter::new(&mut wire[..]);
         let mut total = 0;
         for di in [0x0001_0000, 0x0090_0200, 0x0400_0101] {
             let req = Request::Read {
@@ -394,7 +416,7 @@ mod tests {
                 .send_request(Address::from_number(161).unwrap(), &req, 4)
                 .unwrap();
         }
-        let mut r: FrameReader<Trickle<'_>> = FrameReader::new(Trickle {
+        let mut r = FrameReader::new(Trickle {
             bytes: &wire[..total],
             step: 0,
         });
@@ -416,12 +438,12 @@ mod tests {
     #[test]
     fn writer_errors() {
         let mut tiny = [0u8; 8];
-        let mut w: FrameWriter<&mut [u8]> = FrameWriter::new(&mut tiny[..]);
+        let mut w = FrameWriter::new(&mut tiny[..]);
         assert!(matches!(
             w.send_request(Address::WILDCARD, &Request::ReadAddress, 0),
             Err(WriteError::Io(_))
         ));
-        let mut w: FrameWriter<&mut [u8], 8> = FrameWriter::new(&mut tiny[..]);
+        let mut w = FrameWriter::<&mut [u8], 8>::new_sized(&mut tiny[..]);
         assert_eq!(
             w.send_request(Address::WILDCARD, &Request::ReadAddress, 0),
             Err(WriteError::Frame(dlt645::Error::BufferTooSmall))

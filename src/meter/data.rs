@@ -72,12 +72,16 @@ impl<
             Vec::from_slice(active.calendar().day_tables()).map_err(|_| Refusal::Invalid)?;
         let mut prices = Vec::from_slice(active.prices()).map_err(|_| Refusal::Invalid)?;
         change(&mut seasons, &mut tables, &mut prices)?;
-        let calendar = Calendar::new(&seasons, &tables).map_err(|_| Refusal::Invalid)?;
-        let set = TariffSet::new(calendar, &prices, active.tiers().clone())
+        let calendar =
+            Calendar::<S, D, P>::new_sized(&seasons, &tables).map_err(|_| Refusal::Invalid)?;
+        let set = TariffSet::new_sized(calendar, &prices, active.tiers().clone())
             .map_err(|_| Refusal::Invalid)?;
-        let mut tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H> =
-            Tariff::new(self.tariff.offset(), self.tariff.special_days(), set)
-                .map_err(|_| Refusal::Invalid)?;
+        let mut tariff = Tariff::<S, D, P, DEFAULT_TARIFFS, H>::new_sized(
+            self.tariff.offset(),
+            self.tariff.special_days(),
+            set,
+        )
+        .map_err(|_| Refusal::Invalid)?;
         if let Some(p) = self.tariff.passive() {
             tariff
                 .set_passive(p.set.clone(), p.switch_at)
@@ -324,7 +328,7 @@ impl<
                 .push(SwitchPoint::new(h, m, t))
                 .map_err(|_| Refusal::TooManyPeriods)?;
         }
-        let new = DayTable::<P>::new(&points).map_err(|_| Refusal::Invalid)?;
+        let new = DayTable::<P>::new_sized(&points).map_err(|_| Refusal::Invalid)?;
         let index = usize::from(table).checked_sub(1).ok_or(Refusal::Invalid)?;
         self.rebuild_active(|_, tables, _| {
             let t = tables.get_mut(index).ok_or(Refusal::Invalid)?;
@@ -464,7 +468,7 @@ mod tests {
 
     /// A tariff of one day table, every day.
     fn tariff(points: &[SwitchPoint], prices: &[u32]) -> Tariff {
-        let day: DayTable = DayTable::new(points).unwrap();
+        let day = DayTable::new(points).unwrap();
         let season = Season {
             start: MonthDay::new(1, 1),
             week: WeekRule::uniform(1),
@@ -502,7 +506,7 @@ mod tests {
         );
         let master = MasterKey::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len());
         let keys = KeyRecord::new(1, &master.meter_keys(address, 1));
-        let (meter, _) = Meter::start(config, keys, tariff, Stored::NONE, now).unwrap();
+        let (meter, _) = Meter::start_sized(config, keys, tariff, Stored::NONE, now).unwrap();
         (meter, address, master)
     }
 

@@ -65,7 +65,7 @@
 //! use prepaid_meter::units::{Money, Price};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)])?;
+//! let day = DayTable::new(&[SwitchPoint::new(0, 0, 1)])?;
 //! let season = Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) };
 //! let set = TariffSet::new(Calendar::new(&[season], &[day])?, &[Price::from_minor_per_kwh(5_000)], Tiers::none())?;
 //! let tariff = Tariff::new(UtcOffset::CHINA, &[], set)?;
@@ -75,7 +75,7 @@
 //! let config = MeterConfig::new(address, MeterConstant::new(1_000)?, Config::local(limits));
 //! let keys = MasterKey::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len()).meter_keys(address, 1);
 //! let now = Timestamp::from_unix(1_764_554_400);
-//! let (mut meter, started) = Meter::<24, 7, 12, 4>::start(config, KeyRecord::new(1, &keys), tariff, Stored::NONE, now)?;
+//! let (mut meter, started) = Meter::<24, 7, 12, 4>::start_sized(config, KeyRecord::new(1, &keys), tariff, Stored::NONE, now)?;
 //! assert_eq!(started, Started::Fresh);
 //! // The main loop: every 0.5 s, the pulses the interrupt counted (here 1 000 imp = 1 kWh).
 //! let actions = meter.tick(now, 1_000);
@@ -441,12 +441,28 @@ pub struct Meter<
 
 /// A meter with a day of hourly freezes, a week of daily ones, a year of settlement ones, logs
 /// 4 deep, and a tariff of 4 time zones, 4 day tables of 8 switch points and 16 special days:
-/// the meter of a cheap Cortex-M0.
+/// the meter of a cheap Cortex-M0. Start one with
+/// [`SmallMeter::start_sized`](Meter::start_sized) or [`Meter::start_in`] ([`Meter::start`] is
+/// for the default capacities).
 pub type SmallMeter = Meter<24, 7, 12, 4, 4, 4, 8, 16>;
 
 /// The tariff of a [`SmallMeter`]: 4 time zones, 4 day tables of 8 switch points, 4 tariffs,
 /// 16 special days.
 pub type SmallTariff = Tariff<4, 4, 8, DEFAULT_TARIFFS, 16>;
+
+impl Meter {
+    /// [`Meter::start_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details and the errors.
+    pub fn start(
+        config: MeterConfig,
+        keys: KeyRecord,
+        tariff: Tariff,
+        stored: Stored<'_>,
+        now: Timestamp,
+    ) -> Result<(Self, Started), StartError> {
+        Self::start_sized(config, keys, tariff, stored, now)
+    }
+}
 
 impl<
     const HN: usize,
@@ -467,7 +483,10 @@ impl<
     /// before can be accepted again.
     ///
     /// Errors: [`StartError`] for an invalid configuration.
-    pub fn start(
+    ///
+    /// Generic over the capacities (name them, `Meter::<..>::start_sized`, or let them be
+    /// inferred from where the result goes); [`Meter::start`] is this at the default ones.
+    pub fn start_sized(
         config: MeterConfig,
         keys: KeyRecord,
         tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,

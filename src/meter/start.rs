@@ -66,10 +66,10 @@ impl<
                 tariff,
                 rater: Rater::new(),
                 account,
-                logs: Logs::new(),
+                logs: Logs::new_sized(),
                 trips: Ring::new(),
                 closes: Ring::new(),
-                freezes: Freezes::new(),
+                freezes: Freezes::new_sized(),
                 schedule,
                 security,
                 keys,
@@ -214,7 +214,7 @@ impl<
 
     #[inline(never)]
     fn restore_tariff(&mut self, config: &MeterConfig, bytes: &[u8]) -> bool {
-        match Tariff::<S, D, P, DEFAULT_TARIFFS, H>::parse(bytes) {
+        match Tariff::<S, D, P, DEFAULT_TARIFFS, H>::parse_sized(bytes) {
             Ok(t) => {
                 self.parts.schedule = Schedule::new(t.offset(), config.settlement, config.catch_up);
                 self.parts.tariff = t;

@@ -82,7 +82,7 @@ impl<const N: usize> Snapshot for DemandMeterState<N> {
 /// use prepaid_meter::metering::{DemandMeter, MeterConstant};
 /// use prepaid_meter::time::Timestamp;
 /// let c = MeterConstant::new(1000).unwrap();
-/// let mut d: DemandMeter<1> = DemandMeter::new(c, 900).unwrap(); // 15-minute block demand
+/// let mut d = DemandMeter::new(c, 900).unwrap(); // 15-minute block demand
 /// assert_eq!(d.add(Timestamp::from_unix(0), 500), None); // 0.5 kWh in the first block
 /// let r = d.add(Timestamp::from_unix(900), 0).unwrap(); // the block closes
 /// assert_eq!(r.demand.whole_watts(), 2000); // 0.5 kWh in 15 min = 2 kW
@@ -119,12 +119,26 @@ impl<const N: usize> PartialEq for DemandMeter<N> {
 
 impl<const N: usize> Eq for DemandMeter<N> {}
 
+impl DemandMeter {
+    /// [`DemandMeter::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details and the errors.
+    pub const fn new(constant: MeterConstant, subperiod_secs: u32) -> Result<Self, MeteringError> {
+        Self::new_sized(constant, subperiod_secs)
+    }
+}
+
 impl<const N: usize> DemandMeter<N> {
     /// A demand meter with `N` subperiods of `subperiod_secs` seconds.
     ///
     /// Errors: [`MeteringError::InvalidDemandPeriod`] if `N == 0`, the subperiod is zero, or it
     /// does not divide a day (86 400 s).
-    pub const fn new(constant: MeterConstant, subperiod_secs: u32) -> Result<Self, MeteringError> {
+    ///
+    /// Generic over the capacities (name them, `DemandMeter::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`DemandMeter::new`] is this at the default ones.
+    pub const fn new_sized(
+        constant: MeterConstant,
+        subperiod_secs: u32,
+    ) -> Result<Self, MeteringError> {
         let Some(subperiod_secs) = NonZeroU32::new(subperiod_secs) else {
             return Err(MeteringError::InvalidDemandPeriod);
         };
@@ -177,7 +191,7 @@ impl<const N: usize> DemandMeter<N> {
         subperiod_secs: u32,
         state: DemandMeterState<N>,
     ) -> Result<Self, MeteringError> {
-        let mut d = Self::new(constant, subperiod_secs)?;
+        let mut d = Self::new_sized(constant, subperiod_secs)?;
         let untouched = state.window.is_empty() && state.pulses_now == 0 && state.max.is_none();
         let max_ok = state.max.is_none_or(|m| {
             m.window_end
@@ -284,7 +298,7 @@ mod tests {
     #[test]
     fn sliding_window_moves_each_subperiod() {
         // Three 60 s subperiods; 1 Wh per pulse.
-        let mut d: DemandMeter<3> = DemandMeter::new(c1000(), 60).unwrap();
+        let mut d = DemandMeter::<3>::new_sized(c1000(), 60).unwrap();
         assert_eq!(d.add(Timestamp::from_unix(0), 60), None);
         assert_eq!(d.add(Timestamp::from_unix(60), 120), None);
         assert_eq!(d.add(Timestamp::from_unix(120), 0), None);
@@ -301,7 +315,7 @@ mod tests {
 
     #[test]
     fn power_cut_and_clock_set_back() {
-        let mut d: DemandMeter<2> = DemandMeter::new(c1000(), 60).unwrap();
+        let mut d = DemandMeter::<2>::new_sized(c1000(), 60).unwrap();
         d.add(Timestamp::from_unix(0), 100);
         // A day later: the window is empty, and the work done was bounded.
         let r = d.add(Timestamp::from_unix(86_400), 0).unwrap();
@@ -315,7 +329,7 @@ mod tests {
     #[test]
     fn state_round_trips_mid_window_and_refuses_impossible_states() {
         let c = c1000();
-        let mut d: DemandMeter<3> = DemandMeter::new(c, 60).unwrap();
+        let mut d = DemandMeter::<3>::new_sized(c, 60).unwrap();
         let mut t = 0;
         for pulses in [60u32, 120, 0, 30, 45] {
             let _ = d.add(Timestamp::from_unix(t), pulses);
@@ -338,7 +352,7 @@ mod tests {
         assert_eq!(n, 5 + 9 + (2 + 24) + 8 + 17 + 4);
         assert_eq!(DemandMeterState::<3>::parse(&buf[..n]), Ok(state.clone()));
 
-        let fresh = DemandMeter::<3>::new(c, 60).unwrap().state();
+        let fresh = DemandMeter::<3>::new_sized(c, 60).unwrap().state();
         assert_eq!(
             DemandMeter::restore(c, 60, fresh.clone()).unwrap().state(),
             fresh
@@ -366,15 +380,15 @@ mod tests {
     #[test]
     fn invalid_periods() {
         assert_eq!(
-            DemandMeter::<0>::new(c1000(), 60),
+            DemandMeter::<0>::new_sized(c1000(), 60),
             Err(MeteringError::InvalidDemandPeriod)
         );
         assert_eq!(
-            DemandMeter::<1>::new(c1000(), 0),
+            DemandMeter::<1>::new_sized(c1000(), 0),
             Err(MeteringError::InvalidDemandPeriod)
         );
         assert_eq!(
-            DemandMeter::<1>::new(c1000(), 7),
+            DemandMeter::<1>::new_sized(c1000(), 7),
             Err(MeteringError::InvalidDemandPeriod)
         );
     }

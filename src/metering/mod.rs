@@ -45,7 +45,7 @@
 //! }
 //! let batch = COUNTER.drain(); // in the main loop
 //! let mut acc = EnergyAccumulator::new(c);
-//! let mut regs: EnergyRegisters = EnergyRegisters::new();
+//! let mut regs = EnergyRegisters::new();
 //! let wh = acc.add_pulses(batch.accepted.into());
 //! regs.add(Flow::Import, 2, wh).unwrap();
 //! assert_eq!(regs.total(Flow::Import).to_string(), "2.000 kWh");

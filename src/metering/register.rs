@@ -36,7 +36,7 @@ struct Set<const T: usize> {
 /// ```
 /// use prepaid_meter::metering::{Flow, EnergyRegisters};
 /// use prepaid_meter::units::Energy;
-/// let mut r: EnergyRegisters<4> = EnergyRegisters::new();
+/// let mut r = EnergyRegisters::new();
 /// r.add(Flow::Import, 4, Energy::from_wh(999_999_995)).unwrap();
 /// r.add(Flow::Import, 1, Energy::from_wh(20)).unwrap();
 /// assert_eq!(r.total(Flow::Import), Energy::from_wh(15)); // rolled over
@@ -81,7 +81,7 @@ impl<const T: usize> Snapshot for EnergyRegistersState<T> {
 
 impl<const T: usize> Default for EnergyRegisters<T> {
     fn default() -> Self {
-        Self::new()
+        Self::new_sized()
     }
 }
 
@@ -94,9 +94,20 @@ const fn wrap_add(value: u32, add: u32) -> u32 {
     if sum >= MODULUS { sum - MODULUS } else { sum }
 }
 
+impl EnergyRegisters {
+    /// [`EnergyRegisters::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details.
+    pub const fn new() -> Self {
+        Self::new_sized()
+    }
+}
+
 impl<const T: usize> EnergyRegisters<T> {
     /// All registers at zero.
-    pub const fn new() -> Self {
+    ///
+    /// Generic over the capacities (name them, `EnergyRegisters::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`EnergyRegisters::new`] is this at the default ones.
+    pub const fn new_sized() -> Self {
         let zero = Set {
             total: 0,
             tariff: [0; T],
@@ -110,7 +121,7 @@ impl<const T: usize> EnergyRegisters<T> {
     /// Registers restored from saved readings (each reduced modulo [`ROLLOVER`]); the totals
     /// are recomputed from the tariff registers, so they are consistent by construction.
     pub fn from_tariff_readings(import: [Energy; T], export: [Energy; T]) -> Self {
-        let mut r = Self::new();
+        let mut r = Self::new_sized();
         for (dir, values) in [(Flow::Import, import), (Flow::Export, export)] {
             let set = r.set_mut(dir);
             for (slot, e) in set.tariff.iter_mut().zip(values) {
@@ -324,7 +335,7 @@ mod tests {
 
     #[test]
     fn rejected_adds_leave_registers_unchanged() {
-        let mut r: EnergyRegisters<4> = EnergyRegisters::new();
+        let mut r = EnergyRegisters::<4>::new_sized();
         r.add(Flow::Export, 3, Energy::from_wh(7)).unwrap();
         let before = r;
         assert_eq!(
@@ -349,7 +360,7 @@ mod tests {
 
     #[test]
     fn huge_increments_roll_over() {
-        let mut r: EnergyRegisters<2> = EnergyRegisters::new();
+        let mut r = EnergyRegisters::<2>::new_sized();
         r.add(Flow::Import, 2, Energy::MAX).unwrap();
         let expected = i64::MAX % 1_000_000_000;
         assert_eq!(r.total(Flow::Import).wh(), expected);
@@ -360,7 +371,7 @@ mod tests {
 
     #[test]
     fn state_round_trips_and_out_of_range_readings_are_refused() {
-        let mut r: EnergyRegisters<2> = EnergyRegisters::new();
+        let mut r = EnergyRegisters::<2>::new_sized();
         r.add(Flow::Import, 1, Energy::from_wh(999_999_999))
             .unwrap();
         r.add(Flow::Import, 2, Energy::from_wh(3)).unwrap();

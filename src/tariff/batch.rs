@@ -116,10 +116,10 @@ fn code_of(slot: &Slot) -> u8 {
 /// use prepaid_meter::tariff::*;
 /// use prepaid_meter::time::{Timestamp, UtcOffset};
 /// use prepaid_meter::units::{Energy, Price};
-/// let day: DayTable = DayTable::new(&[SwitchPoint::new(8, 0, 1), SwitchPoint::new(22, 0, 2)]).unwrap();
+/// let day = DayTable::new(&[SwitchPoint::new(8, 0, 1), SwitchPoint::new(22, 0, 2)]).unwrap();
 /// let cal = Calendar::new(&[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) }], &[day]).unwrap();
 /// let prices = [Price::from_minor_per_kwh(6_000), Price::from_minor_per_kwh(3_000)];
-/// let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], TariffSet::new(cal, &prices, Tiers::none()).unwrap()).unwrap();
+/// let tariff = Tariff::new(UtcOffset::CHINA, &[], TariffSet::new(cal, &prices, Tiers::none()).unwrap()).unwrap();
 /// let start = Timestamp::from_unix(1_704_038_400); // 2024-01-01 00:00 UTC+8
 /// let plan = BatchPlan::new(&tariff, start, IntervalLength::Hour, 24).unwrap();
 /// let mut rater = Rater::new();
@@ -327,7 +327,7 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
             return Err(RateError::TooManyReadings);
         }
         if n == 0 {
-            return Ok(Totals::new());
+            return Ok(Totals::new_sized());
         }
         if rater.latest().is_some_and(|l| l >= self.start) {
             return Err(RateError::OutOfOrder);
@@ -389,7 +389,7 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
         }
         let money = i64::try_from(num / 1000).map_err(|_| RateError::MoneyOverflow)?;
 
-        let mut totals = Totals::new();
+        let mut totals = Totals::new_sized();
         totals.money = Money::from_minor(money);
         for (t, sum) in totals.energy_by_tariff.iter_mut().enumerate() {
             let e = acc.code.get(t).copied().unwrap_or(0)

@@ -48,7 +48,7 @@ impl SwitchPoint {
 ///
 /// ```
 /// use prepaid_meter::tariff::{DayTable, SwitchPoint};
-/// let t: DayTable = DayTable::new(&[SwitchPoint::new(8, 0, 2), SwitchPoint::new(22, 0, 4)]).unwrap();
+/// let t = DayTable::new(&[SwitchPoint::new(8, 0, 2), SwitchPoint::new(22, 0, 4)]).unwrap();
 /// assert_eq!(t.tariff_at_minute(7 * 60 + 59), 4); // wraps from 22:00 the day before
 /// assert_eq!(t.tariff_at_minute(8 * 60), 2);
 /// ```
@@ -60,6 +60,14 @@ pub struct DayTable<const P: usize = DEFAULT_SWITCH_POINTS> {
     points: Vec<SwitchPoint, P>,
 }
 
+impl DayTable {
+    /// [`DayTable::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details and the errors.
+    pub fn new(points: &[SwitchPoint]) -> Result<Self, TariffError> {
+        Self::new_sized(points)
+    }
+}
+
 impl<const P: usize> DayTable<P> {
     /// A validated day table.
     ///
@@ -67,7 +75,10 @@ impl<const P: usize> DayTable<P> {
     /// points), [`TariffError::InvalidTimeOfDay`], [`TariffError::UnsortedSwitchPoints`],
     /// [`TariffError::DuplicateSwitchPoint`]. Tariff indices are checked against the prices by
     /// [`super::TariffSet::new`].
-    pub fn new(points: &[SwitchPoint]) -> Result<Self, TariffError> {
+    ///
+    /// Generic over the capacities (name them, `DayTable::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`DayTable::new`] is this at the default ones.
+    pub fn new_sized(points: &[SwitchPoint]) -> Result<Self, TariffError> {
         if points.is_empty() {
             return Err(TariffError::EmptyDayTable);
         }
@@ -282,6 +293,14 @@ pub struct Calendar<
     day_tables: Vec<DayTable<P>, D>,
 }
 
+impl Calendar {
+    /// [`Calendar::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details and the errors.
+    pub fn new(seasons: &[Season], day_tables: &[DayTable]) -> Result<Self, TariffError> {
+        Self::new_sized(seasons, day_tables)
+    }
+}
+
 impl<const S: usize, const D: usize, const P: usize> Calendar<S, D, P> {
     /// A validated calendar.
     ///
@@ -289,7 +308,10 @@ impl<const S: usize, const D: usize, const P: usize> Calendar<S, D, P> {
     /// [`TariffError::CapacityExceeded`], [`TariffError::InvalidDate`],
     /// [`TariffError::UnsortedSeasons`], [`TariffError::DuplicateSeason`],
     /// [`TariffError::DayTableOutOfRange`].
-    pub fn new(seasons: &[Season], day_tables: &[DayTable<P>]) -> Result<Self, TariffError> {
+    ///
+    /// Generic over the capacities (name them, `Calendar::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`Calendar::new`] is this at the default ones.
+    pub fn new_sized(seasons: &[Season], day_tables: &[DayTable<P>]) -> Result<Self, TariffError> {
         if seasons.is_empty() {
             return Err(TariffError::NoSeasons);
         }
@@ -378,7 +400,7 @@ pub(crate) mod serde_raw {
     impl<const P: usize> TryFrom<DayTableRaw<P>> for DayTable<P> {
         type Error = TariffError;
         fn try_from(r: DayTableRaw<P>) -> Result<Self, TariffError> {
-            DayTable::new(&r.points)
+            DayTable::new_sized(&r.points)
         }
     }
 
@@ -393,7 +415,7 @@ pub(crate) mod serde_raw {
     {
         type Error = TariffError;
         fn try_from(r: CalendarRaw<S, D, P>) -> Result<Self, TariffError> {
-            Calendar::new(&r.seasons, &r.day_tables)
+            Calendar::new_sized(&r.seasons, &r.day_tables)
         }
     }
 }
@@ -449,7 +471,7 @@ mod tests {
     fn seasons_wrap_around_new_year() {
         let w = |t| WeekRule::uniform(t);
         let tables = [table(&[(0, 0, 1)]).unwrap(), table(&[(0, 0, 2)]).unwrap()];
-        let cal: Calendar = Calendar::new(
+        let cal = Calendar::new(
             &[
                 Season {
                     start: MonthDay::new(3, 1),
@@ -481,7 +503,7 @@ mod tests {
             start: MonthDay::new(m, d),
             week: WeekRule::uniform(t),
         };
-        let c = |seasons: &[Season]| <Calendar>::new(seasons, &tables).map(|_| ());
+        let c = |seasons: &[Season]| Calendar::new(seasons, &tables).map(|_| ());
         assert_eq!(c(&[]), Err(TariffError::NoSeasons));
         assert_eq!(c(&[s(2, 30, 1)]), Err(TariffError::InvalidDate));
         assert_eq!(c(&[s(13, 1, 1)]), Err(TariffError::InvalidDate));
@@ -497,7 +519,7 @@ mod tests {
         assert_eq!(c(&[s(3, 1, 2)]), Err(TariffError::DayTableOutOfRange));
         assert_eq!(c(&[s(3, 1, 0)]), Err(TariffError::DayTableOutOfRange));
         assert_eq!(
-            <Calendar>::new(&[s(1, 1, 1)], &[]).map(|_| ()),
+            Calendar::new(&[s(1, 1, 1)], &[]).map(|_| ()),
             Err(TariffError::NoDayTables)
         );
     }

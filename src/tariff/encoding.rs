@@ -110,6 +110,14 @@ fn push<V, const N: usize>(v: &mut Vec<V, N>, item: V) -> Result<(), ParseError>
         .map_err(|_| ParseError::Invalid(TariffError::CapacityExceeded))
 }
 
+impl Tariff {
+    /// [`Tariff::parse_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details and the errors.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
+        Self::parse_sized(bytes)
+    }
+}
+
 impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize>
     Tariff<S, D, P, T, H>
 {
@@ -130,16 +138,16 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
     /// use prepaid_meter::tariff::*;
     /// use prepaid_meter::time::UtcOffset;
     /// use prepaid_meter::units::Price;
-    /// let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+    /// let day = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
     /// let cal = Calendar::new(&[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) }], &[day]).unwrap();
     /// let set = TariffSet::new(cal, &[Price::from_minor_per_kwh(5_283)], Tiers::none()).unwrap();
-    /// let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
+    /// let tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
     /// let mut buf = [0u8; 128];
     /// let n = tariff.emit(&mut buf).unwrap();
     /// assert_eq!(n, tariff.buffer_len());
     /// assert_eq!(Tariff::parse(&buf[..n]), Ok(tariff));
     /// buf[7] ^= 1;
-    /// assert_eq!(<Tariff>::parse(&buf[..n]), Err(ParseError::Form(SnapshotError::BadChecksum)));
+    /// assert_eq!(Tariff::parse(&buf[..n]), Err(ParseError::Form(SnapshotError::BadChecksum)));
     /// ```
     pub fn emit(&self, out: &mut [u8]) -> Result<usize, SnapshotError> {
         Form::Write(self).emit(out)
@@ -149,7 +157,10 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
     ///
     /// Errors: [`ParseError`]; a tariff that the capacities `S, D, P, T, H` cannot hold is
     /// `Invalid(TariffError::CapacityExceeded)`.
-    pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
+    ///
+    /// Generic over the capacities (name them, `Tariff::<..>::parse_sized`, or let them be
+    /// inferred from where the result goes); [`Tariff::parse`] is this at the default ones.
+    pub fn parse_sized(bytes: &[u8]) -> Result<Self, ParseError> {
         match Form::parse(bytes)? {
             Form::Read(t) => Ok(t?),
             Form::Write(_) => Err(ParseError::Form(SnapshotError::InvalidField)),
@@ -205,7 +216,7 @@ fn read_tariff<const S: usize, const D: usize, const P: usize, const T: usize, c
         )?;
     }
     let active = read_set(r)?;
-    let mut tariff = Tariff::new(offset, &days, active)?;
+    let mut tariff = Tariff::new_sized(offset, &days, active)?;
     if flags == 1 {
         let switch_at = Timestamp::read_from(r)?;
         let set = read_set(r)?;
@@ -267,7 +278,7 @@ fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
             let [hour, minute, tariff] = r.array()?;
             push(&mut points, SwitchPoint::new(hour, minute, tariff))?;
         }
-        push(&mut tables, DayTable::new(&points)?)?;
+        push(&mut tables, DayTable::new_sized(&points)?)?;
     }
     let mut seasons: Vec<Season, S> = Vec::new();
     for _ in 0..u8::read_from(r)? {
@@ -281,7 +292,7 @@ fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
             },
         )?;
     }
-    let calendar = Calendar::new(&seasons, &tables)?;
+    let calendar = Calendar::new_sized(&seasons, &tables)?;
     let mut thresholds: Vec<Energy, MAX_THRESHOLDS> = Vec::new();
     let n_thresholds = u8::read_from(r)?;
     for _ in 0..n_thresholds {
@@ -315,7 +326,7 @@ fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
     if let Some(e) = bad_day {
         return Err(e.into());
     }
-    Ok(TariffSet::new(calendar, &prices, tiers)?)
+    Ok(TariffSet::new_sized(calendar, &prices, tiers)?)
 }
 
 #[cfg(test)]
@@ -326,8 +337,7 @@ mod tests {
     };
 
     fn small() -> Tariff {
-        let day: DayTable =
-            DayTable::new(&[SwitchPoint::new(8, 0, 1), SwitchPoint::new(22, 30, 2)]).unwrap();
+        let day = DayTable::new(&[SwitchPoint::new(8, 0, 1), SwitchPoint::new(22, 30, 2)]).unwrap();
         let cal = Calendar::new(
             &[Season {
                 start: MonthDay::new(1, 1),
@@ -428,7 +438,7 @@ mod tests {
                 DEFAULT_SWITCH_POINTS,
                 1,
                 DEFAULT_SPECIAL_DAYS,
-            >::parse(good),
+            >::parse_sized(good),
             Err(ParseError::Invalid(TariffError::CapacityExceeded))
         );
     }
@@ -449,21 +459,21 @@ mod tests {
         b[5] = 2; // unknown flag
         reseal(&mut b[..n]);
         assert_eq!(
-            <Tariff>::parse(&b[..n]),
+            Tariff::parse(&b[..n]),
             Err(ParseError::Form(SnapshotError::InvalidField))
         );
         let mut b = buf;
         b[6..10].copy_from_slice(&86_400i32.to_le_bytes()); // offset of a whole day
         reseal(&mut b[..n]);
         assert_eq!(
-            <Tariff>::parse(&b[..n]),
+            Tariff::parse(&b[..n]),
             Err(ParseError::Invalid(TariffError::InvalidOffset))
         );
         let mut b = buf;
         b[12] = 13; // special day month 13
         reseal(&mut b[..n]);
         assert_eq!(
-            <Tariff>::parse(&b[..n]),
+            Tariff::parse(&b[..n]),
             Err(ParseError::Invalid(TariffError::InvalidDate))
         );
     }
@@ -490,7 +500,7 @@ mod tests {
         assert_eq!(&buf[..n], &SMALL[..]);
         assert_eq!(Tariff::parse(&SMALL), Ok(t));
 
-        let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+        let day = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
         let cal = Calendar::new(
             &[Season {
                 start: MonthDay::new(1, 1),
@@ -510,7 +520,7 @@ mod tests {
         )
         .unwrap();
         let set = TariffSet::new(cal, &[Price::from_minor_per_kwh(5_283)], tiers).unwrap();
-        let t: Tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
+        let t = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
         let n = t.emit(&mut buf).unwrap();
         assert_eq!(&buf[..n], &MONTHLY[..]);
         assert_eq!(Tariff::parse(&MONTHLY), Ok(t));

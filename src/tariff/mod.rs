@@ -102,7 +102,7 @@
 //! use prepaid_meter::units::{Energy, Money, Price};
 //!
 //! // Peak 08:00-22:00 at 0.60, valley otherwise at 0.30; tier 2 above 200 kWh a month (+0.05).
-//! let day: DayTable = DayTable::new(&[SwitchPoint::new(8, 0, 1), SwitchPoint::new(22, 0, 2)])?;
+//! let day = DayTable::new(&[SwitchPoint::new(8, 0, 1), SwitchPoint::new(22, 0, 2)])?;
 //! let cal = Calendar::new(&[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) }], &[day])?;
 //! let tiers = Tiers::new(
 //!     &[Energy::from_kwh(200)],
@@ -110,7 +110,7 @@
 //!     Settlement::monthly(1, 0)?,
 //! )?;
 //! let set = TariffSet::new(cal, &[Price::from_minor_per_kwh(6_000), Price::from_minor_per_kwh(3_000)], tiers)?;
-//! let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], set)?;
+//! let tariff = Tariff::new(UtcOffset::CHINA, &[], set)?;
 //!
 //! let noon = DateTime::new(Date::new(2024, 5, 6)?, Time::new(12, 0, 0)?).to_timestamp(UtcOffset::CHINA);
 //! let mut rater = Rater::new();

@@ -35,10 +35,10 @@ use crate::units::{Energy, Money, Price};
 /// use prepaid_meter::tariff::*;
 /// use prepaid_meter::time::{Timestamp, UtcOffset};
 /// use prepaid_meter::units::{Energy, Money, Price};
-/// let day: DayTable = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+/// let day = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
 /// let cal = Calendar::new(&[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) }], &[day]).unwrap();
 /// let set = TariffSet::new(cal, &[Price::from_minor_per_kwh(5_283)], Tiers::none()).unwrap();
-/// let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
+/// let tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
 /// let t = Timestamp::from_unix(1_704_067_200);
 /// let mut rater = Rater::new();
 /// // 1 Wh at 0.5283/kWh is 5.283 minor units: 5 charged, 283/1000 carried.
@@ -272,7 +272,7 @@ impl Rater {
             _ => return Err(RateError::EmptyInterval),
         };
         let mut state = *self;
-        let mut totals = Totals::new();
+        let mut totals = Totals::new_sized();
         let mut x = from;
         let mut assigned: i64 = 0;
         loop {
@@ -378,13 +378,24 @@ pub struct Totals<const T: usize = DEFAULT_TARIFFS> {
 
 impl<const T: usize> Default for Totals<T> {
     fn default() -> Self {
-        Totals::new()
+        Totals::new_sized()
+    }
+}
+
+impl Totals {
+    /// [`Totals::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details.
+    pub const fn new() -> Self {
+        Self::new_sized()
     }
 }
 
 impl<const T: usize> Totals<T> {
     /// All zero.
-    pub const fn new() -> Self {
+    ///
+    /// Generic over the capacities (name them, `Totals::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`Totals::new`] is this at the default ones.
+    pub const fn new_sized() -> Self {
         Totals {
             energy_by_tariff: [Energy::ZERO; T],
             energy_by_tier: [Energy::ZERO; MAX_TIERS],

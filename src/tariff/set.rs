@@ -37,6 +37,14 @@ pub struct TariffSet<
     tiers: Tiers,
 }
 
+impl TariffSet {
+    /// [`TariffSet::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details and the errors.
+    pub fn new(calendar: Calendar, prices: &[Price], tiers: Tiers) -> Result<Self, TariffError> {
+        Self::new_sized(calendar, prices, tiers)
+    }
+}
+
 impl<const S: usize, const D: usize, const P: usize, const T: usize> TariffSet<S, D, P, T> {
     /// A validated tariff set; `prices[n - 1]` is the TOU price of tariff number `n`.
     ///
@@ -44,7 +52,10 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize> TariffSet<S
     /// [`TariffError::CapacityExceeded`], [`TariffError::TariffNumberOutOfRange`] (a switch point
     /// selects tariff 0 or a number without a price), [`TariffError::PriceOverflow`] (highest TOU price
     /// plus highest tier price above [`MAX_EFFECTIVE_PRICE`]).
-    pub fn new(
+    ///
+    /// Generic over the capacities (name them, `TariffSet::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`TariffSet::new`] is this at the default ones.
+    pub fn new_sized(
         calendar: Calendar<S, D, P>,
         prices: &[Price],
         tiers: Tiers,
@@ -163,14 +174,14 @@ pub struct Slot {
 /// use prepaid_meter::tariff::*;
 /// use prepaid_meter::time::{Timestamp, UtcOffset};
 /// use prepaid_meter::units::{Energy, Price};
-/// let day: DayTable = DayTable::new(&[SwitchPoint::new(8, 0, 1), SwitchPoint::new(22, 0, 2)]).unwrap();
+/// let day = DayTable::new(&[SwitchPoint::new(8, 0, 1), SwitchPoint::new(22, 0, 2)]).unwrap();
 /// let calendar = Calendar::new(
 ///     &[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) }],
 ///     &[day],
 /// ).unwrap();
 /// let prices = [Price::from_minor_per_kwh(6_000), Price::from_minor_per_kwh(3_000)];
 /// let set = TariffSet::new(calendar, &prices, Tiers::none()).unwrap();
-/// let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
+/// let tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
 /// // 2024-01-01 09:00 at UTC+8
 /// let slot = tariff.slot_at(Timestamp::from_unix(1_704_070_800)).unwrap();
 /// assert_eq!((slot.tariff, slot.price), (1, Price::from_minor_per_kwh(6_000)));
@@ -196,6 +207,18 @@ pub struct Tariff<
     passive: Option<Passive<S, D, P, T>>,
 }
 
+impl Tariff {
+    /// [`Tariff::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details and the errors.
+    pub fn new(
+        offset: UtcOffset,
+        special_days: &[SpecialDay],
+        active: TariffSet,
+    ) -> Result<Self, TariffError> {
+        Self::new_sized(offset, special_days, active)
+    }
+}
+
 impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize>
     Tariff<S, D, P, T, H>
 {
@@ -204,7 +227,10 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
     /// Errors: [`TariffError::CapacityExceeded`], [`TariffError::InvalidDate`],
     /// [`TariffError::UnsortedSpecialDays`], [`TariffError::DuplicateSpecialDay`],
     /// [`TariffError::DayTableOutOfRange`].
-    pub fn new(
+    ///
+    /// Generic over the capacities (name them, `Tariff::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`Tariff::new`] is this at the default ones.
+    pub fn new_sized(
         offset: UtcOffset,
         special_days: &[SpecialDay],
         active: TariffSet<S, D, P, T>,
@@ -432,7 +458,7 @@ mod serde_raw {
     {
         type Error = TariffError;
         fn try_from(r: TariffSetRaw<S, D, P, T>) -> Result<Self, TariffError> {
-            TariffSet::new(r.calendar, &r.prices, r.tiers)
+            TariffSet::new_sized(r.calendar, &r.prices, r.tiers)
         }
     }
 
@@ -455,7 +481,7 @@ mod serde_raw {
     {
         type Error = TariffError;
         fn try_from(r: TariffRaw<S, D, P, T, H>) -> Result<Self, TariffError> {
-            let mut t = Tariff::new(r.offset, &r.special_days, r.active)?;
+            let mut t = Tariff::new_sized(r.offset, &r.special_days, r.active)?;
             if let Some(p) = r.passive {
                 t.set_passive(p.set, p.switch_at)?;
             }

@@ -24,7 +24,7 @@ fn money_account() -> MoneyAccount {
         reconnect: yuan(1),
     });
     config.standing_charge = yuan(1);
-    let mut a: MoneyAccount = MoneyAccount::new(config, yuan(0)).unwrap();
+    let mut a = MoneyAccount::new(config, yuan(0)).unwrap();
     let purchase = Purchase {
         customer: CUSTOMER,
         count: 1,
@@ -70,7 +70,7 @@ fn a_stale_old_price_cannot_inflate_energy_credit() {
         hoarding: Energy::from_kwh(9_999),
         reconnect: Energy::from_kwh(1),
     });
-    let mut a: EnergyAccount = EnergyAccount::new(config, Energy::ZERO).unwrap();
+    let mut a = EnergyAccount::new(config, Energy::ZERO).unwrap();
     let purchase = Purchase {
         customer: CUSTOMER,
         count: 1,

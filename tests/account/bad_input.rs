@@ -38,7 +38,7 @@ fn thresholds_out_of_order_are_typed_errors() {
 
 #[test]
 fn a_refused_reconfiguration_changes_nothing() {
-    let mut a: MoneyAccount = MoneyAccount::new(config(), yuan(10)).unwrap();
+    let mut a = MoneyAccount::new(config(), yuan(10)).unwrap();
     let _ = a.tick(Timestamp::from_unix(0));
     let before = a.clone();
     let mut c = config();
@@ -205,7 +205,7 @@ proptest! {
         new in any::<u32>(),
         now in time(),
     ) {
-        let mut c: Config<Energy> = Config::local(Limits {
+        let mut c = Config::local(Limits {
             alarm1: Energy::ZERO,
             alarm2: Energy::ZERO,
             overdraft: Energy::ZERO,
@@ -213,7 +213,7 @@ proptest! {
             reconnect: Energy::ZERO,
         });
         c.standing_charge = Energy::ZERO;
-        let mut a: EnergyAccount = EnergyAccount::new(c, Energy::from_wh(opening)).unwrap();
+        let mut a = EnergyAccount::new(c, Energy::from_wh(opening)).unwrap();
         let before = a.clone();
         if a
             .change_price(now, Price::from_minor_per_kwh(old), Price::from_minor_per_kwh(new))

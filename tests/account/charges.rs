@@ -36,7 +36,7 @@ fn standing_charge_daily_from_the_day_after_opening() {
 
 #[test]
 fn standing_charge_needs_an_open_account() {
-    let mut a: MoneyAccount = MoneyAccount::new(with_standing(fen(50)), yuan(10)).unwrap();
+    let mut a = MoneyAccount::new(with_standing(fen(50)), yuan(10)).unwrap();
     let _ = a.tick(at(2025, 3, 3, 10, 0));
     assert!(a.tick(at(2025, 3, 9, 10, 0)).standing_charge.is_none());
     assert_eq!(a.balance(), yuan(10));

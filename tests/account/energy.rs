@@ -35,7 +35,7 @@ fn config() -> Config<Energy> {
 }
 
 fn opened(balance_wh: i64) -> EnergyAccount {
-    let mut a: EnergyAccount = EnergyAccount::new(config(), Energy::ZERO).unwrap();
+    let mut a = EnergyAccount::new(config(), Energy::ZERO).unwrap();
     let _ = a
         .open(
             t0(),
@@ -101,7 +101,7 @@ fn emergency_credit_and_debt_round_down() {
         amount: wh(1_001),
         threshold: kwh(3),
     });
-    let mut a: EnergyAccount = EnergyAccount::new(cfg, Energy::ZERO).unwrap();
+    let mut a = EnergyAccount::new(cfg, Energy::ZERO).unwrap();
     let _ = a
         .open(
             t0(),
@@ -156,7 +156,7 @@ fn bad_prices_and_overflow_are_refused_unchanged() {
     // A huge balance whose value at the new price does not fit in i64 Wh.
     let mut cfg = config();
     cfg.limits.hoarding = Energy::MAX;
-    let mut big: EnergyAccount = EnergyAccount::new(cfg, Energy::from_wh(i64::MAX / 2)).unwrap();
+    let mut big = EnergyAccount::new(cfg, Energy::from_wh(i64::MAX / 2)).unwrap();
     let before = big.clone();
     assert_eq!(
         big.change_price(t0(), price(u32::MAX), price(1))
@@ -178,7 +178,7 @@ proptest! {
     ) {
         let mut cfg = config();
         cfg.limits.hoarding = Energy::MAX;
-        let mut a: EnergyAccount = EnergyAccount::new(cfg, wh(balance)).unwrap();
+        let mut a = EnergyAccount::new(cfg, wh(balance)).unwrap();
         let _ = a.set_debt(Timestamp::from_unix(0), wh(debt)).unwrap();
         let before = a.clone();
         match a.change_price(t0(), price(old), price(new)) {
@@ -208,7 +208,7 @@ proptest! {
     ) {
         let mut cfg = config();
         cfg.limits.hoarding = Energy::MAX;
-        let mut a: EnergyAccount = EnergyAccount::new(cfg, wh(balance)).unwrap();
+        let mut a = EnergyAccount::new(cfg, wh(balance)).unwrap();
         if a.change_price(t0(), price(p1), price(p2)).is_ok()
             && a.change_price(t0(), price(p2), price(p1)).is_ok()
         {

@@ -91,7 +91,7 @@ fn power_cut_catch_up_into_rings() {
         SettlementDay::new(1, 0).unwrap(),
         CatchUp::default(),
     );
-    let mut f: Freezes<Money, 2, 24, 62, 12> = Freezes::new();
+    let mut f = Freezes::<Money, 2, 24, 62, 12>::new_sized();
     let regs = |kwh: i64| [Energy::from_kwh(kwh), Energy::from_kwh(kwh / 2)];
     // Running normally through 2025-01-31 23:00 .. 2025-02-01 01:00.
     let mut prev = at(2025, 1, 31, 22, 30);
@@ -126,7 +126,7 @@ fn power_cut_catch_up_into_rings() {
 #[test]
 fn logs_of_a_day() {
     let mut a = opened(config(), 30);
-    let mut logs: Logs<Money, 4> = Logs::new();
+    let mut logs = Logs::<Money, 4>::new_sized();
     let mut now = t0();
     // Consume 1 yuan an hour until the relay trips at -5.00 (35 hours).
     for _ in 0..35 {

@@ -92,7 +92,7 @@ proptest! {
         start in 1_600_000_000i64..1_900_000_000,
         ops in prop::collection::vec((wait(), op()), 1..120),
     ) {
-        let mut account: MoneyAccount = MoneyAccount::new(p.config(), Money::from_minor(opening)).unwrap();
+        let mut account = MoneyAccount::new(p.config(), Money::from_minor(opening)).unwrap();
         let mut model = Model::new(p, opening);
         let mut now = start;
         for (w, op) in ops {

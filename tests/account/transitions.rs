@@ -92,8 +92,7 @@ fn r2_keep_power_holds_the_trip() {
 #[test]
 fn r3_trip_when_friendly_period_ends() {
     let mut cfg = config();
-    cfg.friendly =
-        FriendlyCalendar::new(FriendlyCalendar::<16>::hours_from_to(20, 8), 0, &[]).unwrap();
+    cfg.friendly = FriendlyCalendar::new(FriendlyCalendar::hours_from_to(20, 8), 0, &[]).unwrap();
     let mut a = opened(cfg, 30);
     let evening = at(2025, 3, 3, 21, 0);
     let _ = a.debit(evening, yuan(40)).unwrap();
@@ -419,7 +418,7 @@ fn r22_alarm_on_off_leaves_the_relay() {
 
 #[test]
 fn remote_cost_control_executes_commands_only() {
-    let mut a: MoneyAccount = MoneyAccount::new(Config::remote(), Money::ZERO).unwrap();
+    let mut a = MoneyAccount::new(Config::remote(), Money::ZERO).unwrap();
     assert_eq!(a.config().cost_control, CostControl::Remote);
     let fx = a.tick(t0());
     assert_eq!(
@@ -637,7 +636,7 @@ fn e6_refused_when_not_available() {
 
 #[test]
 fn a1_open_binds_the_customer() {
-    let mut a: MoneyAccount = MoneyAccount::new(config(), yuan(3)).unwrap();
+    let mut a = MoneyAccount::new(config(), yuan(3)).unwrap();
     assert!(!a.is_open());
     let r = a.open(t0(), purchase(1, yuan(100))).unwrap();
     assert_eq!(r.record.balance_before, yuan(3));
@@ -646,14 +645,14 @@ fn a1_open_binds_the_customer() {
     assert_eq!(a.customer(), Some(CUSTOMER));
     assert_eq!(a.purchase_count(), 1);
     // Opening without money is allowed.
-    let mut a: MoneyAccount = MoneyAccount::new(config(), yuan(3)).unwrap();
+    let mut a = MoneyAccount::new(config(), yuan(3)).unwrap();
     let _ = a.open(t0(), purchase(1, Money::ZERO)).unwrap();
     assert!(a.is_open());
 }
 
 #[test]
 fn a2_recharge_before_open_refused() {
-    let mut a: MoneyAccount = MoneyAccount::new(config(), yuan(3)).unwrap();
+    let mut a = MoneyAccount::new(config(), yuan(3)).unwrap();
     let before = a.clone();
     assert_eq!(
         a.recharge(t0(), purchase(1, yuan(1))).unwrap_err(),
@@ -699,7 +698,7 @@ fn a5_count_rules() {
     }
     assert_eq!(a, before);
     // Open follows the same count rule.
-    let mut b: MoneyAccount = MoneyAccount::new(config(), Money::ZERO).unwrap();
+    let mut b = MoneyAccount::new(config(), Money::ZERO).unwrap();
     assert_eq!(
         b.open(t0(), purchase(0, yuan(1))).unwrap_err(),
         RechargeError::RepeatedRecharge
@@ -747,7 +746,7 @@ fn a6_customer_amount_hoarding_and_overflow() {
 
 #[test]
 fn a7_open_and_recharge_refused_under_remote_control() {
-    let mut a: MoneyAccount = MoneyAccount::new(Config::remote(), Money::ZERO).unwrap();
+    let mut a = MoneyAccount::new(Config::remote(), Money::ZERO).unwrap();
     assert_eq!(
         a.open(t0(), purchase(1, yuan(1))).unwrap_err(),
         RechargeError::RemoteCostControl
@@ -759,7 +758,7 @@ fn a7_open_and_recharge_refused_under_remote_control() {
 fn opening_before_any_tick_still_evaluates() {
     let mut cfg = config();
     cfg.limits.overdraft = Money::ZERO;
-    let mut a: MoneyAccount = MoneyAccount::new(cfg, Money::ZERO).unwrap();
+    let mut a = MoneyAccount::new(cfg, Money::ZERO).unwrap();
     // Credit control runs from construction: with nothing preset and no overdraft, the first
     // tick trips.
     assert_eq!(a.tick(t0()).drive, Some(Contacts::Open));

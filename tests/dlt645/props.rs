@@ -331,7 +331,7 @@ proptest! {
             stream.extend_from_slice(&buf[..n]);
             want.push(buf[*preamble..n].to_vec());
         }
-        let mut d: StreamDecoder = StreamDecoder::new();
+        let mut d = StreamDecoder::new();
         let mut got = Vec::new();
         for c in stream.chunks(chunk) {
             let mut input = c;
@@ -352,7 +352,7 @@ proptest! {
         cuts_b in proptest::collection::vec(1usize..40, 1..60),
     ) {
         let run = |cuts: &[usize]| {
-            let mut d: StreamDecoder<64> = StreamDecoder::new();
+            let mut d = StreamDecoder::<64>::new_sized();
             let mut got = Vec::new();
             let mut rest: &[u8] = &stream;
             let mut i = 0;

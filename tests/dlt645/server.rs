@@ -528,7 +528,7 @@ fn long_reads_continue_in_follow_up_frames() {
     // Forward energy, every tariff of every settlement period: 13 x 5 x 4 = 260 bytes.
     let di = Di(0x0001_FFFF);
     let mut req = [0u8; 64];
-    let mut r: Reassembler = Reassembler::new(di);
+    let mut r = Reassembler::new(di);
     let n = c.read(di, &mut req).unwrap();
     let mut bytes = exchange(&mut s, &req[..n]).unwrap();
     assert_eq!(bytes[8], 0xB1, "first part flags more");

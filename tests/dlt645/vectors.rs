@@ -278,7 +278,7 @@ fn stream_of_all_rows_yields_every_valid_frame() {
         }
     }
     for chunk in [1, 2, 3, 7, 16, 64, stream.len()] {
-        let mut d: StreamDecoder = StreamDecoder::new();
+        let mut d = StreamDecoder::new();
         let mut got = Vec::new();
         for c in stream.chunks(chunk) {
             let mut input = c;

@@ -33,7 +33,7 @@ fn glitch_interval_beyond_any_plausible_value() {
         Err(MeteringError::MaxPowerOutOfRange)
     );
     assert_eq!(
-        DemandMeter::<4>::new(c, 13),
+        DemandMeter::<4>::new_sized(c, 13),
         Err(MeteringError::InvalidDemandPeriod)
     );
 }

@@ -4,3 +4,4 @@
 
 mod bad_input;
 mod calendar_props;
+mod inference;

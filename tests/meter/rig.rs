@@ -72,14 +72,15 @@ pub fn config() -> MeterConfig {
 
 /// 0.5000 yuan/kWh all day, every day.
 pub fn tariff() -> SmallTariff {
-    let day: DayTable<8> = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+    let day = DayTable::<8>::new_sized(&[SwitchPoint::new(0, 0, 1)]).unwrap();
     let season = Season {
         start: MonthDay::new(1, 1),
         week: WeekRule::uniform(1),
     };
-    let calendar: Calendar<4, 4, 8> = Calendar::new(&[season], &[day]).unwrap();
-    let set = TariffSet::new(calendar, &[Price::from_minor_per_kwh(5_000)], Tiers::none()).unwrap();
-    SmallTariff::new(UtcOffset::CHINA, &[], set).unwrap()
+    let calendar = Calendar::<4, 4, 8>::new_sized(&[season], &[day]).unwrap();
+    let set =
+        TariffSet::new_sized(calendar, &[Price::from_minor_per_kwh(5_000)], Tiers::none()).unwrap();
+    SmallTariff::new_sized(UtcOffset::CHINA, &[], set).unwrap()
 }
 
 pub fn head_end() -> MasterKey {
@@ -121,7 +122,7 @@ impl Rig {
         let mut buf = vec![0u8; 16 * 1024];
         let stored: Stored<'_> = persist::load(&mut store, found, &mut buf).unwrap();
         let (meter, started) =
-            SmallMeter::start(config(), provisioned(), tariff(), stored, at(secs)).unwrap();
+            SmallMeter::start_sized(config(), provisioned(), tariff(), stored, at(secs)).unwrap();
         let relay = meter.contacts();
         let rig = Rig {
             meter,

@@ -53,7 +53,7 @@ proptest! {
     fn registers_roll_over_like_dlt645(
         adds in prop::collection::vec((1u8..=4, 0i64..400_000_000_000, any::<bool>()), 0..40),
     ) {
-        let mut regs: EnergyRegisters<4> = EnergyRegisters::new();
+        let mut regs = EnergyRegisters::<4>::new_sized();
         let m = ROLLOVER.wh();
         let mut sums = [[0i128; 4]; 2];
         for &(tariff, wh, export) in &adds {
@@ -78,7 +78,7 @@ proptest! {
 
 #[test]
 fn rollover_at_999999_99_kwh() {
-    let mut regs: EnergyRegisters<4> = EnergyRegisters::new();
+    let mut regs = EnergyRegisters::<4>::new_sized();
     regs.add(Flow::Import, 3, Energy::from_wh(999_999_990))
         .unwrap();
     assert_eq!(regs.total_centi_kwh(Flow::Import), 99_999_999); // 999999.99 kWh

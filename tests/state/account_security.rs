@@ -242,7 +242,7 @@ fn energy_account_round_trips_through_a_price_change() {
         hoarding: Energy::from_wh(800_000),
         reconnect: Energy::from_wh(0),
     };
-    let mut a: EnergyAccount = EnergyAccount::new(Config::local(limits), Energy::ZERO).unwrap();
+    let mut a = EnergyAccount::new(Config::local(limits), Energy::ZERO).unwrap();
     let _ = a
         .open(
             at(0),

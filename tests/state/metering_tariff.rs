@@ -70,7 +70,7 @@ fn accumulator() {
 
 #[test]
 fn registers() {
-    let mut regs: EnergyRegisters = EnergyRegisters::new();
+    let mut regs = EnergyRegisters::new();
     regs.add(Flow::Import, 1, Energy::from_wh(999_999_990))
         .unwrap();
     regs.add(Flow::Import, 4, Energy::from_wh(12)).unwrap();
@@ -112,7 +112,7 @@ fn registers() {
 #[test]
 fn demand_meter() {
     let c = c1600();
-    let mut d: DemandMeter<15> = DemandMeter::new(c, 60).unwrap();
+    let mut d = DemandMeter::<15>::new_sized(c, 60).unwrap();
     let mut t = 1_700_000_000i64;
     for i in 0..40u32 {
         let _ = d.add(Timestamp::from_unix(t), (i * 37) % 50);
@@ -157,7 +157,7 @@ fn cst(y: u16, m: u8, d: u8, h: u8) -> Timestamp {
 }
 
 fn tariff() -> Tariff {
-    let day: DayTable = DayTable::new(&[
+    let day = DayTable::new(&[
         SwitchPoint::new(8, 0, 1),
         SwitchPoint::new(12, 0, 2),
         SwitchPoint::new(22, 0, 3),
@@ -242,7 +242,7 @@ fn freezes() {
         SettlementDay::FIRST_OF_MONTH,
         CatchUp::default(),
     );
-    let mut f: Freezes<Money> = Freezes::new();
+    let mut f = Freezes::new();
     let mut prev = cst(2024, 1, 30, 0);
     let step = |f: &mut Freezes<Money>, prev: &mut Timestamp, k: i64| {
         let now = prev.checked_add_secs(5_400).unwrap();

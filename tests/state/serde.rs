@@ -7,7 +7,7 @@ use prepaid_meter::units::{Energy, Money, Price};
 
 #[test]
 fn registers_round_trip_and_recompute_totals() {
-    let mut regs: EnergyRegisters<4> = EnergyRegisters::new();
+    let mut regs = EnergyRegisters::<4>::new_sized();
     regs.add(Flow::Import, 1, Energy::from_wh(999_999_999))
         .unwrap();
     regs.add(Flow::Import, 4, Energy::from_wh(12)).unwrap();
@@ -91,7 +91,7 @@ fn account_snapshot_round_trips_and_validates_its_config() {
         hoarding: yuan(5000),
         reconnect: yuan(1),
     };
-    let mut account: MoneyAccount = MoneyAccount::new(Config::local(limits), yuan(0)).unwrap();
+    let mut account = MoneyAccount::new(Config::local(limits), yuan(0)).unwrap();
     let t = Timestamp::from_unix(1_735_689_600);
     let customer = CustomerNumber::new([0, 0, 0, 0, 0x12, 0x34]);
     let _ = account

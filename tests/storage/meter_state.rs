@@ -105,7 +105,7 @@ fn account_config() -> Config<Money> {
 }
 
 fn tariff(price: u32) -> Vec<u8> {
-    let day: DayTable = DayTable::new(&[prepaid_meter::tariff::SwitchPoint::new(0, 0, 1)]).unwrap();
+    let day = DayTable::new(&[prepaid_meter::tariff::SwitchPoint::new(0, 0, 1)]).unwrap();
     let cal = Calendar::new(
         &[Season {
             start: MonthDay::new(1, 1),
@@ -115,7 +115,7 @@ fn tariff(price: u32) -> Vec<u8> {
     )
     .unwrap();
     let set = TariffSet::new(cal, &[Price::from_minor_per_kwh(price)], Tiers::none()).unwrap();
-    let t: Tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
+    let t = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
     let mut buf = vec![0u8; t.buffer_len()];
     t.emit(&mut buf).unwrap();
     buf
@@ -168,8 +168,8 @@ fn start<M: Medium>(store: &mut MeterStore<M>) -> Meter {
             account: MoneyAccount::new(account_config(), Money::ZERO).unwrap(),
             security: MeterSecurity::new(addr(), module(), sec_config()).unwrap(),
             registers: EnergyRegisters::new(),
-            freezes: Small::new(),
-            logs: SmallLogs::new(),
+            freezes: Small::new_sized(),
+            logs: SmallLogs::new_sized(),
         };
     };
     let parts = split(&buf[..n]);
@@ -201,14 +201,14 @@ fn start<M: Medium>(store: &mut MeterStore<M>) -> Meter {
     let mut buf = [0u8; 1024];
     let freezes = match store.read(1, &mut buf).unwrap() {
         Some(n) => Small::restore(SmallState::parse(&buf[..n]).unwrap()).unwrap(),
-        None => Small::new(),
+        None => Small::new_sized(),
     };
     if let Some(n) = store.read(2, &mut buf).unwrap() {
-        let _: Tariff = Tariff::parse(&buf[..n]).unwrap();
+        let _ = Tariff::parse(&buf[..n]).unwrap();
     }
     let logs = match store.read(4, &mut buf).unwrap() {
         Some(n) => SmallLogs::restore(LogsState::parse(&buf[..n]).unwrap()).unwrap(),
-        None => SmallLogs::new(),
+        None => SmallLogs::new_sized(),
     };
     Meter {
         account,

@@ -205,7 +205,7 @@ fn a_switch_point_inside_an_interval_splits_it() {
     .unwrap();
     let cal = Calendar::new(&[season(1, 1, 1)], &[table.clone(), table]).unwrap();
     let set = TariffSet::new(cal, &prices(), Tiers::none()).unwrap();
-    let tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
+    let tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
     let mut rater = Rater::new();
     let t = rater
         .rate_interval(
@@ -254,7 +254,7 @@ fn tiered_tariff() -> Tariff {
 fn a_month_crossing_every_tier() {
     let tariff = tiered_tariff();
     let mut rater = Rater::new();
-    let mut totals: Totals = Totals::new();
+    let mut totals = Totals::new();
     for day in 1..=31u8 {
         let r = rater
             .rate(&tariff, kwh(12), cst(2024, 3, day, 12, 0, 0))
@@ -682,7 +682,7 @@ fn settlement_on_the_configured_day() {
 fn remainders_are_carried() {
     let flat = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
     let cal = Calendar::new(&[season(1, 1, 1)], &[flat.clone(), flat]).unwrap();
-    let tariff: Tariff = Tariff::new(
+    let tariff = Tariff::new(
         UtcOffset::CHINA,
         &[],
         TariffSet::new(cal, &[price(5_283)], Tiers::none()).unwrap(),

@@ -28,15 +28,15 @@ fn cal(tables: &[DayTable]) -> Calendar {
 fn tariff_set_errors() {
     let p = price(1_000);
     assert_eq!(
-        <TariffSet>::new(cal(&[one_table(1)]), &[], Tiers::none()),
+        TariffSet::new(cal(&[one_table(1)]), &[], Tiers::none()),
         Err(TariffError::NoPrices)
     );
     assert_eq!(
-        <TariffSet>::new(cal(&[one_table(1)]), &[p; 5], Tiers::none()),
+        TariffSet::new(cal(&[one_table(1)]), &[p; 5], Tiers::none()),
         Err(TariffError::CapacityExceeded)
     );
     assert_eq!(
-        TariffSet::<DEFAULT_SEASONS, DEFAULT_DAY_TABLES, DEFAULT_SWITCH_POINTS, 64>::new(
+        TariffSet::<DEFAULT_SEASONS, DEFAULT_DAY_TABLES, DEFAULT_SWITCH_POINTS, 64>::new_sized(
             cal(&[one_table(1)]),
             &[p; 64],
             Tiers::none()
@@ -44,7 +44,7 @@ fn tariff_set_errors() {
         Err(TariffError::TooManyTariffs)
     );
     assert!(
-        TariffSet::<DEFAULT_SEASONS, DEFAULT_DAY_TABLES, DEFAULT_SWITCH_POINTS, MAX_TARIFFS>::new(
+        TariffSet::<DEFAULT_SEASONS, DEFAULT_DAY_TABLES, DEFAULT_SWITCH_POINTS, MAX_TARIFFS>::new_sized(
             cal(&[one_table(63)]),
             &[p; 63],
             Tiers::none()
@@ -52,11 +52,11 @@ fn tariff_set_errors() {
         .is_ok()
     );
     assert_eq!(
-        <TariffSet>::new(cal(&[one_table(1), one_table(3)]), &[p; 2], Tiers::none()),
+        TariffSet::new(cal(&[one_table(1), one_table(3)]), &[p; 2], Tiers::none()),
         Err(TariffError::TariffNumberOutOfRange)
     );
     assert_eq!(
-        <TariffSet>::new(cal(&[one_table(0)]), &[p; 2], Tiers::none()),
+        TariffSet::new(cal(&[one_table(0)]), &[p; 2], Tiers::none()),
         Err(TariffError::TariffNumberOutOfRange)
     );
     // TOU price plus tier price above MAX_EFFECTIVE_PRICE: a year could overflow the money.
@@ -67,13 +67,13 @@ fn tariff_set_errors() {
         Settlement::monthly(1, 0).unwrap(),
     )
     .unwrap();
-    assert!(<TariffSet>::new(cal(&[one_table(1)]), &[price(max - 1)], tiers.clone()).is_ok());
+    assert!(TariffSet::new(cal(&[one_table(1)]), &[price(max - 1)], tiers.clone()).is_ok());
     assert_eq!(
-        <TariffSet>::new(cal(&[one_table(1)]), &[price(max)], tiers.clone()),
+        TariffSet::new(cal(&[one_table(1)]), &[price(max)], tiers.clone()),
         Err(TariffError::PriceOverflow)
     );
     assert_eq!(
-        <TariffSet>::new(cal(&[one_table(1)]), &[price(u32::MAX)], tiers),
+        TariffSet::new(cal(&[one_table(1)]), &[price(u32::MAX)], tiers),
         Err(TariffError::PriceOverflow)
     );
 }
@@ -92,7 +92,7 @@ fn special_day_errors_and_unchanged_tariff() {
         date: SpecialDate::every_year(m, d),
         day_table: table,
     };
-    let t = |days: &[SpecialDay]| <Tariff>::new(UtcOffset::CHINA, days, set()).map(|_| ());
+    let t = |days: &[SpecialDay]| Tariff::new(UtcOffset::CHINA, days, set()).map(|_| ());
     assert_eq!(
         t(&[day(5, 1, 1), day(1, 1, 1)]),
         Err(TariffError::UnsortedSpecialDays)
@@ -117,16 +117,16 @@ fn special_day_errors_and_unchanged_tariff() {
     assert_eq!(t(&[day(5, 1, 0)]), Err(TariffError::DayTableOutOfRange));
     let many: Vec<SpecialDay> = (0..3).map(|i| day(1, 1 + i, 1)).collect();
     assert_eq!(
-        Tariff::<DEFAULT_SEASONS, DEFAULT_DAY_TABLES, DEFAULT_SWITCH_POINTS, DEFAULT_TARIFFS, 2>::new(UtcOffset::CHINA, &many, set()).map(|_| ()),
+        Tariff::<DEFAULT_SEASONS, DEFAULT_DAY_TABLES, DEFAULT_SWITCH_POINTS, DEFAULT_TARIFFS, 2>::new_sized(UtcOffset::CHINA, &many, set()).map(|_| ()),
         Err(TariffError::CapacityExceeded)
     );
     assert_eq!(
-        <Tariff>::new(UtcOffset::from_hours(5).unwrap(), &[day(5, 1, 2)], set()).map(|_| ()),
+        Tariff::new(UtcOffset::from_hours(5).unwrap(), &[day(5, 1, 2)], set()).map(|_| ()),
         Ok(())
     );
 
     // A passive set without the day table a special day needs is refused; nothing changes.
-    let mut tariff: Tariff = Tariff::new(UtcOffset::CHINA, &[day(5, 1, 2)], set()).unwrap();
+    let mut tariff = Tariff::new(UtcOffset::CHINA, &[day(5, 1, 2)], set()).unwrap();
     let before = tariff.clone();
     let small = TariffSet::new(cal(&[one_table(1)]), &[price(2)], Tiers::none()).unwrap();
     assert_eq!(
@@ -149,7 +149,7 @@ fn a_validated_tariff_rates_every_instant_of_its_calendar() {
     )
     .unwrap();
     let set = TariffSet::new(cal(&[one_table(1)]), &[price(max - max / 2)], tiers).unwrap();
-    let tariff: Tariff = Tariff::new(UtcOffset::from_seconds(86_399).unwrap(), &[], set).unwrap();
+    let tariff = Tariff::new(UtcOffset::from_seconds(86_399).unwrap(), &[], set).unwrap();
     let first = Timestamp::from_unix(-86_399);
     let last = Timestamp::from_unix(Date::MAX.days_since_epoch() * 86_400 + 86_399 - 86_399);
     for at in [first, last] {
@@ -178,13 +178,13 @@ proptest! {
         // Any single flipped bit is caught (CRC-32 detects every 1-bit error).
         let bit = rng.below(buf.len() as u64 * 8) as usize;
         buf[bit / 8] ^= 1 << (bit % 8);
-        prop_assert!(<Tariff>::parse(&buf).is_err());
+        prop_assert!(Tariff::parse(&buf).is_err());
     }
 
     /// Arbitrary bytes are refused (without a panic): they lack the magic, length and CRC.
     #[test]
     fn decoding_garbage_is_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-        prop_assert!(<Tariff>::parse(&bytes).is_err());
+        prop_assert!(Tariff::parse(&bytes).is_err());
     }
 
     /// Mutated bodies of valid encodings, re-signed with a correct CRC so that they reach the
@@ -204,7 +204,7 @@ proptest! {
         }
         let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&buf[..body_end]);
         buf[body_end..].copy_from_slice(&crc.to_le_bytes());
-        if let Ok(back) = <Tariff>::parse(&buf) {
+        if let Ok(back) = Tariff::parse(&buf) {
             let mut again = vec![0u8; back.buffer_len()];
             back.emit(&mut again).unwrap();
             prop_assert_eq!(again, buf);

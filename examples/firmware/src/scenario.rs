@@ -313,15 +313,15 @@ fn config() -> Res<MeterConfig> {
 }
 
 fn flat_tariff() -> Res<SmallTariff> {
-    let day: DayTable<8> = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).map_err(|_| "day table")?;
+    let day = DayTable::<8>::new_sized(&[SwitchPoint::new(0, 0, 1)]).map_err(|_| "day table")?;
     let season = Season {
         start: MonthDay::new(1, 1),
         week: WeekRule::uniform(1),
     };
-    let calendar: Calendar<4, 4, 8> = Calendar::new(&[season], &[day]).map_err(|_| "calendar")?;
+    let calendar = Calendar::<4, 4, 8>::new_sized(&[season], &[day]).map_err(|_| "calendar")?;
     let prices = [Price::from_minor_per_kwh(PRICE)];
-    let set = TariffSet::new(calendar, &prices, Tiers::none()).map_err(|_| "tariff set")?;
-    SmallTariff::new(UtcOffset::CHINA, &[], set).map_err(|_| "tariff")
+    let set = TariffSet::new_sized(calendar, &prices, Tiers::none()).map_err(|_| "tariff set")?;
+    SmallTariff::new_sized(UtcOffset::CHINA, &[], set).map_err(|_| "tariff")
 }
 
 fn provisioned() -> Res<KeyRecord> {

@@ -378,9 +378,20 @@ pub struct Reassembler<const N: usize = 1024> {
     done: bool,
 }
 
+impl Reassembler {
+    /// [`Reassembler::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details.
+    pub const fn new(di: Di) -> Self {
+        Self::new_sized(di)
+    }
+}
+
 impl<const N: usize> Reassembler<N> {
     /// Expects the answer to a read of `di`.
-    pub const fn new(di: Di) -> Self {
+    ///
+    /// Generic over the capacities (name them, `Reassembler::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`Reassembler::new`] is this at the default ones.
+    pub const fn new_sized(di: Di) -> Self {
         Reassembler {
             di,
             buf: [0; N],

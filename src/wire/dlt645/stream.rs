@@ -28,7 +28,7 @@ use super::frame::{Frame, MAX_FRAME_LEN, MIN_FRAME_LEN, START};
 ///     0x00, 0xFE, 0xFE, // garbage and preamble
 ///     0x68, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0x68, 0x13, 0x00, 0xDF, 0x16, // read address
 /// ];
-/// let mut decoder: StreamDecoder = StreamDecoder::new();
+/// let mut decoder = StreamDecoder::new();
 /// let mut frames = 0;
 /// for chunk in stream.chunks(4) {
 ///     let mut input = chunk;
@@ -52,7 +52,7 @@ pub struct StreamDecoder<const N: usize = MAX_FRAME_LEN> {
 
 impl<const N: usize> Default for StreamDecoder<N> {
     fn default() -> Self {
-        Self::new()
+        Self::new_sized()
     }
 }
 
@@ -63,9 +63,20 @@ enum Scan {
     NeedMore,
 }
 
+impl StreamDecoder {
+    /// [`StreamDecoder::new_sized`] at the default capacities, so that a call needs no type
+    /// annotations; see it for the details.
+    pub const fn new() -> Self {
+        Self::new_sized()
+    }
+}
+
 impl<const N: usize> StreamDecoder<N> {
     /// An empty decoder.
-    pub const fn new() -> Self {
+    ///
+    /// Generic over the capacities (name them, `StreamDecoder::<..>::new_sized`, or let them be
+    /// inferred from where the result goes); [`StreamDecoder::new`] is this at the default ones.
+    pub const fn new_sized() -> Self {
         const {
             assert!(
                 N >= MIN_FRAME_LEN,
@@ -241,7 +252,7 @@ mod tests {
     fn duplicated_start_byte() {
         let mut stream = vec![0x68];
         stream.extend_from_slice(&E8);
-        let mut d: StreamDecoder = StreamDecoder::new();
+        let mut d = StreamDecoder::new();
         assert_eq!(collect(&mut d, &[&stream]), vec![E8.to_vec()]);
         assert_eq!(d.bad_frames(), 1);
         assert_eq!(d.skipped(), 1);
@@ -254,7 +265,7 @@ mod tests {
         let mut stream = bad.to_vec();
         stream.extend_from_slice(&E8);
         stream.extend_from_slice(&[0x16, 0x00, 0x68]);
-        let mut d: StreamDecoder = StreamDecoder::new();
+        let mut d = StreamDecoder::new();
         assert_eq!(collect(&mut d, &[&stream]), vec![E8.to_vec()]);
         assert_eq!(d.buffered(), 1);
         d.reset();
@@ -268,9 +279,9 @@ mod tests {
             0x68, 0x61, 0x01, 0x00, 0x00, 0x00, 0x00, 0x68, 0x11, 0x04, 0x33, 0x33, 0x34, 0x33,
             0x14, 0x16,
         ];
-        let mut small: StreamDecoder<15> = StreamDecoder::new();
+        let mut small = StreamDecoder::<15>::new_sized();
         assert!(collect(&mut small, &[&e1, &E8]).len() == 1);
-        let mut exact: StreamDecoder<16> = StreamDecoder::new();
+        let mut exact = StreamDecoder::<16>::new_sized();
         assert_eq!(
             collect(&mut exact, &[&e1, &E8]),
             vec![e1.to_vec(), E8.to_vec()]

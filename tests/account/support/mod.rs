@@ -63,7 +63,7 @@ pub fn t0() -> Timestamp {
 
 /// An account with `config`, opened at [`t0`] with `balance` yuan (count 1), ticked once.
 pub fn opened(config: Config<Money>, balance: i64) -> MoneyAccount {
-    let mut a: MoneyAccount = MoneyAccount::new(config, Money::ZERO).unwrap();
+    let mut a = MoneyAccount::new(config, Money::ZERO).unwrap();
     let _ = a.open(t0(), purchase(1, yuan(balance))).unwrap();
     let _ = a.tick(t0());
     a
