@@ -177,7 +177,37 @@ impl rand_core::TryCryptoRng for OsRandom {}
 /// The simulated NOR flash: 48 KiB in 1 KiB erase sectors.
 pub type Flash = MockFlash<{ 48 * 1024 }, 1024, 4>;
 /// The meter's store on it.
-pub type Store = MeterStore<Nor<Flash>>;
+pub type Store = MeterStore<Nor<HeapFlash>>;
+
+/// The simulated flash on the heap, so that opening and restarting the store moves a pointer,
+/// not 48 KiB (a debug build's test threads have small stacks).
+#[derive(Clone, Debug)]
+pub struct HeapFlash(pub Box<Flash>);
+
+impl embedded_storage::nor_flash::ErrorType for HeapFlash {
+    type Error = <Flash as embedded_storage::nor_flash::ErrorType>::Error;
+}
+
+impl embedded_storage::nor_flash::ReadNorFlash for HeapFlash {
+    const READ_SIZE: usize = Flash::READ_SIZE;
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.read(offset, bytes)
+    }
+    fn capacity(&self) -> usize {
+        self.0.capacity()
+    }
+}
+
+impl embedded_storage::nor_flash::NorFlash for HeapFlash {
+    const WRITE_SIZE: usize = Flash::WRITE_SIZE;
+    const ERASE_SIZE: usize = Flash::ERASE_SIZE;
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
+        self.0.erase(from, to)
+    }
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
+        self.0.write(offset, bytes)
+    }
+}
 
 /// The largest stored form of each area at the meter's capacities (24 hourly, 62 daily and 12
 /// settlement freezes, logs 10 deep), with room to spare: hot state, logs, freezes (5 717
@@ -193,7 +223,7 @@ fn layout() -> [AreaLayout; 5] {
 #[derive(Debug)]
 pub struct Node {
     /// The meter.
-    pub meter: Meter,
+    pub meter: Box<Meter>,
     store: Store,
     /// What the meter was built from, for a restart.
     config: Config,
@@ -207,8 +237,8 @@ impl Node {
     /// A meter commissioned at host time `now` (the load runs from then on): relay closed,
     /// account opened for `config.customer` with `config.balance` as purchase 1.
     pub fn new(config: &Config, now: Timestamp) -> Result<Node, String> {
-        let (store, found) =
-            MeterStore::open(Nor(Flash::new()), &layout()).map_err(|e| e.to_string())?;
+        let (store, found) = MeterStore::open(Nor(HeapFlash(Box::new(Flash::new()))), &layout())
+            .map_err(|e| e.to_string())?;
         let mut store = store;
         let mut buf = vec![0u8; store_buffer_len()];
         let stored = persist::load(&mut store, found, &mut buf).map_err(|e| e.to_string())?;
@@ -221,7 +251,7 @@ impl Node {
             ));
         }
         let mut node = Node {
-            meter,
+            meter: Box::new(meter),
             store,
             config: config.clone(),
             pulse_remainder: 0,
@@ -309,7 +339,7 @@ impl Node {
         }
         let mut record = vec![0u8; usize::from(MAX_PAYLOADS[2])];
         let mut hot = vec![0u8; usize::from(MAX_PAYLOADS[0])];
-        if let Err(e) = persist::save(&mut self.meter, &mut self.store, &mut record, &mut hot) {
+        if let Err(e) = persist::save(&mut *self.meter, &mut self.store, &mut record, &mut hot) {
             log::error!("saving the meter's state: {e}");
         }
     }
@@ -436,7 +466,7 @@ impl Node {
         if started != Started::Restored {
             log::warn!("restart: {started:?}");
         }
-        self.meter = meter;
+        *self.meter = meter;
         self.store = store;
         self.readings();
         Ok(started)
