@@ -2,7 +2,7 @@
 //! [`Actions::save`](super::Actions::save) asks for (feature `storage`).
 //!
 //! The store's areas are the meter's [`Area`]s, in their order: give
-//! [`MeterStore::open`] one [`AreaLayout`](crate::storage::AreaLayout) per area, the root
+//! [`MeterStore::open`] one [`AreaLayout`] per area, the root
 //! (hot state) first, each with a `max_payload` at least the largest
 //! [`Meter::stored_len`] of its area at the meter's capacities.
 //!
