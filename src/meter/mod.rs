@@ -879,6 +879,9 @@ impl<
         match self.rater.rate(&self.tariff, energy, counted) {
             Ok(rated) => {
                 let _ = self.registers.add(Flow::Import, rated.slot.tariff, energy);
+                // A remote cost-control account holds no money and refuses debits: the
+                // head-end rates the registers instead. (The only other refusal is an i64
+                // overflow of the balance.)
                 if let Ok(fx) = self.account.debit(at, rated.money) {
                     self.apply(&fx, METER_OPERATOR, at);
                 }
