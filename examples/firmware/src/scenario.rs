@@ -263,30 +263,11 @@ struct Meter {
     rng: TestRng,
 }
 
-/// A deterministic xorshift generator: the scenario runs no identity authentication, so
-/// `receive` draws from it only for the challenge it never sends.
-struct TestRng(u64);
-
-impl rand_core::TryRng for TestRng {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(self.try_next_u64()? as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        Ok(self.0)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        for b in dst {
-            *b = self.try_next_u64()? as u8;
-        }
-        Ok(())
-    }
-}
-
-impl rand_core::TryCryptoRng for TestRng {}
+/// The crate's test random source (xorshift64): the scenario runs no identity
+/// authentication, so `receive` draws from it only for a challenge it never sends.
+#[path = "../../../tests/support/rng.rs"]
+mod rng;
+use rng::TestRng;
 
 fn address() -> Res<Address> {
     Address::from_number(ADDRESS).map_err(|_| "address")
