@@ -24,6 +24,10 @@ pub trait Credit:
     /// The unit's letter in the magic of stored account states: `M` (money) or `E` (energy),
     /// so that a state of one unit is never read as the other.
     const UNIT_TAG: u8;
+    /// `true` for credit held in energy, which is bought at a price and re-expressed when the
+    /// price changes ([`Account::change_price`](super::Account::change_price)); the account
+    /// then keeps that price ([`AccountState::price`](super::AccountState::price)).
+    const HELD_AT_PRICE: bool;
     /// The amount as a count of the smallest unit (minor units or Wh).
     fn to_raw(self) -> i64;
     /// An amount from a count of the smallest unit.
@@ -33,6 +37,7 @@ pub trait Credit:
 impl Credit for Money {
     const ZERO: Money = Money::ZERO;
     const UNIT_TAG: u8 = b'M';
+    const HELD_AT_PRICE: bool = false;
     fn to_raw(self) -> i64 {
         self.minor()
     }
@@ -44,6 +49,7 @@ impl Credit for Money {
 impl Credit for Energy {
     const ZERO: Energy = Energy::ZERO;
     const UNIT_TAG: u8 = b'E';
+    const HELD_AT_PRICE: bool = true;
     fn to_raw(self) -> i64 {
         self.wh()
     }

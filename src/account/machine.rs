@@ -79,6 +79,8 @@ pub enum AccountStateError {
     Relay,
     /// A log ring is not in a state a ring can be in (see [`crate::ring::Ring::restore`]).
     Log,
+    /// A price is held for money credit, or a price of zero for energy credit.
+    Price,
 }
 
 impl fmt::Display for AccountStateError {
@@ -95,6 +97,7 @@ impl fmt::Display for AccountStateError {
                 AccountStateError::Flags => "the alarm and credit flags disagree with the balance",
                 AccountStateError::Relay => "the relay state disagrees with the trips in force",
                 AccountStateError::Log => "a log ring is not in a possible state",
+                AccountStateError::Price => "the price held does not fit the unit of credit",
                 _ => "invalid account state",
             }),
         }
@@ -136,6 +139,13 @@ fn check_state<U: Credit, const H: usize>(
         || st.residue < 0
     {
         return Err(AccountStateError::NegativeAmount);
+    }
+    let price_ok = match st.price {
+        None => true,
+        Some(p) => U::HELD_AT_PRICE && p.minor_per_kwh() > 0,
+    };
+    if !price_ok {
+        return Err(AccountStateError::Price);
     }
     let local = cfg.cost_control == CostControl::Local;
     let limits = &cfg.limits;
@@ -316,10 +326,10 @@ pub struct OverdraftEpisode<U> {
 
 /// The state of an [`Account`] as plain data: everything that changes, for
 /// [`Account::state`] and [`Account::restore`]. Stored on its own as a
-/// [`Snapshot`](crate::snapshot::Snapshot) (magic `AM` for money credit, `AE` for energy,
-/// version 1).
+/// [`Snapshot`](crate::snapshot::Snapshot) (magic `AM` for money credit, version 1; `AE` for
+/// energy, version 2).
 ///
-/// # Binary form (version 1)
+/// # Binary form (`AM` version 1, `AE` version 2)
 ///
 /// In this order; amounts of the account's unit as `i64`, times as `i64` Unix seconds, flags as
 /// one byte 0 or 1, `Option` as a tag byte 0 or 1 then the value:
@@ -340,6 +350,11 @@ pub struct OverdraftEpisode<U> {
 /// | `standing_day`: `Option<i64>` | 1 or 9 |
 /// | `overdraft`: `Option` of started, deepest | 1 or 17 |
 /// | `residue` (`i64`) | 8 |
+/// | `price`, energy credit only (`AE` version 2): `Option<Price>`, the price as `u32` | 1 or 5 |
+///
+/// `AE` version 1 (written before the account kept its price) has no `price` field and is read
+/// with `price: None`: such an account's first [`Account::change_price`] sets the price without
+/// re-expressing the credit, so give it the price the credit was bought at first.
 ///
 /// A typical open money account (a customer, no remote trip, no overdraft under way) takes
 /// 141 bytes of fields, 150 bytes framed.
@@ -385,6 +400,11 @@ pub struct AccountState<U> {
     pub overdraft: Option<OverdraftEpisode<U>>,
     /// Sum of conversion residues, thousandths of a minor unit.
     pub residue: i64,
+    /// Energy credit only: the price the credit is held at, the price of the tariff the
+    /// account is rated against, as the last [`Account::change_price`] set it (`None` until
+    /// then, and always for money credit).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub price: Option<Price>,
 }
 
 /// The state a call's events are measured against.
@@ -447,6 +467,7 @@ impl<U: Credit> AccountState<U> {
             standing_day: None,
             overdraft: None,
             residue: 0,
+            price: None,
         }
     }
 
@@ -782,7 +803,9 @@ impl<U: Credit, const H: usize> Account<U, H> {
     ///   the overdraft episode agree with the balance and the thresholds
     ///   ([`AccountStateError::Flags`]);
     /// - the relay state agrees with the trips in force and keep-power
-    ///   ([`AccountStateError::Relay`]).
+    ///   ([`AccountStateError::Relay`]);
+    /// - a price is held only for energy credit, and is above zero
+    ///   ([`AccountStateError::Price`]).
     ///
     /// Every state [`Account::state`] returns passes. Restore with the configuration in force
     /// when the state was taken.
@@ -1182,30 +1205,39 @@ impl<U: Credit, const H: usize> Account<U, H> {
 }
 
 impl<const H: usize> Account<Energy, H> {
-    /// Re-expresses energy credit bought at `old` at the `new` price, so that neither side
-    /// loses: the balance becomes `balance x old / new` rounded up, and emergency credit owed and
-    /// debt become theirs rounded down (all in the customer's favour). The value the rounding
-    /// gave away is recorded ([`ConversionRecord::residue`], [`Account::conversion_residue`]), so
-    /// value is conserved exactly in thousandths of a minor unit. Thresholds stay as configured.
+    /// The price the energy credit is held at ([`AccountState::price`]): `None` until the
+    /// first [`Account::change_price`].
+    pub fn price(&self) -> Option<Price> {
+        self.state.price
+    }
+
+    /// The tariff the account is rated against now charges `new` per kWh: re-expresses the
+    /// energy credit, held at the price the account keeps ([`Account::price`]), at `new`, so
+    /// that neither side loses. The balance becomes `balance x old / new` rounded up, and
+    /// emergency credit owed and debt become theirs rounded down (all in the customer's
+    /// favour). The value the rounding gave away is recorded ([`ConversionRecord::residue`],
+    /// [`Account::conversion_residue`]), so value is conserved exactly in thousandths of a
+    /// minor unit. Thresholds stay as configured. The account then holds its credit at `new`.
     ///
-    /// The hoarding limit applies: a conversion that would raise the balance above both the
-    /// limit and the balance before it is refused ([`AccountError::HoardingLimit`]), so a
-    /// wrong `old` price (one the credit was not bought at) can re-express credit by at most
-    /// the hoarding limit, never by any factor. `old` must be the price the account's
-    /// consumption is rated at now: take it from the tariff in force (the caller's rater), never
-    /// from the request that carries the new price.
-    pub fn change_price(
-        &mut self,
-        now: Timestamp,
-        old: Price,
-        new: Price,
-    ) -> Result<Conversion, AccountError> {
+    /// The old price is the account's own, never the caller's: a request that carries a new
+    /// price cannot also say what the credit was bought at. The first call on an account that
+    /// holds no price yet (a new account, or one stored before the account kept its price)
+    /// sets it and converts nothing (the record has `old == new`): make it with the price the
+    /// credit was bought at, when the account is set up.
+    ///
+    /// The hoarding limit applies too: a conversion that would raise the balance above both
+    /// the limit and the balance before it is refused ([`AccountError::HoardingLimit`]).
+    /// Errors leave the account unchanged: [`AccountError::RemoteCostControl`],
+    /// [`AccountError::InvalidPrice`] for a price of zero, [`AccountError::HoardingLimit`],
+    /// [`AccountError::Overflow`].
+    pub fn change_price(&mut self, now: Timestamp, new: Price) -> Result<Conversion, AccountError> {
         if self.config.cost_control == CostControl::Remote {
             return Err(AccountError::RemoteCostControl);
         }
-        if old.minor_per_kwh() == 0 || new.minor_per_kwh() == 0 {
+        if new.minor_per_kwh() == 0 {
             return Err(AccountError::InvalidPrice);
         }
+        let old = self.state.price.unwrap_or(new);
         let o = i128::from(old.minor_per_kwh());
         let n = i128::from(new.minor_per_kwh());
         let hoarding = self.config.limits.hoarding;
@@ -1256,6 +1288,7 @@ impl<const H: usize> Account<Energy, H> {
             st.balance = record.balance_after;
             st.emergency_debt = record.emergency_after;
             st.debt = record.debt_after;
+            st.price = Some(new);
             Ok(record)
         })?;
         Ok(Conversion { record, effects })

@@ -26,27 +26,66 @@ struct_field!(AccountTotals<U> {
     converted,
 });
 struct_field!(OverdraftEpisode<U> { started, deepest });
-struct_field!(AccountState<U> {
-    customer,
-    purchases,
-    balance,
-    totals,
-    relay,
-    remote,
-    keep_power,
-    remote_alarm,
-    exhausted,
-    low_credit_ack,
-    alarms,
-    emergency,
-    emergency_debt,
-    debt,
-    recovered_in_period,
-    recovery_period,
-    standing_day,
-    overdraft,
-    residue,
-});
+/// The fields in their documented order; `price` only for energy credit, and only from `AE`
+/// version 2 on (see [`AccountState`]).
+impl<U: Credit + Field> Field for AccountState<U> {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.customer.write_to(w)?;
+        self.purchases.write_to(w)?;
+        self.balance.write_to(w)?;
+        self.totals.write_to(w)?;
+        self.relay.write_to(w)?;
+        self.remote.write_to(w)?;
+        self.keep_power.write_to(w)?;
+        self.remote_alarm.write_to(w)?;
+        self.exhausted.write_to(w)?;
+        self.low_credit_ack.write_to(w)?;
+        self.alarms.write_to(w)?;
+        self.emergency.write_to(w)?;
+        self.emergency_debt.write_to(w)?;
+        self.debt.write_to(w)?;
+        self.recovered_in_period.write_to(w)?;
+        self.recovery_period.write_to(w)?;
+        self.standing_day.write_to(w)?;
+        self.overdraft.write_to(w)?;
+        self.residue.write_to(w)?;
+        if U::HELD_AT_PRICE {
+            self.price.write_to(w)?;
+        } else if self.price.is_some() {
+            // Money credit holds no price: a state that says otherwise has no stored form.
+            return Err(SnapshotError::InvalidField);
+        }
+        Ok(())
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(AccountState {
+            customer: Field::read_from(r)?,
+            purchases: Field::read_from(r)?,
+            balance: Field::read_from(r)?,
+            totals: Field::read_from(r)?,
+            relay: Field::read_from(r)?,
+            remote: Field::read_from(r)?,
+            keep_power: Field::read_from(r)?,
+            remote_alarm: Field::read_from(r)?,
+            exhausted: Field::read_from(r)?,
+            low_credit_ack: Field::read_from(r)?,
+            alarms: Field::read_from(r)?,
+            emergency: Field::read_from(r)?,
+            emergency_debt: Field::read_from(r)?,
+            debt: Field::read_from(r)?,
+            recovered_in_period: Field::read_from(r)?,
+            recovery_period: Field::read_from(r)?,
+            standing_day: Field::read_from(r)?,
+            overdraft: Field::read_from(r)?,
+            residue: Field::read_from(r)?,
+            price: if U::HELD_AT_PRICE && r.version() >= 2 {
+                Field::read_from(r)?
+            } else {
+                None
+            },
+        })
+    }
+}
 struct_field!(PurchaseRecord<U> {
     time,
     count,
@@ -279,7 +318,10 @@ impl Field for Trigger {
 
 impl<U: Credit + Field> Snapshot for AccountState<U> {
     const MAGIC: [u8; 2] = [b'A', U::UNIT_TAG];
-    const VERSION: u8 = 1;
+    /// `AM` version 1; `AE` version 2 (with the price the credit is held at), which also reads
+    /// version 1.
+    const VERSION: u8 = if U::HELD_AT_PRICE { 2 } else { 1 };
+    const OLDEST_VERSION: u8 = 1;
 }
 
 struct_field!(LogsState<U>[const N: usize] {
@@ -401,5 +443,60 @@ mod tests {
         refused::<EmergencyState>(&[3]);
         refused::<AlarmFlags>(&[0x20]);
         refused::<ReconnectMode>(&[2]);
+    }
+
+    /// An `AE` state of version 1 (no price field) is still read, with no price; version 2
+    /// keeps the price; `AM` has no price field in any version.
+    #[test]
+    fn energy_states_of_version_1_are_read_without_a_price() {
+        use crate::account::{Config, EnergyAccount, Limits};
+        use crate::snapshot::{CRC, HEADER_LEN};
+        use crate::units::{Energy, Price};
+        let config = Config::local(Limits {
+            alarm1: Energy::from_kwh(20),
+            alarm2: Energy::from_kwh(10),
+            overdraft: Energy::from_kwh(5),
+            hoarding: Energy::from_kwh(9_999),
+            reconnect: Energy::from_kwh(1),
+        });
+        let mut a = EnergyAccount::new(config, Energy::from_kwh(40)).unwrap();
+        let state = a.state();
+        let mut v2 = [0u8; 256];
+        let n = state.emit(&mut v2).unwrap();
+        assert_eq!(&v2[..3], &[b'A', b'E', 2]);
+        // Version 1: the same fields without the price's tag byte (0, absent), framed anew.
+        let fields = &v2[HEADER_LEN..n - 5];
+        assert_eq!(v2[n - 5], 0);
+        let mut v1 = [0u8; 256];
+        let len = HEADER_LEN + fields.len() + 4;
+        v1[..3].copy_from_slice(&[b'A', b'E', 1]);
+        v1[3..5].copy_from_slice(&(len as u16).to_le_bytes());
+        v1[HEADER_LEN..len - 4].copy_from_slice(fields);
+        let crc = CRC.checksum(&v1[..len - 4]);
+        v1[len - 4..len].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(AccountState::<Energy>::parse(&v1[..len]), Ok(state));
+        // Version 2 keeps a price.
+        let _ = a
+            .change_price(Timestamp::from_unix(0), Price::from_minor_per_kwh(5_000))
+            .unwrap();
+        let priced = a.state();
+        let n = priced.emit(&mut v2).unwrap();
+        assert_eq!(AccountState::<Energy>::parse(&v2[..n]), Ok(priced));
+        // Money: version 1, no price field, and a price has no stored form.
+        let money = Config::local(Limits {
+            alarm1: Money::from_minor(2),
+            alarm2: Money::from_minor(1),
+            overdraft: Money::ZERO,
+            hoarding: Money::from_minor(1_000),
+            reconnect: Money::ZERO,
+        });
+        let mut m = crate::account::MoneyAccount::new(money, Money::ZERO)
+            .unwrap()
+            .state();
+        let n = m.emit(&mut v2).unwrap();
+        assert_eq!(&v2[..3], &[b'A', b'M', 1]);
+        assert_eq!(AccountState::<Money>::parse(&v2[..n]), Ok(m.clone()));
+        m.price = Some(Price::from_minor_per_kwh(1));
+        assert_eq!(m.emit(&mut v2), Err(SnapshotError::InvalidField));
     }
 }

@@ -60,7 +60,9 @@ fn clock_jumps_bound_standing_charges_and_are_recorded() {
 }
 
 /// Attack: `change_price` trusted the caller's old price and applied no hoarding limit: a
-/// stale old price re-expressed 50 kWh as 214 GWh.
+/// stale old price re-expressed 50 kWh as 214 GWh. Now the old price is the one the account
+/// holds (the caller gives only the new one), a replayed price change converts nothing, and
+/// the hoarding limit bounds a price cut.
 #[test]
 fn a_stale_old_price_cannot_inflate_energy_credit() {
     let config = Config::local(Limits {
@@ -77,25 +79,53 @@ fn a_stale_old_price_cannot_inflate_energy_credit() {
         amount: Energy::from_kwh(50),
     };
     let _ = a.open(t0(), purchase).unwrap();
+    // The credit was bought at 0.6000 a kWh.
+    let _ = a.change_price(t0(), Price::from_minor_per_kwh(6_000)).unwrap();
+    // A price cut to 0.0001 would make 50 kWh into 300 000 kWh: above the hoarding limit.
     let before = a.clone();
     let err = a
-        .change_price(
-            t0(),
-            Price::from_minor_per_kwh(u32::MAX),
-            Price::from_minor_per_kwh(1),
-        )
+        .change_price(t0(), Price::from_minor_per_kwh(1))
         .unwrap_err();
     assert_eq!(err, AccountError::HoardingLimit);
     assert_eq!(a, before);
-    // A real price change within the limit goes through.
+    // A real price change within the limit goes through, from the price the account holds.
     let c = a
-        .change_price(
-            t0(),
-            Price::from_minor_per_kwh(6_000),
-            Price::from_minor_per_kwh(5_000),
-        )
+        .change_price(t0(), Price::from_minor_per_kwh(5_000))
+        .unwrap();
+    assert_eq!(c.record.old, Price::from_minor_per_kwh(6_000));
+    assert_eq!(c.record.balance_after, Energy::from_kwh(60));
+    // The same change again (a replayed request) converts nothing more.
+    let c = a
+        .change_price(t0(), Price::from_minor_per_kwh(5_000))
         .unwrap();
     assert_eq!(c.record.balance_after, Energy::from_kwh(60));
+    assert_eq!(a.balance(), Energy::from_kwh(60));
+}
+
+/// A stored state that claims a price for money credit, or a price of zero, is refused.
+#[test]
+fn a_restored_price_must_fit_the_unit() {
+    let a = money_account();
+    let mut state = a.state();
+    state.price = Some(Price::from_minor_per_kwh(5_000));
+    assert_eq!(
+        MoneyAccount::restore(a.config().clone(), state).unwrap_err(),
+        AccountStateError::Price
+    );
+    let config = Config::local(Limits {
+        alarm1: Energy::from_kwh(20),
+        alarm2: Energy::from_kwh(10),
+        overdraft: Energy::from_kwh(5),
+        hoarding: Energy::from_kwh(9_999),
+        reconnect: Energy::from_kwh(1),
+    });
+    let e = EnergyAccount::new(config, Energy::ZERO).unwrap();
+    let mut state = e.state();
+    state.price = Some(Price::ZERO);
+    assert_eq!(
+        EnergyAccount::restore(e.config().clone(), state).unwrap_err(),
+        AccountStateError::Price
+    );
 }
 
 /// Attack: a deserialised account validated its configuration but not its state (fixed

@@ -214,12 +214,12 @@ proptest! {
         });
         c.standing_charge = Energy::ZERO;
         let mut a = EnergyAccount::new(c, Energy::from_wh(opening)).unwrap();
-        let before = a.clone();
-        if a
-            .change_price(now, Price::from_minor_per_kwh(old), Price::from_minor_per_kwh(new))
-            .is_err()
-        {
-            prop_assert_eq!(a, before);
+        // The first price sets the price; the second converts from it.
+        for p in [old, new] {
+            let before = a.clone();
+            if a.change_price(now, Price::from_minor_per_kwh(p)).is_err() {
+                prop_assert_eq!(&a, &before);
+            }
         }
     }
 }

@@ -50,6 +50,13 @@ fn opened(balance_wh: i64) -> EnergyAccount {
     a
 }
 
+/// Holds `a`'s credit at `p` (its first price: nothing is converted).
+fn priced(a: &mut EnergyAccount, p: u32) -> &mut EnergyAccount {
+    let c = a.change_price(t0(), price(p)).unwrap();
+    assert_eq!(c.record.balance_after, c.record.balance_before);
+    a
+}
+
 #[test]
 fn energy_credit_is_debited_by_energy() {
     let mut a = opened(30_000);
@@ -66,7 +73,7 @@ fn conversion_hand_computed() {
     // rounded up to 83.334 kWh. The customer gains 0.004 kWh x 0.6 = 0.0024 -> value
     // 83 334 x 6 000 - 100 000 x 5 000 = 4 000 thousandths of a minor unit (0.0004).
     let mut a = opened(100_000);
-    let c = a.change_price(t0(), price(5_000), price(6_000)).unwrap();
+    let c = priced(&mut a, 5_000).change_price(t0(), price(6_000)).unwrap();
     assert_eq!(c.record.balance_before, wh(100_000));
     assert_eq!(c.record.balance_after, wh(83_334));
     assert_eq!(c.record.residue, 4_000);
@@ -79,7 +86,7 @@ fn conversion_hand_computed() {
 #[test]
 fn conversion_exact_when_it_divides() {
     let mut a = opened(60_000);
-    let c = a.change_price(t0(), price(5_000), price(6_000)).unwrap();
+    let c = priced(&mut a, 5_000).change_price(t0(), price(6_000)).unwrap();
     assert_eq!((c.record.balance_after, c.record.residue), (wh(50_000), 0));
 }
 
@@ -87,7 +94,7 @@ fn conversion_exact_when_it_divides() {
 fn negative_balance_rounds_toward_less_debt() {
     let mut a = opened(10_000);
     let _ = a.debit(t0(), wh(20_001)).unwrap(); // -10.001 kWh
-    let c = a.change_price(t0(), price(5_000), price(6_000)).unwrap();
+    let c = priced(&mut a, 5_000).change_price(t0(), price(6_000)).unwrap();
     // -10 001 x 5 000 / 6 000 = -8 334.17 -> -8 334 (less owed).
     assert_eq!(c.record.balance_after, wh(-8_334));
     assert_eq!(c.record.residue, -8_334 * 6_000 + 10_001 * 5_000);
@@ -114,8 +121,7 @@ fn emergency_credit_and_debt_round_down() {
         .unwrap();
     let _ = a.activate_emergency_credit(t0()).unwrap(); // 3.001 kWh, owing 1.001
     let _ = a.set_debt(t0(), wh(777)).unwrap();
-    let c = a
-        .change_price(t0(), price(7_000), price(3_000))
+    let c = priced(&mut a, 7_000).change_price(t0(), price(3_000))
         .unwrap()
         .record;
     // 3 001 x 7/3 = 7 002.33 -> 7 003 up; 1 001 x 7/3 = 2 335.67 -> 2 335 down;
@@ -135,7 +141,7 @@ fn emergency_credit_and_debt_round_down() {
 #[test]
 fn conversion_moves_alarms() {
     let mut a = opened(25_000);
-    let c = a.change_price(t0(), price(5_000), price(7_000)).unwrap();
+    let c = priced(&mut a, 5_000).change_price(t0(), price(7_000)).unwrap();
     assert_eq!(c.record.balance_after, wh(17_858)); // 17 857.14 up
     assert_eq!(c.effects.alarm.unwrap().raised(), AlarmFlags::LOW_CREDIT_1);
 }
@@ -145,11 +151,14 @@ fn bad_prices_and_overflow_are_refused_unchanged() {
     let mut a = opened(100_000);
     let before = a.clone();
     assert_eq!(
-        a.change_price(t0(), Price::ZERO, price(1)).unwrap_err(),
+        a.change_price(t0(), Price::ZERO).unwrap_err(),
         AccountError::InvalidPrice
     );
+    assert_eq!(a, before);
+    let _ = priced(&mut a, 1);
+    let before = a.clone();
     assert_eq!(
-        a.change_price(t0(), price(1), Price::ZERO).unwrap_err(),
+        a.change_price(t0(), Price::ZERO).unwrap_err(),
         AccountError::InvalidPrice
     );
     assert_eq!(a, before);
@@ -157,13 +166,32 @@ fn bad_prices_and_overflow_are_refused_unchanged() {
     let mut cfg = config();
     cfg.limits.hoarding = Energy::MAX;
     let mut big = EnergyAccount::new(cfg, Energy::from_wh(i64::MAX / 2)).unwrap();
+    let _ = priced(&mut big, u32::MAX);
     let before = big.clone();
     assert_eq!(
-        big.change_price(t0(), price(u32::MAX), price(1))
-            .unwrap_err(),
+        big.change_price(t0(), price(1)).unwrap_err(),
         AccountError::Overflow
     );
     assert_eq!(big, before);
+}
+
+#[test]
+fn the_first_price_sets_the_price_and_converts_nothing() {
+    let mut a = opened(100_000);
+    assert_eq!(a.price(), None);
+    let c = a.change_price(t0(), price(5_000)).unwrap();
+    assert_eq!((c.record.old, c.record.new), (price(5_000), price(5_000)));
+    assert_eq!(c.record.balance_after, wh(100_000));
+    assert_eq!(c.record.residue, 0);
+    assert_eq!(a.price(), Some(price(5_000)));
+    assert_eq!(a.balance(), wh(100_000));
+    // The next change converts from the price the account holds, and keeps the new one.
+    let c = a.change_price(t0(), price(6_000)).unwrap();
+    assert_eq!(c.record.old, price(5_000));
+    assert_eq!(a.price(), Some(price(6_000)));
+    // The price survives a store and restore.
+    let back = EnergyAccount::restore(a.config().clone(), a.state()).unwrap();
+    assert_eq!(back.price(), Some(price(6_000)));
 }
 
 proptest! {
@@ -180,8 +208,9 @@ proptest! {
         cfg.limits.hoarding = Energy::MAX;
         let mut a = EnergyAccount::new(cfg, wh(balance)).unwrap();
         let _ = a.set_debt(Timestamp::from_unix(0), wh(debt)).unwrap();
+        let _ = priced(&mut a, old);
         let before = a.clone();
-        match a.change_price(t0(), price(old), price(new)) {
+        match a.change_price(t0(), price(new)) {
             Ok(c) => {
                 let c = c.record;
                 let (o, n) = (i128::from(old), i128::from(new));
@@ -209,8 +238,8 @@ proptest! {
         let mut cfg = config();
         cfg.limits.hoarding = Energy::MAX;
         let mut a = EnergyAccount::new(cfg, wh(balance)).unwrap();
-        if a.change_price(t0(), price(p1), price(p2)).is_ok()
-            && a.change_price(t0(), price(p2), price(p1)).is_ok()
+        if priced(&mut a, p1).change_price(t0(), price(p2)).is_ok()
+            && a.change_price(t0(), price(p1)).is_ok()
         {
             prop_assert!(a.balance() >= wh(balance));
         }

@@ -256,12 +256,12 @@ fn energy_account_round_trips_through_a_price_change() {
     let _ = a.debit(at(10), Energy::from_wh(1_234)).unwrap();
     // A price drop: the credit is worth more kWh (within the hoarding limit, which applies).
     let _ = a
-        .change_price(
-            at(20),
-            Price::from_minor_per_kwh(6_000),
-            Price::from_minor_per_kwh(3_333),
-        )
+        .change_price(at(20), Price::from_minor_per_kwh(6_000))
         .unwrap();
+    let _ = a
+        .change_price(at(20), Price::from_minor_per_kwh(3_333))
+        .unwrap();
+    assert_eq!(a.price(), Some(Price::from_minor_per_kwh(3_333)));
     assert!(a.balance() > Energy::from_wh(700_000));
     let bytes = save_account(&a);
     assert_eq!(&bytes[..2], b"AE");
