@@ -196,6 +196,22 @@ impl<'a> Reader<'a> {
         self.version
     }
 
+    /// Reads a value held inside the one being read whose own layout version is `version`:
+    /// the outer state's version fixes the versions of the states it embeds, so its parser
+    /// names them (say `MT` version 1 holds `SS` version 2 fields) and each embedded parser
+    /// sees its own version through [`Reader::version`]. The reader's version is back to the
+    /// outer one afterwards, on success or error.
+    pub fn nested<T>(
+        &mut self,
+        version: u8,
+        read: impl FnOnce(&mut Reader<'a>) -> Result<T, SnapshotError>,
+    ) -> Result<T, SnapshotError> {
+        let outer = core::mem::replace(&mut self.version, version);
+        let value = read(self);
+        self.version = outer;
+        value
+    }
+
     /// The bytes not read yet.
     pub fn remaining(&self) -> usize {
         self.rest.len()
@@ -320,6 +336,20 @@ pub trait Snapshot: Field {
         }
         Ok(state)
     }
+}
+
+/// Frames `fields` as a stored form of `magic` and `version` into `out` (header, fields, CRC),
+/// returning its length: for tests of older layouts, which this build no longer writes.
+#[cfg(test)]
+pub(crate) fn frame_for_tests(magic: [u8; 2], version: u8, fields: &[u8], out: &mut [u8]) -> usize {
+    let len = HEADER_LEN + fields.len() + CRC_LEN;
+    out[..2].copy_from_slice(&magic);
+    out[2] = version;
+    out[3..5].copy_from_slice(&u16::try_from(len).unwrap().to_le_bytes());
+    out[HEADER_LEN..len - CRC_LEN].copy_from_slice(fields);
+    let crc = CRC.checksum(&out[..len - CRC_LEN]);
+    out[len - CRC_LEN..len].copy_from_slice(&crc.to_le_bytes());
+    len
 }
 
 /// Implements [`Field`] for a struct, field by field in the order given (each field's own

@@ -450,7 +450,7 @@ mod tests {
     #[test]
     fn energy_states_of_version_1_are_read_without_a_price() {
         use crate::account::{Config, EnergyAccount, Limits};
-        use crate::snapshot::{CRC, HEADER_LEN};
+        use crate::snapshot::{HEADER_LEN, frame_for_tests};
         use crate::units::{Energy, Price};
         let config = Config::local(Limits {
             alarm1: Energy::from_kwh(20),
@@ -468,12 +468,7 @@ mod tests {
         let fields = &v2[HEADER_LEN..n - 5];
         assert_eq!(v2[n - 5], 0);
         let mut v1 = [0u8; 256];
-        let len = HEADER_LEN + fields.len() + 4;
-        v1[..3].copy_from_slice(&[b'A', b'E', 1]);
-        v1[3..5].copy_from_slice(&(len as u16).to_le_bytes());
-        v1[HEADER_LEN..len - 4].copy_from_slice(fields);
-        let crc = CRC.checksum(&v1[..len - 4]);
-        v1[len - 4..len].copy_from_slice(&crc.to_le_bytes());
+        let len = frame_for_tests(*b"AE", 1, fields, &mut v1);
         assert_eq!(AccountState::<Energy>::parse(&v1[..len]), Ok(state));
         // Version 2 keeps a price.
         let _ = a

@@ -143,20 +143,41 @@ pub struct MeterState {
     pub cover_opened: u32,
 }
 
-struct_field!(MeterState {
-    account,
-    security,
-    server,
-    registers,
-    accumulator,
-    rater,
-    demand,
-    clock_offset,
-    last,
-    closed,
-    relay_fault,
-    cover_opened,
-});
+/// The fields in their documented order. Version 1 holds the account as `AM` version 1, the
+/// security state as `SS` version 2 and the server's as `SV` version 2 (their parsers are told
+/// so, [`Reader::nested`]).
+impl Field for MeterState {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.account.write_to(w)?;
+        self.security.write_to(w)?;
+        self.server.write_to(w)?;
+        self.registers.write_to(w)?;
+        self.accumulator.write_to(w)?;
+        self.rater.write_to(w)?;
+        self.demand.write_to(w)?;
+        self.clock_offset.write_to(w)?;
+        self.last.write_to(w)?;
+        self.closed.write_to(w)?;
+        self.relay_fault.write_to(w)?;
+        self.cover_opened.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(MeterState {
+            account: r.nested(1, Field::read_from)?,
+            security: r.nested(2, Field::read_from)?,
+            server: r.nested(2, Field::read_from)?,
+            registers: Field::read_from(r)?,
+            accumulator: Field::read_from(r)?,
+            rater: Field::read_from(r)?,
+            demand: Field::read_from(r)?,
+            clock_offset: Field::read_from(r)?,
+            last: Field::read_from(r)?,
+            closed: Field::read_from(r)?,
+            relay_fault: Field::read_from(r)?,
+            cover_opened: Field::read_from(r)?,
+        })
+    }
+}
 
 impl Snapshot for MeterState {
     const MAGIC: [u8; 2] = *b"MT";

@@ -14,7 +14,7 @@ use super::session::{
     AUTH_RESPONSE_BODY_LEN, AuthRequest, AuthResponse, CHALLENGE_LEN, SessionInfo,
 };
 use crate::address::Address;
-use crate::snapshot::{Snapshot, struct_field};
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
 use crate::time::Timestamp;
 
 /// How a meter checks sealed frames; validated at construction.
@@ -81,7 +81,7 @@ impl Default for SecurityConfig {
 /// software-only meter stores its [`MeterKeys`](super::MeterKeys) apart, and after a key update
 /// the staged ones from [`SoftwareModule::staged_keys`](super::SoftwareModule::staged_keys)).
 ///
-/// # Binary form (version 1)
+/// # Binary form (version 2)
 ///
 /// | field | bytes |
 /// |---|---|
@@ -90,7 +90,9 @@ impl Default for SecurityConfig {
 /// | `failures`: day (`i64`), today (`u16`), consecutive (`u32`), suspended (0 or 1) | 15 |
 /// | `latest` (`i64` Unix seconds), version 2 | 8 |
 ///
-/// 29 bytes of fields, 38 framed. Version 1 (without `latest`) is no longer read.
+/// 29 bytes of fields, 38 framed. Version 1 (without `latest`) is still read, with the
+/// `latest` of a new engine ([`Timestamp::default`]): validity is then judged at the current
+/// time until the next accepted command, as version 1 judged it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -107,16 +109,31 @@ pub struct SecurityState {
     pub latest: Timestamp,
 }
 
-struct_field!(SecurityState {
-    key_version,
-    last_counter,
-    failures,
-    latest
-});
+impl Field for SecurityState {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.key_version.write_to(w)?;
+        self.last_counter.write_to(w)?;
+        self.failures.write_to(w)?;
+        self.latest.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(SecurityState {
+            key_version: Field::read_from(r)?,
+            last_counter: Field::read_from(r)?,
+            failures: Field::read_from(r)?,
+            latest: if r.version() >= 2 {
+                Field::read_from(r)?
+            } else {
+                Timestamp::default()
+            },
+        })
+    }
+}
 
 impl Snapshot for SecurityState {
     const MAGIC: [u8; 2] = *b"SS";
     const VERSION: u8 = 2;
+    const OLDEST_VERSION: u8 = 1;
 }
 
 /// A meter's security engine over a [`SecurityModule`].
@@ -641,5 +658,59 @@ impl<M: SecurityModule> Committed<'_, M> {
     /// The header the response gets (with its payload length still 0).
     pub fn response_header(&self) -> &Header {
         &self.response
+    }
+}
+
+#[cfg(test)]
+mod stored_form_tests {
+    use super::*;
+    use crate::snapshot::{HEADER_LEN, frame_for_tests};
+
+    /// Version 1 (no `latest`) is read with the `latest` of a new engine; version 2 keeps it.
+    #[test]
+    fn version_1_is_read_without_latest() {
+        let state = SecurityState {
+            key_version: 3,
+            last_counter: 41,
+            failures: FailureRecord {
+                day: 20_000,
+                today: 2,
+                consecutive: 5,
+                suspended: true,
+            },
+            latest: Timestamp::from_unix(1_767_225_600),
+        };
+        let mut v2 = [0u8; 64];
+        let n = state.emit(&mut v2).unwrap();
+        assert_eq!(n, 38);
+        assert_eq!(SecurityState::parse(&v2[..n]), Ok(state));
+        // The same fields without the last 8 bytes (`latest`), as version 1 wrote them.
+        let mut v1 = [0u8; 64];
+        let len = frame_for_tests(*b"SS", 1, &v2[HEADER_LEN..n - 4 - 8], &mut v1);
+        let migrated = SecurityState::parse(&v1[..len]).unwrap();
+        assert_eq!(
+            migrated,
+            SecurityState {
+                latest: SecurityState::default().latest,
+                ..state
+            }
+        );
+        // Version 1 with the version-2 length is refused, not misread.
+        let len = frame_for_tests(*b"SS", 1, &v2[HEADER_LEN..n - 4], &mut v1);
+        assert_eq!(
+            SecurityState::parse(&v1[..len]),
+            Err(SnapshotError::LengthMismatch)
+        );
+        assert_eq!(
+            SecurityState::parse(&frame_v3(&v2[HEADER_LEN..n - 4])),
+            Err(SnapshotError::UnsupportedVersion(3))
+        );
+    }
+
+    fn frame_v3(fields: &[u8]) -> std::vec::Vec<u8> {
+        let mut out = std::vec![0u8; fields.len() + 9];
+        let n = frame_for_tests(*b"SS", 3, fields, &mut out);
+        out.truncate(n);
+        out
     }
 }

@@ -7,7 +7,7 @@ use subtle::ConstantTimeEq;
 
 use super::clock::ClockLog;
 use crate::security::FailureRecord;
-use crate::snapshot::{Snapshot, struct_field};
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer, struct_field};
 use crate::time::UtcOffset;
 use crate::wire::dlt645::{MAX_READ_DATA_LEN, Password};
 
@@ -196,7 +196,8 @@ impl Default for ServerConfig {
 /// `u16`, `consecutive` as `u32`, `suspended` as one byte 0 or 1), then the [`ClockLog`]
 /// (`changes` and `refused` as `u32`, `broadcast_day` as `Option<i64>`, `last` as
 /// `Option<ClockRecord>`: tag byte 0 or 1, then `before` and `after` as `i64`, `broadcast` as
-/// one byte). 55 to 80 bytes of fields. Version 1 (without the clock log) is no longer read.
+/// one byte). 55 to 80 bytes of fields. Version 1 (without the clock log) is still read, with
+/// an empty clock log.
 ///
 /// Plain data. Store it whenever it changed ([`Server::state`](super::Server::state) after [`Server::handle`](super::Server::handle)) and
 /// before sending the answer: a meter that forgets its failure count on a power cycle gives
@@ -214,13 +215,64 @@ pub struct ServerState {
 }
 
 struct_field!(Passwords { codes });
-struct_field!(ServerState {
-    passwords,
-    failures,
-    clock
-});
+impl Field for ServerState {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.passwords.write_to(w)?;
+        self.failures.write_to(w)?;
+        self.clock.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(ServerState {
+            passwords: Field::read_from(r)?,
+            failures: Field::read_from(r)?,
+            clock: if r.version() >= 2 {
+                Field::read_from(r)?
+            } else {
+                ClockLog::default()
+            },
+        })
+    }
+}
 
 impl Snapshot for ServerState {
     const MAGIC: [u8; 2] = *b"SV";
     const VERSION: u8 = 2;
+    const OLDEST_VERSION: u8 = 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::dlt645::ClockRecord;
+    use crate::snapshot::{HEADER_LEN, frame_for_tests};
+    use crate::time::Timestamp;
+
+    /// Version 1 (no clock log) is read with an empty clock log; version 2 keeps it.
+    #[test]
+    fn version_1_is_read_with_an_empty_clock_log() {
+        let mut state = ServerState {
+            passwords: Passwords::default(),
+            failures: FailureRecord {
+                day: 20_000,
+                today: 1,
+                consecutive: 1,
+                suspended: false,
+            },
+            clock: ClockLog::default(),
+        };
+        let mut buf = [0u8; 128];
+        let n = state.emit(&mut buf).unwrap();
+        // An empty clock log is 4 + 4 + 1 + 1 bytes; version 1 had none.
+        let mut v1 = [0u8; 128];
+        let len = frame_for_tests(*b"SV", 1, &buf[HEADER_LEN..n - 4 - 10], &mut v1);
+        assert_eq!(ServerState::parse(&v1[..len]), Ok(state.clone()));
+        state.clock.changes = 1;
+        state.clock.last = Some(ClockRecord {
+            before: Timestamp::from_unix(1_767_225_600),
+            after: Timestamp::from_unix(1_767_225_660),
+            broadcast: true,
+        });
+        let n = state.emit(&mut buf).unwrap();
+        assert_eq!(ServerState::parse(&buf[..n]), Ok(state));
+    }
 }
