@@ -7,8 +7,8 @@ use super::{METER_OPERATOR, Parts};
 use crate::account::{self, Limits};
 use crate::address::Address;
 use crate::endpoint::dlt645::{
-    Measurement, MeterData, PriceNow, PurchaseLogEntry, Refusal, RelayLogEntry, RelayLogKind,
-    TableEntry,
+    ClockRecord, Measurement, MeterData, PriceNow, PurchaseLogEntry, Refusal, RelayLogEntry,
+    RelayLogKind, TableEntry,
 };
 use crate::metering::Flow;
 use crate::relay::RelayCode;
@@ -402,6 +402,12 @@ impl<
             .ok_or(Refusal::Invalid)?;
         let target = local.to_timestamp(self.tariff.offset());
         self.clock_offset = target.checked_secs_since(caller).ok_or(Refusal::Invalid)?;
+        // Logged by `Meter::receive` once the request is handled, which knows who made it.
+        self.clock_set = Some(ClockRecord {
+            before: self.now,
+            after: target,
+            broadcast: false,
+        });
         self.now = target;
         self.dirty = self.dirty.with(Area::Hot);
         Ok(())

@@ -297,11 +297,12 @@ impl<
 
     /// A sealed write: `WriteParameter` of the same identifier, `SetPrice` of a price of the
     /// active set (040501xx, the index its DI0), or `SetThreshold` of the limit the identifier
-    /// names (04001001 to 04001005). The clock is not set by sealed writes (its policy is the
-    /// server's, for plain writes and broadcasts).
+    /// names (04001001 to 04001005). A sealed write of the date (04000101) or the time
+    /// (04000102) sets the clock by any step: the authenticated way past the broadcast
+    /// policy's 5 minutes (logged by [`Meter::receive`](super::Meter::receive)).
     fn sealed_write(&mut self, di: Di, frame: &mut [u8], now: Timestamp) -> Result<(), Refusal> {
         let entry = registry::lookup(di).ok_or(Refusal::Unsupported)?;
-        if entry.is_block(di) || matches!(entry.item, Item::Date | Item::Time) {
+        if entry.is_block(di) {
             return Err(Refusal::Unsupported);
         }
         let local =
@@ -355,8 +356,7 @@ impl<
                 let bytes = bytes.get(..n).ok_or(Refusal::Invalid)?;
                 let value = entry.format.decode(bytes).map_err(|_| Refusal::Invalid)?;
                 match apply_value(self, entry, di, value, local)? {
-                    Applied::Parameter => Ok(()),
-                    Applied::Clock(_) => Err(Refusal::Unsupported),
+                    Applied::Parameter | Applied::Clock(_) => Ok(()),
                 }
             }
             Write::Price(index, price) => self.set_price(1, index, price),

@@ -103,7 +103,7 @@ use crate::account::{
     MoneyAccount, RelayState,
 };
 use crate::address::Address;
-use crate::endpoint::dlt645::{Server, ServerConfig, ServerConfigError};
+use crate::endpoint::dlt645::{ClockRecord, Server, ServerConfig, ServerConfigError};
 use crate::freeze::{
     CatchUp, DEFAULT_DAILY, DEFAULT_HOURLY, DEFAULT_SETTLEMENT, Freezes, Schedule,
 };
@@ -384,6 +384,9 @@ pub(crate) struct Parts<
     logs: Logs<Money, LN>,
     trips: Ring<RelayRecord, LN>,
     closes: Ring<RelayRecord, LN>,
+    clocks: Ring<ClockRecord, LN>,
+    /// A clock change made while handling the request (by [`MeterData::set_clock`]), to log.
+    clock_set: Option<ClockRecord>,
     freezes: Freezes<Money, 5, HN, DN, SN>,
     schedule: Schedule,
     security: MeterSecurity<SoftwareModule>,
@@ -582,8 +585,20 @@ impl<
         self.parts.now = at;
         self.parts.entropy = flows::Entropy::from_rng(rng);
         let before = self.hot_state();
+        let changes = self.server.clock_log().changes;
         let answered = self.server.handle(&mut self.parts, frame, at, &mut self.tx);
         self.parts.entropy = flows::Entropy::EMPTY;
+        if let Some(mut record) = self.parts.clock_set.take() {
+            match self.server.clock_log().last {
+                // The server made the change (an 08H broadcast or a plain 14H write): its
+                // record says which.
+                Some(last) if self.server.clock_log().changes != changes => record = last,
+                // A sealed write, which the meter applied itself.
+                _ => self.server.clock_changed(record),
+            }
+            let _ = self.parts.clocks.push(record);
+            self.parts.dirty = self.parts.dirty.with(Area::Logs);
+        }
         if self.hot_state() != before {
             self.parts.dirty = self.parts.dirty.with(Area::Hot);
         }
@@ -795,6 +810,13 @@ impl<
         &self.parts.tariff
     }
 
+    /// The last `LN` clock changes, each an 08H broadcast correction or a 14H write of the
+    /// date or time (plain or sealed): [`Ring::pushed`] counts them all. The server's
+    /// [`clock_log`](Server::clock_log) counts them too, and the refused broadcasts.
+    pub fn clock_changes(&self) -> &Ring<ClockRecord, LN> {
+        &self.parts.clocks
+    }
+
     /// The frozen records.
     pub fn freezes(&self) -> &Freezes<Money, 5, HN, DN, SN> {
         &self.parts.freezes
@@ -943,6 +965,7 @@ impl<
             account: self.logs.state(),
             trips: self.trips.state(),
             closes: self.closes.state(),
+            clocks: self.clocks.state(),
         }
     }
 

@@ -69,6 +69,8 @@ impl<
                 logs: Logs::new_sized(),
                 trips: Ring::new(),
                 closes: Ring::new(),
+                clocks: Ring::new(),
+                clock_set: None,
                 freezes: Freezes::new_sized(),
                 schedule,
                 security,
@@ -243,16 +245,18 @@ impl<
         let Ok(s) = MeterLogs::<LN>::parse(bytes) else {
             return false;
         };
-        let (Ok(logs), Ok(trips), Ok(closes)) = (
+        let (Ok(logs), Ok(trips), Ok(closes), Ok(clocks)) = (
             Logs::restore(s.account),
             Ring::restore(s.trips),
             Ring::restore(s.closes),
+            Ring::restore(s.clocks),
         ) else {
             return false;
         };
         self.parts.logs = logs;
         self.parts.trips = trips;
         self.parts.closes = closes;
+        self.parts.clocks = clocks;
         true
     }
 }

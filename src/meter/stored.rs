@@ -6,20 +6,22 @@
 //! | area | form | magic | fields |
 //! |---|---|---|---|
 //! | [`Area::Hot`] (0, the store's root) | [`MeterState`] | `MT` | account, security, server, registers, accumulator, rater, demand, `clock_offset` (`i64`), `last` (`Option<Timestamp>`), `closed` (`bool`), `relay_fault` (`bool`), `cover_opened` (`u32`) |
-//! | [`Area::Logs`] (1) | [`MeterLogs`] | `ML` | the account's logs, the trip records, the close records |
+//! | [`Area::Logs`] (1) | [`MeterLogs`] | `ML` | the account's logs, the trip records, the close records, the clock-change records ([`ClockRecord`], version 2) |
 //! | [`Area::Freezes`] (2) | [`FreezesState`](crate::freeze::FreezesState) | `FZ` | as in [`crate::freeze`] |
 //! | [`Area::Tariff`] (3) | [`Tariff`](crate::tariff::Tariff) | `TF` | as in [`crate::tariff`] |
 //! | [`Area::Keys`] (4) | [`KeyRecord`] | `MK` | `version` (`u16`), `keys` (48 bytes, [`MeterKeys::to_bytes`]) |
 //!
 //! Each sub-state inside [`MeterState`] is written in its own field form (not framed), in the
-//! order above. All of them are version 1.
+//! order above. `MT` version 1 holds the account as `AM` version 1, the security state as `SS`
+//! version 2 and the server's as `SV` version 2; `ML` is version 2 and still reads version 1
+//! (no clock-change records); `MK` is version 1.
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::account::{AccountState, LogsState};
-use crate::endpoint::dlt645::ServerState;
+use crate::endpoint::dlt645::{ClockRecord, ServerState};
 use crate::metering::{DemandMeterState, EnergyAccumulatorState, EnergyRegistersState};
-use crate::ring::RingState;
+use crate::ring::{Ring, RingState};
 use crate::security::{MeterKeys, SecurityState, WRAPPED_KEYS_LEN};
 use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer, struct_field};
 use crate::tariff::RaterState;
@@ -219,17 +221,38 @@ pub struct MeterLogs<const N: usize> {
     pub trips: RingState<RelayRecord, N>,
     /// Relay closes.
     pub closes: RingState<RelayRecord, N>,
+    /// Clock changes: 08H broadcast corrections and 14H writes of the date or time, plain
+    /// or sealed (from version 2).
+    pub clocks: RingState<ClockRecord, N>,
 }
 
-struct_field!(MeterLogs[const N: usize] {
-    account,
-    trips,
-    closes,
-});
+/// The fields in their documented order; version 1 has no `clocks` and is read with an empty
+/// ring.
+impl<const N: usize> Field for MeterLogs<N> {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.account.write_to(w)?;
+        self.trips.write_to(w)?;
+        self.closes.write_to(w)?;
+        self.clocks.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        Ok(MeterLogs {
+            account: Field::read_from(r)?,
+            trips: Field::read_from(r)?,
+            closes: Field::read_from(r)?,
+            clocks: if r.version() >= 2 {
+                Field::read_from(r)?
+            } else {
+                Ring::new().state()
+            },
+        })
+    }
+}
 
 impl<const N: usize> Snapshot for MeterLogs<N> {
     const MAGIC: [u8; 2] = *b"ML";
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+    const OLDEST_VERSION: u8 = 1;
 }
 
 /// The meter keys in force after a key update ([`Area::Keys`]). Zeroized on drop.

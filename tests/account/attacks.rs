@@ -80,7 +80,9 @@ fn a_stale_old_price_cannot_inflate_energy_credit() {
     };
     let _ = a.open(t0(), purchase).unwrap();
     // The credit was bought at 0.6000 a kWh.
-    let _ = a.change_price(t0(), Price::from_minor_per_kwh(6_000)).unwrap();
+    let _ = a
+        .change_price(t0(), Price::from_minor_per_kwh(6_000))
+        .unwrap();
     // A price cut to 0.0001 would make 50 kWh into 300 000 kWh: above the hoarding limit.
     let before = a.clone();
     let err = a

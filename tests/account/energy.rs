@@ -73,7 +73,9 @@ fn conversion_hand_computed() {
     // rounded up to 83.334 kWh. The customer gains 0.004 kWh x 0.6 = 0.0024 -> value
     // 83 334 x 6 000 - 100 000 x 5 000 = 4 000 thousandths of a minor unit (0.0004).
     let mut a = opened(100_000);
-    let c = priced(&mut a, 5_000).change_price(t0(), price(6_000)).unwrap();
+    let c = priced(&mut a, 5_000)
+        .change_price(t0(), price(6_000))
+        .unwrap();
     assert_eq!(c.record.balance_before, wh(100_000));
     assert_eq!(c.record.balance_after, wh(83_334));
     assert_eq!(c.record.residue, 4_000);
@@ -86,7 +88,9 @@ fn conversion_hand_computed() {
 #[test]
 fn conversion_exact_when_it_divides() {
     let mut a = opened(60_000);
-    let c = priced(&mut a, 5_000).change_price(t0(), price(6_000)).unwrap();
+    let c = priced(&mut a, 5_000)
+        .change_price(t0(), price(6_000))
+        .unwrap();
     assert_eq!((c.record.balance_after, c.record.residue), (wh(50_000), 0));
 }
 
@@ -94,7 +98,9 @@ fn conversion_exact_when_it_divides() {
 fn negative_balance_rounds_toward_less_debt() {
     let mut a = opened(10_000);
     let _ = a.debit(t0(), wh(20_001)).unwrap(); // -10.001 kWh
-    let c = priced(&mut a, 5_000).change_price(t0(), price(6_000)).unwrap();
+    let c = priced(&mut a, 5_000)
+        .change_price(t0(), price(6_000))
+        .unwrap();
     // -10 001 x 5 000 / 6 000 = -8 334.17 -> -8 334 (less owed).
     assert_eq!(c.record.balance_after, wh(-8_334));
     assert_eq!(c.record.residue, -8_334 * 6_000 + 10_001 * 5_000);
@@ -121,7 +127,8 @@ fn emergency_credit_and_debt_round_down() {
         .unwrap();
     let _ = a.activate_emergency_credit(t0()).unwrap(); // 3.001 kWh, owing 1.001
     let _ = a.set_debt(t0(), wh(777)).unwrap();
-    let c = priced(&mut a, 7_000).change_price(t0(), price(3_000))
+    let c = priced(&mut a, 7_000)
+        .change_price(t0(), price(3_000))
         .unwrap()
         .record;
     // 3 001 x 7/3 = 7 002.33 -> 7 003 up; 1 001 x 7/3 = 2 335.67 -> 2 335 down;
@@ -141,7 +148,9 @@ fn emergency_credit_and_debt_round_down() {
 #[test]
 fn conversion_moves_alarms() {
     let mut a = opened(25_000);
-    let c = priced(&mut a, 5_000).change_price(t0(), price(7_000)).unwrap();
+    let c = priced(&mut a, 5_000)
+        .change_price(t0(), price(7_000))
+        .unwrap();
     assert_eq!(c.record.balance_after, wh(17_858)); // 17 857.14 up
     assert_eq!(c.effects.alarm.unwrap().raised(), AlarmFlags::LOW_CREDIT_1);
 }

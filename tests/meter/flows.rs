@@ -252,3 +252,81 @@ fn a_key_update_is_stored_and_old_keys_stop_working() {
         assert_eq!(purchase_reply(&answer, &sent), (yuan(110), 2));
     });
 }
+
+/// The meter's clock moves by an 08H broadcast within the policy (5 minutes, once a day) and
+/// by any step through a sealed 14H write of the time; every change is logged with who made
+/// it, and the log and the clock survive a restart. A replayed sealed write is refused.
+#[test]
+fn the_clock_moves_by_broadcast_within_policy_and_by_sealed_writes_beyond() {
+    use prepaid_meter::time::{Date, DateTime, Time, UtcOffset};
+    big_stack(|| {
+        let (mut rig, mut counter) = opened();
+        let local = |t: prepaid_meter::time::Timestamp| {
+            DateTime::from_timestamp(t, UtcOffset::CHINA).unwrap()
+        };
+        let day = Date::new(2025, 1, 1).unwrap();
+        let start = rig.meter.time(at(rig.secs));
+        assert_eq!(local(start).date, day); // 08:00 local, far from midnight
+        // +2 minutes by broadcast: applied.
+        let plus2 = start.checked_add_secs(120).unwrap();
+        let frame = request(&Request::BroadcastTime { time: local(plus2) });
+        assert_eq!(rig.exchange(&frame).unwrap(), None, "08H is never answered");
+        assert_eq!(rig.meter.time(at(rig.secs)), plus2);
+        // A second broadcast the same day, and one of six hours: refused, counted.
+        let frame = request(&Request::BroadcastTime {
+            time: local(plus2.checked_add_secs(60).unwrap()),
+        });
+        assert_eq!(rig.exchange(&frame).unwrap(), None);
+        assert_eq!(rig.meter.time(at(rig.secs)), plus2);
+        assert_eq!(rig.meter.server().clock_log().refused, 1);
+        // 13:00:00 by a sealed write of the time (04000102, hhmmss): five hours at once.
+        let time = Di(0x0400_0102);
+        let write = Command::WriteParameter {
+            id: time.0,
+            data: &[0x00, 0x00, 0x13], // ss mm hh, low byte first
+        };
+        let sealed = seal(&write, &mut counter, rig.secs);
+        let answer = rig.send(&sealed_write(time, &sealed));
+        assert!(client().parse_answer(&answer).is_ok(), "{answer:02X?}");
+        let one_pm =
+            DateTime::new(day, Time::new(13, 0, 0).unwrap()).to_timestamp(UtcOffset::CHINA);
+        assert_eq!(rig.meter.time(at(rig.secs)), one_pm);
+        // Replayed: refused, the clock stays.
+        rig.secs += 10;
+        let answer = rig.send(&sealed_write(time, &sealed));
+        assert!(client().parse_answer(&answer).is_err());
+        assert_eq!(
+            rig.meter.time(at(rig.secs)),
+            one_pm.checked_add_secs(10).unwrap()
+        );
+        // Both changes are logged (newest first), and the server counts both.
+        let log: Vec<_> = rig.meter.clock_changes().iter().copied().collect();
+        assert_eq!(log.len(), 2);
+        assert_eq!(
+            (log[0].before, log[0].after, log[0].broadcast),
+            (plus2, one_pm, false)
+        );
+        assert_eq!(
+            (log[1].before, log[1].after, log[1].broadcast),
+            (start, plus2, true)
+        );
+        assert_eq!(rig.meter.server().clock_log().changes, 2);
+        assert_eq!(rig.meter.server().clock_log().last, Some(log[0]));
+        // A restart keeps the clock and the log.
+        let (rig, started) = rig.restart();
+        assert_eq!(started, Started::Restored);
+        assert_eq!(
+            rig.meter.time(at(rig.secs)),
+            one_pm.checked_add_secs(10).unwrap()
+        );
+        assert_eq!(
+            rig.meter
+                .clock_changes()
+                .iter()
+                .copied()
+                .collect::<Vec<_>>(),
+            log
+        );
+        assert_eq!(rig.meter.clock_changes().pushed(), 2);
+    });
+}

@@ -27,12 +27,14 @@ pub struct ClockRecord {
     pub before: Timestamp,
     /// The time the clock was set to.
     pub after: Timestamp,
-    /// `true` for an 08H broadcast correction, `false` for a 14H write of the date or time.
+    /// `true` for an 08H broadcast correction, `false` for a 14H write of the date or time
+    /// (plain, or sealed and applied by the meter).
     pub broadcast: bool,
 }
 
-/// The clock changes the server made and refused: a counter and the last record, readable by
-/// the caller at any time ([`Server::clock_log`]) and part of the stored
+/// The clock changes made and refused: a counter and the last record (a meter keeps earlier
+/// ones in a log of its own, as [`Meter::clock_changes`](crate::meter::Meter::clock_changes)
+/// does), readable by the caller at any time ([`Server::clock_log`]) and part of the stored
 /// [`ServerState`](super::ServerState).
 ///
 /// Binary form ([`Field`](crate::snapshot::Field)): `changes` (`u32`), `refused` (`u32`),
@@ -88,6 +90,14 @@ impl Server {
     /// The clock changes made and refused so far.
     pub fn clock_log(&self) -> &ClockLog {
         &self.clock
+    }
+
+    /// Records a clock change the meter made behind [`MeterData::sealed`] (a sealed 14H
+    /// write of the date or time, which the server does not see applied), so that
+    /// [`ClockLog::changes`] and [`ClockLog::last`] cover every change. Store
+    /// [`Server::state`] afterwards.
+    pub fn clock_changed(&mut self, record: ClockRecord) {
+        self.clock.record(record);
     }
 
     /// Whether an 08H correction to `time` (local) at `now` is within the policy.
