@@ -98,7 +98,16 @@ pub use config::{Passwords, PlaintextPolicy, ServerConfig, ServerConfigError, Se
 ///
 ///  Every change the server makes is counted and the last one kept ([`Server::clock_log`],
 ///  stored in [`ServerState`]). A sealed write is applied by the meter behind
-///  [`MeterData::sealed`], which records it itself.
+///  [`MeterData::sealed`], which tells the server ([`Server::clock_changed`]) so that the
+///  log counts it too; [`Meter`](crate::meter::Meter) does, and keeps the last changes in a
+///  log of its own ([`Meter::clock_changes`](crate::meter::Meter::clock_changes)).
+///
+///  Sources: the 08H limits are those a State Grid conformance test applies (a public meter
+///  test tool, `iMeter`'s broadcast-time panel, lists them: once a day, by the meter's date;
+///  at most 5 minutes; a date changed by an encrypted clock setting allows another broadcast
+///  that day; none within 5 minutes of the settlement freeze; none within 5 minutes of
+///  midnight). The project's reference notes record only the 08H frame layout; the text of
+///  DL/T 645-2007 and Q/GDW 1354 was not available to check against.
 ///
 ///  Follow-up frames are stateless: the server regenerates the answer and sends part `SEQ`, so
 ///  a value that changes between two follow-ups may be torn; masters read long blocks quickly.
