@@ -5,6 +5,8 @@
 //! - the guard (key version and command counter) never goes back, and over a restart not
 //!   below what was saved;
 //! - the account's totals always add up to its balance;
+//! - every clock change is logged: the meter's clock-change log and the server's clock log
+//!   count the same changes, and the clock moves only by a logged change;
 //! - an answer that waits for a save is never given before the save;
 //! - the hot state's stored form always parses back to the same state, and a meter started
 //!   from the stored forms holds that state.
@@ -15,6 +17,7 @@ use libfuzzer_sys::fuzz_target;
 use prepaid_meter::account::{Config, Contacts, Limits};
 use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::Client;
+use prepaid_meter::wire::dlt645::{Data, Di, OperatorCode, Password, Request};
 use prepaid_meter::meter::{
     Answer, Area, KeyRecord, MeterConfig, MeterState, RECHARGE, SmallMeter, SmallTariff, Stored,
 };
@@ -41,6 +44,13 @@ enum Op {
     Recharge {
         count: u8,
         yuan: u16,
+        flip: Option<(u8, u8)>,
+    },
+    /// A sealed 14H write of the time (04000102) to `hh:mm:ss`, bits possibly flipped.
+    SealedTime {
+        hh: u8,
+        mm: u8,
+        ss: u8,
         flip: Option<(u8, u8)>,
     },
     Button,
@@ -134,6 +144,8 @@ fuzz_target!(|ops: Vec<Op>| {
     let mut saved_guard = guard;
     for op in ops.into_iter().take(64) {
         let t = Timestamp::from_unix(now);
+        let (clock_before, changes_before) = (meter.time(t), meter.clock_changes().pushed());
+        let restart = matches!(op, Op::Restart);
         let actions = match op {
             Op::Tick { dt, pulses } => {
                 now += i64::from(dt);
@@ -169,6 +181,39 @@ fuzz_target!(|ops: Vec<Op>| {
                 let n = Client::new(address)
                     .security(di, &sealed[..s.len], &mut frame)
                     .unwrap();
+                if let Some((at, bit)) = flip {
+                    let i = usize::from(at) % n;
+                    frame[i] ^= 1 << (bit % 8);
+                }
+                Some(meter.receive(t, &frame[..n], &mut rng))
+            }
+            Op::SealedTime { hh, mm, ss, flip } => {
+                let bcd = |v: u8| (v / 10 % 10) << 4 | v % 10;
+                let data = [bcd(ss), bcd(mm), bcd(hh)];
+                let command = Command::WriteParameter {
+                    id: 0x0400_0102,
+                    data: &data,
+                };
+                let mut sealed = [0u8; 160];
+                let Ok(s) = master.meter(address, 1).seal(
+                    &mut counter,
+                    &command,
+                    Timestamp::from_unix(now + 3_600),
+                    &mut sealed,
+                ) else {
+                    continue;
+                };
+                let request = Request::Write {
+                    di: Di(0x0400_0102),
+                    password: Password {
+                        level: Password::LEVEL_SEALED,
+                        code: [0; 3],
+                    },
+                    operator: OperatorCode([0; 4]),
+                    value: Data::plain(&sealed[..s.len]),
+                };
+                let mut frame = [0u8; 300];
+                let n = Client::new(address).request(&request, &mut frame).unwrap();
                 if let Some((at, bit)) = flip {
                     let i = usize::from(at) % n;
                     frame[i] ^= 1 << (bit % 8);
@@ -218,6 +263,19 @@ fuzz_target!(|ops: Vec<Op>| {
                 }
                 Answer::Ready => assert!(meter.transmit().is_some()),
                 Answer::None => {}
+            }
+        }
+        if !restart {
+            let changes = meter.clock_changes().pushed();
+            assert_eq!(changes, meter.server().clock_log().changes);
+            if changes == changes_before {
+                // No change logged: the meter's clock is the caller's plus the same offset.
+                let offset = |c: Timestamp, at: Timestamp| c.checked_secs_since(at);
+                assert_eq!(
+                    offset(meter.time(Timestamp::from_unix(now)), Timestamp::from_unix(now)),
+                    offset(clock_before, t),
+                    "the clock moved without a logged change"
+                );
             }
         }
         let g = meter.guard();
