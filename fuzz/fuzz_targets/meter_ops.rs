@@ -17,7 +17,6 @@ use libfuzzer_sys::fuzz_target;
 use prepaid_meter::account::{Config, Contacts, Limits};
 use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::Client;
-use prepaid_meter::wire::dlt645::{Data, Di, OperatorCode, Password, Request};
 use prepaid_meter::meter::{
     Answer, Area, KeyRecord, MeterConfig, MeterState, RECHARGE, SmallMeter, SmallTariff, Stored,
 };
@@ -30,6 +29,7 @@ use prepaid_meter::tariff::{
 };
 use prepaid_meter::time::{Timestamp, UtcOffset};
 use prepaid_meter::units::{Money, Price};
+use prepaid_meter::wire::dlt645::{Data, Di, OperatorCode, Password, Request};
 
 #[path = "../../tests/support/rng.rs"]
 mod rng;
@@ -272,7 +272,10 @@ fuzz_target!(|ops: Vec<Op>| {
                 // No change logged: the meter's clock is the caller's plus the same offset.
                 let offset = |c: Timestamp, at: Timestamp| c.checked_secs_since(at);
                 assert_eq!(
-                    offset(meter.time(Timestamp::from_unix(now)), Timestamp::from_unix(now)),
+                    offset(
+                        meter.time(Timestamp::from_unix(now)),
+                        Timestamp::from_unix(now)
+                    ),
                     offset(clock_before, t),
                     "the clock moved without a logged change"
                 );
