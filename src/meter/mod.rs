@@ -393,7 +393,7 @@ pub(crate) struct Parts<
     keys: KeyRecord,
     /// Meter time minus caller time, seconds.
     clock_offset: i64,
-    /// The meter time of the last call that ran the meter.
+    /// The latest meter time the meter ran to (a clock set back does not move it back).
     last: Option<Timestamp>,
     /// The meter time of the request being handled.
     now: Timestamp,
@@ -556,7 +556,9 @@ impl<
         if self.parts.tariff.activate_due(at) {
             self.parts.dirty = self.parts.dirty.with(Area::Tariff);
         }
-        self.parts.last = Some(at);
+        // Never back: after a clock set back, nothing is frozen again until the clock passes
+        // the latest time the meter ran to (no boundary is frozen twice).
+        self.parts.last = Some(self.parts.last.map_or(at, |last| last.max(at)));
         let secs = self
             .saved_at
             .and_then(|s| at.checked_secs_since(s))

@@ -135,7 +135,8 @@ pub struct MeterState {
     pub demand: DemandMeterState<1>,
     /// Seconds between the meter's clock and the caller's (set by time commands).
     pub clock_offset: i64,
-    /// The meter time of the last call, if any (freezes and catch-up start from it).
+    /// The latest meter time the meter ran to, if any (freezes and catch-up start from it); a
+    /// clock set back does not move it back, so no boundary is frozen twice.
     pub last: Option<Timestamp>,
     /// Where the relay was last driven: `true` for closed.
     pub closed: bool,

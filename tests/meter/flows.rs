@@ -330,3 +330,55 @@ fn the_clock_moves_by_broadcast_within_policy_and_by_sealed_writes_beyond() {
         assert_eq!(rig.meter.clock_changes().pushed(), 2);
     });
 }
+
+/// A clock set back (here by a sealed write of the time) freezes no hour twice: the hours
+/// already frozen are skipped until the clock passes them again.
+#[test]
+fn a_clock_set_back_freezes_no_boundary_twice() {
+    use prepaid_meter::time::{Date, DateTime, Time, UtcOffset};
+    big_stack(|| {
+        let (mut rig, mut counter) = opened();
+        let time = Di(0x0400_0102);
+        let mut set_time = |rig: &mut Rig, hh: u8| {
+            let data = [0x00, 0x00, (hh / 10) << 4 | hh % 10];
+            let write = Command::WriteParameter {
+                id: time.0,
+                data: &data,
+            };
+            // Valid for ten minutes of the meter's clock, which runs ahead of the caller's.
+            let meter_secs = rig.meter.time(at(rig.secs)).unix() - T0;
+            let sealed = seal(&write, &mut counter, meter_secs);
+            let answer = rig.send(&sealed_write(time, &sealed));
+            assert!(client().parse_answer(&answer).is_ok(), "{answer:02X?}");
+        };
+        let hour = |hh| {
+            DateTime::new(Date::new(2025, 1, 1).unwrap(), Time::new(hh, 0, 0).unwrap())
+                .to_timestamp(UtcOffset::CHINA)
+        };
+        rig.tick(0);
+        // 08:00 -> 13:00: the hours 09:00 to 13:00 are frozen at the next tick.
+        set_time(&mut rig, 13);
+        rig.secs += 1;
+        rig.tick(0);
+        let frozen = |rig: &Rig| {
+            let mut t: Vec<_> = rig
+                .meter
+                .freezes()
+                .hourly()
+                .iter()
+                .map(|f| f.time())
+                .collect();
+            t.reverse();
+            t
+        };
+        assert_eq!(frozen(&rig), [9, 10, 11, 12, 13].map(hour));
+        // Back to 10:00, then on to 14:00:30: only 14:00 is new.
+        set_time(&mut rig, 10);
+        rig.secs += 1;
+        rig.tick(0);
+        assert_eq!(frozen(&rig), [9, 10, 11, 12, 13].map(hour));
+        rig.secs += 4 * 3600 + 30;
+        rig.tick(0);
+        assert_eq!(frozen(&rig), [9, 10, 11, 12, 13, 14].map(hour));
+    });
+}
