@@ -5,8 +5,9 @@
 //! - the guard (key version and command counter) never goes back, and over a restart not
 //!   below what was saved;
 //! - the account's totals always add up to its balance;
-//! - every clock change is logged: the meter's clock-change log and the server's clock log
-//!   count the same changes, and the clock moves only by a logged change;
+//! - every clock change is logged: each command's change in the server's clock log and the
+//!   meter's clock-change log alike, each step back of the caller's clock in the meter's as a
+//!   local change, and the meter's clock moves against the caller's only by a logged change;
 //! - an answer that waits for a save is never given before the save;
 //! - the hot state's stored form always parses back to the same state, and a meter started
 //!   from the stored forms holds that state.
@@ -16,7 +17,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use prepaid_meter::account::{Config, Contacts, Limits};
 use prepaid_meter::address::Address;
-use prepaid_meter::endpoint::dlt645::Client;
+use prepaid_meter::endpoint::dlt645::{Client, ClockSource};
 use prepaid_meter::meter::{
     Answer, Area, KeyRecord, MeterConfig, MeterState, RECHARGE, SmallMeter, SmallTariff, Stored,
 };
@@ -145,6 +146,7 @@ fuzz_target!(|ops: Vec<Op>| {
     for op in ops.into_iter().take(64) {
         let t = Timestamp::from_unix(now);
         let (clock_before, changes_before) = (meter.time(t), meter.clock_changes().pushed());
+        let server_before = meter.server().clock_log().changes;
         let restart = matches!(op, Op::Restart);
         let actions = match op {
             Op::Tick { dt, pulses } => {
@@ -267,7 +269,15 @@ fuzz_target!(|ops: Vec<Op>| {
         }
         if !restart {
             let changes = meter.clock_changes().pushed();
-            assert_eq!(changes, meter.server().clock_log().changes);
+            let by_commands = meter.server().clock_log().changes - server_before;
+            let locals = meter
+                .clock_changes()
+                .iter()
+                .take((changes - changes_before) as usize)
+                .filter(|r| r.source == ClockSource::Local)
+                .count() as u32;
+            assert!(locals <= 1, "one input logs one local step at most");
+            assert_eq!(changes - changes_before, by_commands + locals);
             if changes == changes_before {
                 // No change logged: the meter's clock is the caller's plus the same offset.
                 let offset = |c: Timestamp, at: Timestamp| c.checked_secs_since(at);

@@ -7,8 +7,8 @@ use super::{METER_OPERATOR, Parts};
 use crate::account::{self, Limits};
 use crate::address::Address;
 use crate::endpoint::dlt645::{
-    ClockRecord, Measurement, MeterData, PriceNow, PurchaseLogEntry, Refusal, RelayLogEntry,
-    RelayLogKind, TableEntry,
+    ClockRecord, ClockSource, Measurement, MeterData, PriceNow, PurchaseLogEntry, Refusal,
+    RelayLogEntry, RelayLogKind, TableEntry,
 };
 use crate::metering::Flow;
 use crate::relay::RelayCode;
@@ -406,7 +406,7 @@ impl<
         self.clock_set = Some(ClockRecord {
             before: self.now,
             after: target,
-            broadcast: false,
+            source: ClockSource::Write,
         });
         self.now = target;
         self.dirty = self.dirty.with(Area::Hot);

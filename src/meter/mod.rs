@@ -103,7 +103,7 @@ use crate::account::{
     MoneyAccount, RelayState,
 };
 use crate::address::Address;
-use crate::endpoint::dlt645::{ClockRecord, Server, ServerConfig, ServerConfigError};
+use crate::endpoint::dlt645::{ClockRecord, ClockSource, Server, ServerConfig, ServerConfigError};
 use crate::freeze::{
     CatchUp, DEFAULT_DAILY, DEFAULT_HOURLY, DEFAULT_SETTLEMENT, Freezes, Schedule,
 };
@@ -538,6 +538,24 @@ impl<
         now.checked_add_secs(self.parts.clock_offset).unwrap_or(now)
     }
 
+    /// The meter time for caller time `now`, made the time of the input being handled. A
+    /// time earlier than the previous input's (or, after a restart, than the latest time the
+    /// meter had run to) is a clock step back that no command made: it is logged
+    /// ([`ClockSource::Local`]).
+    fn enter(&mut self, now: Timestamp) -> Timestamp {
+        let at = self.time(now);
+        if at < self.parts.now {
+            let _ = self.parts.clocks.push(ClockRecord {
+                before: self.parts.now,
+                after: at,
+                source: ClockSource::Local,
+            });
+            self.parts.dirty = self.parts.dirty.with(Area::Logs);
+        }
+        self.parts.now = at;
+        at
+    }
+
     /// The 0.5 s tick: turns `pulses` (drained from the pulse interrupt's counter since the
     /// last tick) into energy, rates and debits it, checks the credit, takes the freezes due,
     /// switches a passive tariff that is due, and decides the relay.
@@ -546,8 +564,7 @@ impl<
     /// later): a tick at 08:00:00 rates what was counted up to then at the tariff before
     /// 08:00, and the freezes taken at `now` include it.
     pub fn tick(&mut self, now: Timestamp, pulses: u32) -> Actions {
-        let at = self.time(now);
-        self.parts.now = at;
+        let at = self.enter(now);
         let energy = self.parts.consume(at, pulses);
         self.energy_unsaved = self.energy_unsaved.saturating_add(energy);
         let fx = self.parts.account.tick(at);
@@ -580,11 +597,10 @@ impl<
         frame: &[u8],
         rng: &mut R,
     ) -> Actions {
-        let at = self.time(now);
+        let at = self.enter(now);
         if self.tx_state == Answer::AfterSave {
             return self.finish(at, Answer::None);
         }
-        self.parts.now = at;
         self.parts.entropy = flows::Entropy::from_rng(rng);
         let before = self.hot_state();
         let changes = self.server.clock_log().changes;
@@ -812,9 +828,12 @@ impl<
         &self.parts.tariff
     }
 
-    /// The last `LN` clock changes, each an 08H broadcast correction or a 14H write of the
-    /// date or time (plain or sealed): [`Ring::pushed`] counts them all. The server's
-    /// [`clock_log`](Server::clock_log) counts them too, and the refused broadcasts.
+    /// The last `LN` clock changes: 08H broadcast corrections, 14H writes of the date or time
+    /// (plain or sealed), and steps back of the caller's clock that no command made
+    /// ([`ClockSource::Local`], seen at a tick or a received frame, or at the first one after a
+    /// restart). [`Ring::pushed`] counts them all. The server's
+    /// [`clock_log`](Server::clock_log) counts the commands' changes too, and the refused
+    /// broadcasts.
     pub fn clock_changes(&self) -> &Ring<ClockRecord, LN> {
         &self.parts.clocks
     }

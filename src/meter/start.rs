@@ -191,6 +191,10 @@ impl<
         p.clock_offset = state.clock_offset;
         p.last = state.last;
         p.now = p.now.checked_add_secs(state.clock_offset).unwrap_or(p.now);
+        // A clock found behind the latest time run to is logged at the first input.
+        if let Some(last) = p.last {
+            p.now = p.now.max(last);
+        }
         p.contacts = if state.closed {
             Contacts::Closed
         } else {

@@ -9,7 +9,7 @@ use fake_meter::{FakeMeter, Served};
 
 use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::{
-    BROADCAST_MAX_STEP_SECS, Client, ClientError, ClockLog, ClockRecord, Passwords,
+    BROADCAST_MAX_STEP_SECS, Client, ClientError, ClockLog, ClockRecord, ClockSource, Passwords,
     PlaintextPolicy, ServerConfig, ServerConfigError, ServerState,
 };
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
@@ -94,7 +94,7 @@ fn broadcast_time_is_bounded_by_the_clock_policy() {
         let record = ClockRecord {
             before: now(),
             after: ts(dt(2024, 3, 1, 11, 55, 0)),
-            broadcast: true,
+            source: ClockSource::Broadcast,
         };
         assert_eq!(s.clock_log().last, Some(record));
         assert_eq!(s.clock_log().changes, 1);
@@ -173,7 +173,10 @@ fn a_plain_clock_write_is_refused_and_a_permitted_one_is_recorded() {
     };
     assert_eq!(send_at(&mut legacy, &client(me()), &level, now()), ACK);
     assert_eq!(legacy.clock_log().changes, 1);
-    assert_eq!(legacy.clock_log().last.map(|r| r.broadcast), Some(false));
+    assert_eq!(
+        legacy.clock_log().last.map(|r| r.source),
+        Some(ClockSource::Write)
+    );
 }
 
 fn head_end() -> MasterKey {

@@ -3,7 +3,7 @@
 //! survives a restart.
 
 use prepaid_meter::account::{Contacts, RelayState};
-use prepaid_meter::endpoint::dlt645::ClientError;
+use prepaid_meter::endpoint::dlt645::{ClientError, ClockSource};
 use prepaid_meter::meter::{
     AUTHENTICATE, KEY_UPDATE, OPEN_ACCOUNT, RECHARGE, STATUS_ANSWER_LEN, STATUS_QUERY, Started,
 };
@@ -303,12 +303,12 @@ fn the_clock_moves_by_broadcast_within_policy_and_by_sealed_writes_beyond() {
         let log: Vec<_> = rig.meter.clock_changes().iter().copied().collect();
         assert_eq!(log.len(), 2);
         assert_eq!(
-            (log[0].before, log[0].after, log[0].broadcast),
-            (plus2, one_pm, false)
+            (log[0].before, log[0].after, log[0].source),
+            (plus2, one_pm, ClockSource::Write)
         );
         assert_eq!(
-            (log[1].before, log[1].after, log[1].broadcast),
-            (start, plus2, true)
+            (log[1].before, log[1].after, log[1].source),
+            (start, plus2, ClockSource::Broadcast)
         );
         assert_eq!(rig.meter.server().clock_log().changes, 2);
         assert_eq!(rig.meter.server().clock_log().last, Some(log[0]));
@@ -380,5 +380,42 @@ fn a_clock_set_back_freezes_no_boundary_twice() {
         rig.secs += 4 * 3600 + 30;
         rig.tick(0);
         assert_eq!(frozen(&rig), [9, 10, 11, 12, 13, 14].map(hour));
+    });
+}
+
+/// A step back of the caller's clock that no command made (a real-time clock reset) is
+/// logged as a local change, at the tick that sees it and at the first tick after a restart
+/// that finds the clock behind; the freezes are not taken twice.
+#[test]
+fn a_clock_stepped_back_without_a_command_is_logged() {
+    big_stack(|| {
+        let (mut rig, _) = opened();
+        rig.secs = 2 * 3600;
+        rig.tick(0);
+        let latest = rig.meter.time(at(rig.secs));
+        // The firmware's clock steps back an hour.
+        rig.secs -= 3600;
+        rig.tick(0);
+        let log: Vec<_> = rig.meter.clock_changes().iter().copied().collect();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].source, ClockSource::Local);
+        assert_eq!((log[0].before, log[0].after), (latest, at(rig.secs)));
+        // Seen once: the next ticks run on from the new time.
+        rig.secs += 1;
+        rig.tick(0);
+        assert_eq!(rig.meter.clock_changes().pushed(), 1);
+        // The server made no change.
+        assert_eq!(rig.meter.server().clock_log().changes, 0);
+        // Forward past the latest time, then a restart with the clock two hours behind it.
+        rig.secs += 2 * 3600;
+        rig.tick(0);
+        let latest = rig.meter.time(at(rig.secs));
+        let (mut rig, started) = Rig::boot(rig.store.release().0, rig.secs - 7200);
+        assert_eq!(started, Started::Restored);
+        rig.tick(0);
+        let newest = *rig.meter.clock_changes().last(1).unwrap();
+        assert_eq!(rig.meter.clock_changes().pushed(), 2);
+        assert_eq!(newest.source, ClockSource::Local);
+        assert_eq!((newest.before, newest.after), (latest, at(rig.secs)));
     });
 }

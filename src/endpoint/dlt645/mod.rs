@@ -50,6 +50,6 @@ pub use data::{
     TableEntry,
 };
 pub use server::{
-    BROADCAST_GUARD_SECS, BROADCAST_MAX_STEP_SECS, ClockLog, ClockRecord, Passwords,
+    BROADCAST_GUARD_SECS, BROADCAST_MAX_STEP_SECS, ClockLog, ClockRecord, ClockSource, Passwords,
     PlaintextPolicy, Server, ServerConfig, ServerConfigError, ServerState,
 };

@@ -3,7 +3,7 @@
 
 use super::Server;
 use crate::endpoint::dlt645::data::MeterData;
-use crate::snapshot::struct_field;
+use crate::snapshot::{Field, Reader, SnapshotError, Writer, struct_field};
 use crate::time::{DateTime, Timestamp};
 
 /// The largest step an 08H broadcast correction may make, either way, in seconds (5 minutes).
@@ -15,21 +15,42 @@ pub const BROADCAST_GUARD_SECS: i64 = 300;
 
 const SECS_PER_DAY: i64 = 86_400;
 
-/// One clock change the server made.
+/// What moved a meter's clock.
+///
+/// Binary form ([`Field`](crate::snapshot::Field)): one byte, 0 [`Write`](Self::Write), 1
+/// [`Broadcast`](Self::Broadcast), 2 [`Local`](Self::Local) (0 and 1 are the `false` and
+/// `true` of the `broadcast` flag this replaced, so stored records read the same).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ClockSource {
+    /// A 14H write of the date (04000101) or the time (04000102): plain, or sealed and
+    /// applied by the meter.
+    #[default]
+    Write,
+    /// An 08H broadcast correction, within the [clock policy](super::Server#clock-policy).
+    Broadcast,
+    /// No command: the clock the meter is handed (its real-time clock) was found earlier than
+    /// the latest time the meter had run to, say after a battery-less power cycle or a
+    /// firmware setting it. A meter logs it when it sees it
+    /// ([`Meter::clock_changes`](crate::meter::Meter::clock_changes)); the server never does.
+    Local,
+}
+
+/// One clock change.
 ///
 /// Binary form ([`Field`](crate::snapshot::Field)): `before` and `after` (`i64` Unix
-/// seconds each), `broadcast` (one byte 0 or 1); 17 bytes.
+/// seconds each), `source` ([`ClockSource`], one byte); 17 bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ClockRecord {
-    /// The meter's time when the request arrived.
+    /// The meter's time before the change (when the request arrived).
     pub before: Timestamp,
     /// The time the clock was set to.
     pub after: Timestamp,
-    /// `true` for an 08H broadcast correction, `false` for a 14H write of the date or time
-    /// (plain, or sealed and applied by the meter).
-    pub broadcast: bool,
+    /// What moved it.
+    pub source: ClockSource,
 }
 
 /// The clock changes made and refused: a counter and the last record (a meter keeps earlier
@@ -141,7 +162,7 @@ impl Server {
             self.clock.record(ClockRecord {
                 before: now,
                 after,
-                broadcast: true,
+                source: ClockSource::Broadcast,
             });
         }
     }
@@ -151,7 +172,7 @@ impl Server {
         self.clock.record(ClockRecord {
             before: now,
             after: time.to_timestamp(self.config.offset),
-            broadcast: false,
+            source: ClockSource::Write,
         });
     }
 }
@@ -159,8 +180,27 @@ impl Server {
 struct_field!(ClockRecord {
     before,
     after,
-    broadcast
+    source
 });
+
+impl Field for ClockSource {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        let byte: u8 = match self {
+            ClockSource::Write => 0,
+            ClockSource::Broadcast => 1,
+            ClockSource::Local => 2,
+        };
+        byte.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        match u8::read_from(r)? {
+            0 => Ok(ClockSource::Write),
+            1 => Ok(ClockSource::Broadcast),
+            2 => Ok(ClockSource::Local),
+            _ => Err(SnapshotError::InvalidField),
+        }
+    }
+}
 struct_field!(ClockLog {
     changes,
     refused,

@@ -195,7 +195,7 @@ impl Default for ServerConfig {
 /// three bytes each in wire order, then the [`FailureRecord`] (its `day` as `i64`, `today` as
 /// `u16`, `consecutive` as `u32`, `suspended` as one byte 0 or 1), then the [`ClockLog`]
 /// (`changes` and `refused` as `u32`, `broadcast_day` as `Option<i64>`, `last` as
-/// `Option<ClockRecord>`: tag byte 0 or 1, then `before` and `after` as `i64`, `broadcast` as
+/// `Option<ClockRecord>`: tag byte 0 or 1, then `before` and `after` as `i64`, `source` as
 /// one byte). 55 to 80 bytes of fields. Version 1 (without the clock log) is still read, with
 /// an empty clock log.
 ///
@@ -243,7 +243,7 @@ impl Snapshot for ServerState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::endpoint::dlt645::ClockRecord;
+    use crate::endpoint::dlt645::{ClockRecord, ClockSource};
     use crate::snapshot::{HEADER_LEN, frame_for_tests};
     use crate::time::Timestamp;
 
@@ -270,7 +270,7 @@ mod tests {
         state.clock.last = Some(ClockRecord {
             before: Timestamp::from_unix(1_767_225_600),
             after: Timestamp::from_unix(1_767_225_660),
-            broadcast: true,
+            source: ClockSource::Broadcast,
         });
         let n = state.emit(&mut buf).unwrap();
         assert_eq!(ServerState::parse(&buf[..n]), Ok(state));

@@ -18,7 +18,9 @@ mod write;
 
 pub(crate) use write::{Applied, apply_value};
 
-pub use clock::{BROADCAST_GUARD_SECS, BROADCAST_MAX_STEP_SECS, ClockLog, ClockRecord};
+pub use clock::{
+    BROADCAST_GUARD_SECS, BROADCAST_MAX_STEP_SECS, ClockLog, ClockRecord, ClockSource,
+};
 pub use config::{Passwords, PlaintextPolicy, ServerConfig, ServerConfigError, ServerState};
 
 /// The meter side of DL/T 645-2007: request frames in, answer frames out.
