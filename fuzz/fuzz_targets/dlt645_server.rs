@@ -15,7 +15,7 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::{
-    BROADCAST_MAX_STEP_SECS, PlaintextPolicy, Server, ServerConfig,
+    BROADCAST_MAX_STEP_SECS, ClockSource, PlaintextPolicy, Server, ServerConfig,
 };
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::wire::dlt645::{Control, Data, Frame, FrameRepr, Response, skip_preamble};
@@ -120,7 +120,7 @@ fuzz_target!(|i: Input| {
         let after = *server.clock_log();
         if after.changes != log.changes
             && let Some(record) = after.last
-            && record.broadcast
+            && record.source == ClockSource::Broadcast
         {
             let moved = record.after.checked_secs_since(record.before).unwrap();
             assert!(

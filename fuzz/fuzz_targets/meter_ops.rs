@@ -190,7 +190,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 Some(meter.receive(t, &frame[..n], &mut rng))
             }
             Op::SealedTime { hh, mm, ss, flip } => {
-                let bcd = |v: u8| (v / 10 % 10) << 4 | v % 10;
+                let bcd = |v: u8| ((v / 10 % 10) << 4) | (v % 10);
                 let data = [bcd(ss), bcd(mm), bcd(hh)];
                 let command = Command::WriteParameter {
                     id: 0x0400_0102,

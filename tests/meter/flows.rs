@@ -340,7 +340,7 @@ fn a_clock_set_back_freezes_no_boundary_twice() {
         let (mut rig, mut counter) = opened();
         let time = Di(0x0400_0102);
         let mut set_time = |rig: &mut Rig, hh: u8| {
-            let data = [0x00, 0x00, (hh / 10) << 4 | hh % 10];
+            let data = [0x00, 0x00, ((hh / 10) << 4) | (hh % 10)];
             let write = Command::WriteParameter {
                 id: time.0,
                 data: &data,
@@ -355,11 +355,11 @@ fn a_clock_set_back_freezes_no_boundary_twice() {
             DateTime::new(Date::new(2025, 1, 1).unwrap(), Time::new(hh, 0, 0).unwrap())
                 .to_timestamp(UtcOffset::CHINA)
         };
-        rig.tick(0);
+        let _ = rig.tick(0);
         // 08:00 -> 13:00: the hours 09:00 to 13:00 are frozen at the next tick.
         set_time(&mut rig, 13);
         rig.secs += 1;
-        rig.tick(0);
+        let _ = rig.tick(0);
         let frozen = |rig: &Rig| {
             let mut t: Vec<_> = rig
                 .meter
@@ -375,10 +375,10 @@ fn a_clock_set_back_freezes_no_boundary_twice() {
         // Back to 10:00, then on to 14:00:30: only 14:00 is new.
         set_time(&mut rig, 10);
         rig.secs += 1;
-        rig.tick(0);
+        let _ = rig.tick(0);
         assert_eq!(frozen(&rig), [9, 10, 11, 12, 13].map(hour));
         rig.secs += 4 * 3600 + 30;
-        rig.tick(0);
+        let _ = rig.tick(0);
         assert_eq!(frozen(&rig), [9, 10, 11, 12, 13, 14].map(hour));
     });
 }
@@ -391,28 +391,28 @@ fn a_clock_stepped_back_without_a_command_is_logged() {
     big_stack(|| {
         let (mut rig, _) = opened();
         rig.secs = 2 * 3600;
-        rig.tick(0);
+        let _ = rig.tick(0);
         let latest = rig.meter.time(at(rig.secs));
         // The firmware's clock steps back an hour.
         rig.secs -= 3600;
-        rig.tick(0);
+        let _ = rig.tick(0);
         let log: Vec<_> = rig.meter.clock_changes().iter().copied().collect();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].source, ClockSource::Local);
         assert_eq!((log[0].before, log[0].after), (latest, at(rig.secs)));
         // Seen once: the next ticks run on from the new time.
         rig.secs += 1;
-        rig.tick(0);
+        let _ = rig.tick(0);
         assert_eq!(rig.meter.clock_changes().pushed(), 1);
         // The server made no change.
         assert_eq!(rig.meter.server().clock_log().changes, 0);
         // Forward past the latest time, then a restart with the clock two hours behind it.
         rig.secs += 2 * 3600;
-        rig.tick(0);
+        let _ = rig.tick(0);
         let latest = rig.meter.time(at(rig.secs));
         let (mut rig, started) = Rig::boot(rig.store.release().0, rig.secs - 7200);
         assert_eq!(started, Started::Restored);
-        rig.tick(0);
+        let _ = rig.tick(0);
         let newest = *rig.meter.clock_changes().last(1).unwrap();
         assert_eq!(rig.meter.clock_changes().pushed(), 2);
         assert_eq!(newest.source, ClockSource::Local);
