@@ -103,7 +103,8 @@
 //!
 //! // A concentrator reads the balance (00900200).
 //! let n = Client::new(address).read(Di(0x0090_0200), &mut rx)?;
-//! let actions = meter.receive(start, &rx[..n], &mut rng);
+//! let now = start.checked_add_secs(60).ok_or("range")?;
+//! let actions = meter.receive(now, &rx[..n], &mut rng);
 //! assert_eq!(actions.answer, Answer::Ready);
 //! let answer = Client::new(address).parse_answer(meter.transmit().ok_or("answer")?)?;
 //! let (cents, _) = shown.balance.to_cents(); // XXXXXX.XX on the wire

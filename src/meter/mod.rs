@@ -140,6 +140,11 @@ pub const STATUS_QUERY: Di = Di(0x0781_02FF);
 pub const PURCHASE_ANSWER_LEN: usize = 12;
 /// Length of the answer data of a status query.
 pub const STATUS_ANSWER_LEN: usize = 20;
+/// How far an input's time may trail the previous input's without being logged as a step
+/// back of the clock ([`ClockSource::Local`]), in seconds: a frame stamped on arrival may
+/// trail the tick handled before it by a second.
+pub const CLOCK_STEP_TOLERANCE_SECS: i64 = 1;
+
 /// The operator code of the meter's own actions (credit trips, the customer's button).
 pub const METER_OPERATOR: OperatorCode = OperatorCode([0xFF; 4]);
 /// How long the buzzer sounds after an alarm is raised, unless the button silences it.
@@ -539,12 +544,17 @@ impl<
     }
 
     /// The meter time for caller time `now`, made the time of the input being handled. A
-    /// time earlier than the previous input's (or, after a restart, than the latest time the
-    /// meter had run to) is a clock step back that no command made: it is logged
-    /// ([`ClockSource::Local`]).
+    /// time more than [`CLOCK_STEP_TOLERANCE_SECS`] earlier than the previous input's (or,
+    /// after a restart, than the latest time the meter had run to) is a clock step back that
+    /// no command made: it is logged ([`ClockSource::Local`]).
     fn enter(&mut self, now: Timestamp) -> Timestamp {
         let at = self.time(now);
-        if at < self.parts.now {
+        // A frame stamped when it arrived may trail the tick before it by a second; that is
+        // not a clock step.
+        let stepped_back = at
+            .checked_add_secs(CLOCK_STEP_TOLERANCE_SECS)
+            .is_some_and(|t| t < self.parts.now);
+        if stepped_back {
             let _ = self.parts.clocks.push(ClockRecord {
                 before: self.parts.now,
                 after: at,
