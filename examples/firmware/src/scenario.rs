@@ -14,6 +14,8 @@
 //! The script is data: each step is an [`Action`] and an [`Expect`]ation, checked after the
 //! action.
 
+use core::mem::MaybeUninit;
+
 use prepaid_meter::account::{AlarmFlags, Config, Contacts, Limits, RelayState, TripReason};
 use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::Client;
@@ -247,8 +249,11 @@ static mut RECORD: [u8; RECORD_MAX] = [0; RECORD_MAX];
 static mut HOT: [u8; HOT_MAX] = [0; HOT_MAX];
 
 /// The meter application, in a static: started in place ([`persist::start`]), never
-/// moved.
-static mut APP: Option<SmallMeter> = None;
+/// moved. In `.uninit` (set to `None` at the start of [`run`]), so that its initial value
+/// takes no room in the flash image: an empty `Option` of it is not all zeros and would go to
+/// `.data`, copied from flash at reset.
+#[unsafe(link_section = ".uninit.APP")]
+static mut APP: MaybeUninit<Option<SmallMeter>> = MaybeUninit::uninit();
 
 /// The firmware: the crate's `Meter` with its store and pulse input.
 struct Meter {
@@ -318,8 +323,9 @@ impl Meter {
         let (mut store, found) = MeterStore::open(Nor(flash), &LAYOUT).map_err(|_| "store open")?;
         // SAFETY: the scratch buffer is used by one call at a time, on one thread.
         let record = unsafe { &mut *core::ptr::addr_of_mut!(RECORD) };
-        // SAFETY: the only reference to APP: the previous one went with the last power cut.
-        let app_slot = unsafe { &mut *core::ptr::addr_of_mut!(APP) };
+        // SAFETY: APP was initialised (to `None`) at the start of `run`; this is the only
+        // reference to it: the previous one went with the last power cut.
+        let app_slot = unsafe { (*core::ptr::addr_of_mut!(APP)).assume_init_mut() };
         let started = persist::start(
             app_slot,
             &mut store,
@@ -465,6 +471,8 @@ pub fn run(board: &mut Board) -> Outcome {
         master: MasterKey::new(&MASTER, SecurityConfig::DEFAULT.tag_len()),
         counter: CommandCounter::new(KEY_VERSION),
     };
+    // SAFETY: nothing refers to APP yet; `run` is called once.
+    unsafe { (*core::ptr::addr_of_mut!(APP)).write(None) };
     let mut meter: Option<Meter> = None;
     // The real-time clock, battery-backed: µs since T0.
     let mut clock: u64 = 0;
