@@ -378,7 +378,8 @@ mod tests {
         let mut own = [0u8; 32];
         let mut w = Writer::new(&mut own);
         ring.write_to(&mut w).unwrap();
-        assert_eq!(&own[..w.position()], &buf[..n]);
+        let written = w.position();
+        assert_eq!(&own[..written], &buf[..n]);
         let read = Ring::<u32, 3>::read_from(&mut Reader::new(&buf[..n], 1)).unwrap();
         assert_eq!(read, ring);
         let mut into: Ring<u32, 3> = Ring::new();
