@@ -7,7 +7,7 @@
 //! purchases arrive as DL/T 645 03H frames carrying a command sealed by the head-end
 //! (`security::MasterKey`) and go to `Meter::receive`; the firmware acts on the `Actions`
 //! that come back: it pulses the relay's coils, commits the store areas to the
-//! `storage::MeterStore` on the emulated NOR flash (`meter::persist::save`) and sends the
+//! `storage::MeterStore` on the board's NOR flash (`meter::persist::save`) and sends the
 //! answer only once that is durable. A restart restores everything with `meter::persist::start`,
 //! area by area.
 //!
