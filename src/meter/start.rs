@@ -56,6 +56,7 @@ impl Restoring {
 
 impl Restoring {
     /// The store found a committed record corrupted when it was read.
+    #[cfg(feature = "storage")]
     pub(super) fn note_corrupted(&mut self) {
         self.store_lost = true;
     }
