@@ -53,7 +53,7 @@ use core::fmt;
 use heapless::Vec;
 
 use crate::ring::{Ring, RingState};
-use crate::snapshot::{Field, Snapshot, struct_field};
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer, struct_field};
 use crate::tariff::SettlementDay;
 use crate::time::{DateTime, Timestamp, UtcOffset};
 use crate::units::Energy;
@@ -433,6 +433,43 @@ impl<B: Field, const T: usize, const HN: usize, const DN: usize, const SN: usize
     const VERSION: u8 = 1;
 }
 
+/// The same bytes as [`FreezesState`]'s, written from the rings themselves and read straight
+/// into them ([`Field::read_into`]): what [`Freezes::restore`] refuses is refused with
+/// [`SnapshotError::InvalidField`]. The meter stores its freezes this way, without a copy of
+/// them on the stack.
+impl<B: Field, const T: usize, const HN: usize, const DN: usize, const SN: usize> Field
+    for Freezes<B, T, HN, DN, SN>
+{
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.hourly.write_to(w)?;
+        self.daily.write_to(w)?;
+        self.settlement.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        let mut f = Freezes {
+            hourly: Ring::new(),
+            daily: Ring::new(),
+            settlement: Ring::new(),
+        };
+        f.read_into(r)?;
+        Ok(f)
+    }
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<(), SnapshotError> {
+        self.hourly.read_into(r)?;
+        self.daily.read_into(r)?;
+        self.settlement.read_into(r)?;
+        let whole = |f: &Frozen<B, T>| f.energy.len() == T;
+        if self.hourly.iter().all(whole)
+            && self.daily.iter().all(whole)
+            && self.settlement.iter().all(whole)
+        {
+            Ok(())
+        } else {
+            Err(SnapshotError::InvalidField)
+        }
+    }
+}
+
 /// A ring in `state` whose records each hold `T` registers.
 fn restore_ring<B, const T: usize, const N: usize>(
     state: RingState<Frozen<B, T>, N>,
@@ -512,6 +549,13 @@ impl<B: Copy, const T: usize, const HN: usize, const DN: usize, const SN: usize>
             daily: restore_ring(state.daily)?,
             settlement: restore_ring(state.settlement)?,
         })
+    }
+
+    /// Forgets every record (and the push counts): empty rings, as [`Freezes::new_sized`].
+    pub fn clear(&mut self) {
+        self.hourly.clear();
+        self.daily.clear();
+        self.settlement.clear();
     }
 
     /// Freezes `energy` and `balance` at every boundary in `due`, oldest first, so the latest

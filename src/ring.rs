@@ -100,6 +100,42 @@ impl<T: Field, const N: usize> Field for RingState<T, N> {
     }
 }
 
+/// The same bytes as the ring's [`RingState`], written from the ring itself (no copy of its
+/// records); reading checks what [`Ring::restore`] checks and refuses an impossible state with
+/// [`SnapshotError::InvalidField`]. [`Field::read_into`] reads the records straight into the
+/// ring.
+impl<T: Field, const N: usize> Field for Ring<T, N> {
+    fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.items.write_to(w)?;
+        w.count(self.oldest)?;
+        self.pushed.write_to(w)
+    }
+    fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
+        let mut ring = Ring::new();
+        ring.read_into(r)?;
+        Ok(ring)
+    }
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<(), SnapshotError> {
+        self.items.read_into(r)?;
+        self.oldest = usize::from(u16::read_from(r)?);
+        self.pushed = u32::read_from(r)?;
+        if possible::<N>(self.items.len(), self.oldest, self.pushed) {
+            Ok(())
+        } else {
+            Err(SnapshotError::InvalidField)
+        }
+    }
+}
+
+/// Whether a ring of capacity `N` can hold `len` records with its oldest at `oldest` after
+/// `pushed` pushes: `oldest` moves only once the ring is full and stays inside it, and at
+/// least as many records were pushed as are held.
+fn possible<const N: usize>(len: usize, oldest: usize, pushed: u32) -> bool {
+    let oldest_ok = oldest == 0 || (len == N && oldest < N);
+    let count_ok = usize::try_from(pushed).map_or(true, |p| p >= len);
+    oldest_ok && count_ok
+}
+
 impl<T, const N: usize> Default for Ring<T, N> {
     fn default() -> Self {
         Ring::new()
@@ -133,10 +169,7 @@ impl<T, const N: usize> Ring<T, N> {
     ///
     /// Error: [`RingError`] for a state no ring can be in.
     pub fn restore(state: RingState<T, N>) -> Result<Self, RingError> {
-        let len = state.items.len();
-        let oldest_ok = state.oldest == 0 || (len == N && state.oldest < N);
-        let count_ok = usize::try_from(state.pushed).map_or(true, |p| p >= len);
-        if !oldest_ok || !count_ok {
+        if !possible::<N>(state.items.len(), state.oldest, state.pushed) {
             return Err(RingError);
         }
         Ok(Ring {
@@ -318,7 +351,7 @@ mod tests {
 
     #[test]
     fn binary_form_round_trips_and_refuses_impossible_states() {
-        use crate::snapshot::{Field, Reader, Writer};
+        use crate::snapshot::{Field, Reader, SnapshotError, Writer};
         let mut ring: Ring<u32, 3> = Ring::new();
         for n in 1..=5 {
             ring.push(n);
@@ -341,5 +374,25 @@ mod tests {
         let mut state = ring.state();
         state.pushed = 2;
         assert_eq!(Ring::restore(state), Err(RingError));
+        // The ring's own form: the same bytes, read with the same checks, in place too.
+        let mut own = [0u8; 32];
+        let mut w = Writer::new(&mut own);
+        ring.write_to(&mut w).unwrap();
+        let written = w.position();
+        assert_eq!(&own[..written], &buf[..n]);
+        let read = Ring::<u32, 3>::read_from(&mut Reader::new(&buf[..n], 1)).unwrap();
+        assert_eq!(read, ring);
+        let mut into: Ring<u32, 3> = Ring::new();
+        into.push(9);
+        into.read_into(&mut Reader::new(&buf[..n], 1)).unwrap();
+        assert_eq!(into, ring);
+        assert_eq!(
+            Ring::<u32, 3>::read_from(&mut Reader::new(&bad[..n], 1)),
+            Err(SnapshotError::InvalidField)
+        );
+        assert_eq!(
+            into.read_into(&mut Reader::new(&bad[..n], 1)),
+            Err(SnapshotError::InvalidField)
+        );
     }
 }

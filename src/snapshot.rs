@@ -253,6 +253,18 @@ pub trait Field: Sized {
     fn write_to(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError>;
     /// Reads a value written by [`Field::write_to`].
     fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError>;
+
+    /// Reads a value written by [`Field::write_to`] into `self`, in place: it accepts and
+    /// refuses exactly what [`Field::read_from`] does, and large values (rings of records, the
+    /// structs holding them) read element by element instead of building the whole value on
+    /// the stack and moving it, which a small MCU's stack cannot afford.
+    ///
+    /// On an error `self` holds some value of its type that is neither the old one nor
+    /// checked: the caller resets it.
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<(), SnapshotError> {
+        *self = Self::read_from(r)?;
+        Ok(())
+    }
 }
 
 /// A state stored on its own: its fields in the crate's frame (see the [module docs](self)).
@@ -267,36 +279,14 @@ pub trait Snapshot: Field {
 
     /// The length of the stored form in bytes.
     fn buffer_len(&self) -> usize {
-        let mut w = Writer::counter();
-        // A state whose fields do not fit reports the length they would take; `emit` refuses it.
-        let _ = self.write_to(&mut w);
-        HEADER_LEN
-            .saturating_add(w.position())
-            .saturating_add(CRC_LEN)
+        fields_len(|w| self.write_to(w))
     }
 
     /// Writes the stored form to the start of `out` and returns its length.
     ///
     /// Errors: [`SnapshotError::BufferTooSmall`], [`SnapshotError::TooLarge`].
     fn emit(&self, out: &mut [u8]) -> Result<usize, SnapshotError> {
-        let len = self.buffer_len();
-        let total = u16::try_from(len).map_err(|_| SnapshotError::TooLarge)?;
-        let out = out.get_mut(..len).ok_or(SnapshotError::BufferTooSmall)?;
-        let mut w = Writer::new(out);
-        w.put(&Self::MAGIC)?;
-        w.put(&[Self::VERSION])?;
-        w.put(&total.to_le_bytes())?;
-        self.write_to(&mut w)?;
-        let body = w.pos;
-        let out = w.out.ok_or(SnapshotError::BufferTooSmall)?;
-        let (body_bytes, crc) = out
-            .split_at_mut_checked(body)
-            .ok_or(SnapshotError::TooLarge)?;
-        let crc = crc
-            .get_mut(..CRC_LEN)
-            .ok_or(SnapshotError::LengthMismatch)?;
-        crc.copy_from_slice(&CRC.checksum(body_bytes).to_le_bytes());
-        Ok(len)
+        emit_fields::<Self>(out, |w| self.write_to(w))
     }
 
     /// Reads a stored form: checks magic, version, length and CRC, then the fields.
@@ -304,38 +294,99 @@ pub trait Snapshot: Field {
     /// `bytes` must be exactly one stored form. The result is a plain state: give it to the
     /// type's `restore` to check its meaning.
     fn parse(bytes: &[u8]) -> Result<Self, SnapshotError> {
-        let header = bytes.get(..HEADER_LEN).ok_or(SnapshotError::Truncated)?;
-        if header.get(..2) != Some(&Self::MAGIC[..]) {
-            return Err(SnapshotError::BadMagic);
-        }
-        let version = header.get(2).copied().ok_or(SnapshotError::Truncated)?;
-        if version < Self::OLDEST_VERSION || version > Self::VERSION {
-            return Err(SnapshotError::UnsupportedVersion(version));
-        }
-        let total = match header.get(3..5) {
-            Some(&[lo, hi]) => usize::from(u16::from_le_bytes([lo, hi])),
-            _ => return Err(SnapshotError::Truncated),
-        };
-        if bytes.len() < total {
-            return Err(SnapshotError::Truncated);
-        }
-        if bytes.len() > total || total < HEADER_LEN + CRC_LEN {
-            return Err(SnapshotError::LengthMismatch);
-        }
-        let (body, crc) = bytes
-            .split_at_checked(total - CRC_LEN)
-            .ok_or(SnapshotError::LengthMismatch)?;
-        let crc = u32::from_le_bytes(crc.try_into().map_err(|_| SnapshotError::LengthMismatch)?);
-        if CRC.checksum(body) != crc {
-            return Err(SnapshotError::BadChecksum);
-        }
-        let mut r = Reader::new(body.get(HEADER_LEN..).unwrap_or(&[]), version);
-        let state = Self::read_from(&mut r)?;
-        if r.remaining() != 0 {
-            return Err(SnapshotError::LengthMismatch);
-        }
-        Ok(state)
+        parse_fields::<Self, _>(bytes, Self::read_from)
     }
+
+    /// [`Snapshot::parse`] into `self`, in place ([`Field::read_into`]): the same checks,
+    /// without a temporary of the whole value. On an error `self` is to be reset (see
+    /// [`Field::read_into`]); nothing is read into it unless the frame (magic, version,
+    /// length, CRC) is sound.
+    fn parse_into(&mut self, bytes: &[u8]) -> Result<(), SnapshotError> {
+        parse_fields::<Self, _>(bytes, |r| self.read_into(r))
+    }
+}
+
+/// The length of the stored form whose fields `fields` writes (see [`emit_fields`]).
+pub(crate) fn fields_len(
+    fields: impl FnOnce(&mut Writer<'_>) -> Result<(), SnapshotError>,
+) -> usize {
+    let mut w = Writer::counter();
+    // A state whose fields do not fit reports the length they would take; `emit` refuses it.
+    let _ = fields(&mut w);
+    HEADER_LEN
+        .saturating_add(w.position())
+        .saturating_add(CRC_LEN)
+}
+
+/// Writes the stored form of `S` whose fields `fields` writes, to the start of `out`, and
+/// returns its length: for a value kept in another shape than `S` (the live engines rather
+/// than their states), written from where it lives without a copy. `fields` is called twice
+/// (to count, then to write) and must write the same bytes both times.
+///
+/// Errors: [`SnapshotError::BufferTooSmall`], [`SnapshotError::TooLarge`].
+pub(crate) fn emit_fields<S: Snapshot>(
+    out: &mut [u8],
+    fields: impl Fn(&mut Writer<'_>) -> Result<(), SnapshotError>,
+) -> Result<usize, SnapshotError> {
+    let len = fields_len(&fields);
+    let total = u16::try_from(len).map_err(|_| SnapshotError::TooLarge)?;
+    let out = out.get_mut(..len).ok_or(SnapshotError::BufferTooSmall)?;
+    let mut w = Writer::new(out);
+    w.put(&S::MAGIC)?;
+    w.put(&[S::VERSION])?;
+    w.put(&total.to_le_bytes())?;
+    fields(&mut w)?;
+    let body = w.pos;
+    let out = w.out.ok_or(SnapshotError::BufferTooSmall)?;
+    let (body_bytes, crc) = out
+        .split_at_mut_checked(body)
+        .ok_or(SnapshotError::TooLarge)?;
+    let crc = crc
+        .get_mut(..CRC_LEN)
+        .ok_or(SnapshotError::LengthMismatch)?;
+    crc.copy_from_slice(&CRC.checksum(body_bytes).to_le_bytes());
+    Ok(len)
+}
+
+/// Checks the frame of a stored form of `S` (magic, version, length, CRC), then reads its
+/// fields with `fields`, which must read them all: the reading half of [`emit_fields`].
+///
+/// Errors: as [`Snapshot::parse`], and whatever `fields` returns.
+pub(crate) fn parse_fields<S: Snapshot, R>(
+    bytes: &[u8],
+    fields: impl FnOnce(&mut Reader<'_>) -> Result<R, SnapshotError>,
+) -> Result<R, SnapshotError> {
+    let header = bytes.get(..HEADER_LEN).ok_or(SnapshotError::Truncated)?;
+    if header.get(..2) != Some(&S::MAGIC[..]) {
+        return Err(SnapshotError::BadMagic);
+    }
+    let version = header.get(2).copied().ok_or(SnapshotError::Truncated)?;
+    if version < S::OLDEST_VERSION || version > S::VERSION {
+        return Err(SnapshotError::UnsupportedVersion(version));
+    }
+    let total = match header.get(3..5) {
+        Some(&[lo, hi]) => usize::from(u16::from_le_bytes([lo, hi])),
+        _ => return Err(SnapshotError::Truncated),
+    };
+    if bytes.len() < total {
+        return Err(SnapshotError::Truncated);
+    }
+    if bytes.len() > total || total < HEADER_LEN + CRC_LEN {
+        return Err(SnapshotError::LengthMismatch);
+    }
+    let (body, crc) = bytes
+        .split_at_checked(total - CRC_LEN)
+        .ok_or(SnapshotError::LengthMismatch)?;
+    let crc = u32::from_le_bytes(crc.try_into().map_err(|_| SnapshotError::LengthMismatch)?);
+    if CRC.checksum(body) != crc {
+        return Err(SnapshotError::BadChecksum);
+    }
+    let mut r = Reader::new(body.get(HEADER_LEN..).unwrap_or(&[]), version);
+    let state = fields(&mut r)?;
+    if r.remaining() != 0 {
+        return Err(SnapshotError::LengthMismatch);
+    }
+    Ok(state)
 }
 
 /// Frames `fields` as a stored form of `magic` and `version` into `out` (header, fields, CRC),
@@ -371,6 +422,13 @@ macro_rules! struct_field {
                 r: &mut $crate::snapshot::Reader<'_>,
             ) -> Result<Self, $crate::snapshot::SnapshotError> {
                 Ok($ty { $($f: $crate::snapshot::Field::read_from(r)?,)* })
+            }
+            fn read_into(
+                &mut self,
+                r: &mut $crate::snapshot::Reader<'_>,
+            ) -> Result<(), $crate::snapshot::SnapshotError> {
+                $($crate::snapshot::Field::read_into(&mut self.$f, r)?;)*
+                Ok(())
             }
         }
     };
@@ -442,13 +500,18 @@ impl<T: Field, const N: usize> Field for heapless::Vec<T, N> {
         self.iter().try_for_each(|v| v.write_to(w))
     }
     fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        let n = r.count(N)?;
         let mut out = heapless::Vec::new();
+        out.read_into(r)?;
+        Ok(out)
+    }
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<(), SnapshotError> {
+        let n = r.count(N)?;
+        self.clear();
         for _ in 0..n {
-            out.push(T::read_from(r)?)
+            self.push(T::read_from(r)?)
                 .map_err(|_| SnapshotError::InvalidField)?;
         }
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -17,7 +17,7 @@
 //!   ([`prepaid_meter::mock::MockFlash`], in memory). Every area the meter asks to save is
 //!   committed with [`persist::save`] before [`Meter::transmit`] gives the answer;
 //!   [`Node::restart`] is a power cycle: the power-fail save, then the meter rebuilt from what
-//!   the flash holds ([`persist::load`], [`Meter::start`]);
+//!   the flash holds ([`persist::start`]);
 //! - **commissioning**: at start-up the node plays the head-end once, as a utility does when it
 //!   installs a meter: an identity authentication, then a sealed 03H open account (purchase 1,
 //!   `config.balance`) in that session, fed through [`Meter::receive`]; then a power cycle,
@@ -241,10 +241,13 @@ impl Node {
             .map_err(|e| e.to_string())?;
         let mut store = store;
         let mut buf = vec![0u8; store_buffer_len()];
-        let stored = persist::load(&mut store, found, &mut buf).map_err(|e| e.to_string())?;
         let (config_m, keys, tariff) = parts(config)?;
-        let (meter, started) =
-            Meter::start(config_m, keys, tariff, stored, now).map_err(|e| e.to_string())?;
+        let mut slot: Option<Meter> = None;
+        let started = persist::start(
+            &mut slot, &mut store, found, &mut buf, config_m, keys, tariff, now,
+        )
+        .map_err(|e| e.to_string())?;
+        let meter = slot.ok_or("no meter after start-up")?;
         if started != Started::Fresh {
             return Err(format!(
                 "a new flash should start a fresh meter: {started:?}"
@@ -459,10 +462,20 @@ impl Node {
         let (mut store, found) =
             MeterStore::open(self.store.medium().clone(), &layout()).map_err(|e| e.to_string())?;
         let mut buf = vec![0u8; store_buffer_len()];
-        let stored = persist::load(&mut store, found, &mut buf).map_err(|e| e.to_string())?;
         let (config, keys, tariff) = parts(&self.config)?;
-        let (meter, started) = Meter::start(config, keys, tariff, stored, self.host_last)
-            .map_err(|e| e.to_string())?;
+        let mut slot: Option<Meter> = None;
+        let started = persist::start(
+            &mut slot,
+            &mut store,
+            found,
+            &mut buf,
+            config,
+            keys,
+            tariff,
+            self.host_last,
+        )
+        .map_err(|e| e.to_string())?;
+        let meter = slot.ok_or("no meter after start-up")?;
         if started != Started::Restored {
             log::warn!("restart: {started:?}");
         }
@@ -473,9 +486,13 @@ impl Node {
     }
 }
 
-/// Room for every area's record, for [`persist::load`].
+/// Room for the largest area's record, for [`persist::start`] (it reads one area at a time).
 fn store_buffer_len() -> usize {
-    MAX_PAYLOADS.iter().map(|&n| usize::from(n)).sum()
+    MAX_PAYLOADS
+        .iter()
+        .map(|&n| usize::from(n))
+        .max()
+        .unwrap_or(0)
 }
 
 /// The meter's configuration, its provisioned keys and its tariff, from the example's.

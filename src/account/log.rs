@@ -6,6 +6,7 @@ use super::event::{
 use super::machine::AccountStateError;
 use super::purchase::PurchaseRecord;
 use crate::ring::{Ring, RingState};
+use crate::snapshot::struct_field;
 
 /// Default depth of each log: 10 records, as DL/T 645 keeps the last 10 purchase, trip and
 /// close records.
@@ -87,6 +88,18 @@ pub struct LogsState<U, const N: usize = DEFAULT_LOG_DEPTH> {
     pub emergency: RingState<EmergencyEvent<U>, N>,
 }
 
+// The same bytes as the logs' `LogsState` (six rings in turn), written and read in place from
+// the logs themselves (`Field` for `Ring`): a ring whose state is impossible is refused with
+// `SnapshotError::InvalidField`.
+struct_field!(Logs<U>[const N: usize] {
+    purchases,
+    overdrafts,
+    relay,
+    alarms,
+    charges,
+    emergency,
+});
+
 impl<U: Copy, const N: usize> Default for Logs<U, N> {
     fn default() -> Self {
         Logs::new_sized()
@@ -143,6 +156,16 @@ impl<U: Copy, const N: usize> Logs<U, N> {
             charges: Ring::restore(state.charges).map_err(e)?,
             emergency: Ring::restore(state.emergency).map_err(e)?,
         })
+    }
+
+    /// Forgets every record (and the counts): empty logs, as [`Logs::new_sized`].
+    pub fn clear(&mut self) {
+        self.purchases.clear();
+        self.overdrafts.clear();
+        self.relay.clear();
+        self.alarms.clear();
+        self.charges.clear();
+        self.emergency.clear();
     }
 
     /// Stores every record in `effects`.

@@ -105,12 +105,12 @@ use crate::account::{
 use crate::address::Address;
 use crate::endpoint::dlt645::{ClockRecord, ClockSource, Server, ServerConfig, ServerConfigError};
 use crate::freeze::{
-    CatchUp, DEFAULT_DAILY, DEFAULT_HOURLY, DEFAULT_SETTLEMENT, Freezes, Schedule,
+    CatchUp, DEFAULT_DAILY, DEFAULT_HOURLY, DEFAULT_SETTLEMENT, Freezes, FreezesState, Schedule,
 };
 use crate::metering::{DemandMeter, EnergyAccumulator, EnergyRegisters, Flow, MeterConstant};
 use crate::ring::Ring;
 use crate::security::{MeterSecurity, SecurityConfig, SoftwareModule};
-use crate::snapshot::{Snapshot, SnapshotError};
+use crate::snapshot::{Field, Snapshot, SnapshotError, Writer, emit_fields, fields_len};
 use crate::tariff::{
     DEFAULT_DAY_TABLES, DEFAULT_SEASONS, DEFAULT_SPECIAL_DAYS, DEFAULT_SWITCH_POINTS,
     DEFAULT_TARIFFS, Rater, SettlementDay, Tariff,
@@ -501,8 +501,9 @@ impl<
         stored: Stored<'_>,
         now: Timestamp,
     ) -> Result<(Self, Started), StartError> {
-        let (meter, lost) = Self::assemble(config, keys, tariff, &stored, now)?;
-        Ok((meter, Self::found(&stored, lost)))
+        let mut meter = Self::fresh(&config, keys, tariff, now)?;
+        let started = meter.restore_stored(&config, &stored);
+        Ok((meter, started))
     }
 
     /// [`Meter::start`] into `slot` (any meter in it is dropped first), restoring each area in
@@ -517,25 +518,8 @@ impl<
         stored: Stored<'_>,
         now: Timestamp,
     ) -> Result<Started, StartError> {
-        *slot = None;
-        let meter = slot.insert(Self::fresh(&config, keys, tariff, now)?);
-        let lost = meter.restore_areas(&config, &stored);
-        Ok(Self::found(&stored, lost))
-    }
-
-    /// What a start-up found, from what was stored and the areas that did not restore.
-    fn found(stored: &Stored<'_>, lost: AreaSet) -> Started {
-        let fresh = Area::ALL.iter().all(|a| stored.get(*a).is_none());
-        if fresh && !stored.store_lost {
-            Started::Fresh
-        } else if lost.is_empty() && !stored.store_lost {
-            Started::Restored
-        } else {
-            Started::FellBack(Fallback {
-                areas: lost,
-                store_lost: stored.store_lost,
-            })
-        }
+        let meter = Self::fresh_in(slot, &config, keys, tariff, now)?;
+        Ok(meter.restore_stored(&config, &stored))
     }
 
     /// The meter's time for caller time `now` (the caller's clock corrected by time commands).
@@ -759,16 +743,19 @@ impl<
         }
     }
 
-    /// The stored form of `area` written into `out`; returns its length.
+    /// The stored form of `area` written into `out`; returns its length. Written from the
+    /// meter's engines where they are, without a copy of their state.
     ///
     /// Error: [`SnapshotError::BufferTooSmall`] if `out` is shorter than
     /// [`Meter::stored_len`].
     pub fn stored_form(&self, area: Area, out: &mut [u8]) -> Result<usize, SnapshotError> {
         let p = &self.parts;
         match area {
-            Area::Hot => self.hot_state().emit(out),
-            Area::Logs => p.logs_state().emit(out),
-            Area::Freezes => p.freezes.state().emit(out),
+            Area::Hot => emit_fields::<MeterState>(out, |w| self.write_hot(w)),
+            Area::Logs => emit_fields::<MeterLogs<LN>>(out, |w| p.write_logs(w)),
+            Area::Freezes => {
+                emit_fields::<FreezesState<Money, 5, HN, DN, SN>>(out, |w| p.freezes.write_to(w))
+            }
             Area::Tariff => p.tariff.emit(out),
             Area::Keys => p.keys.emit(out),
         }
@@ -778,12 +765,30 @@ impl<
     pub fn stored_len(&self, area: Area) -> usize {
         let p = &self.parts;
         match area {
-            Area::Hot => self.hot_state().buffer_len(),
-            Area::Logs => p.logs_state().buffer_len(),
-            Area::Freezes => p.freezes.state().buffer_len(),
+            Area::Hot => fields_len(|w| self.write_hot(w)),
+            Area::Logs => fields_len(|w| p.write_logs(w)),
+            Area::Freezes => fields_len(|w| p.freezes.write_to(w)),
             Area::Tariff => p.tariff.buffer_len(),
             Area::Keys => p.keys.buffer_len(),
         }
+    }
+
+    /// The fields of [`Meter::hot_state`], in its order, each engine's state taken in turn
+    /// (never the whole hot state at once).
+    fn write_hot(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        let p = &self.parts;
+        p.account.state().write_to(w)?;
+        p.security.state().write_to(w)?;
+        self.server.state().write_to(w)?;
+        p.registers.state().write_to(w)?;
+        p.accumulator.state().write_to(w)?;
+        p.rater.state().write_to(w)?;
+        p.demand.state().write_to(w)?;
+        p.clock_offset.write_to(w)?;
+        p.last.write_to(w)?;
+        (p.contacts == Contacts::Closed).write_to(w)?;
+        p.relay_fault.write_to(w)?;
+        p.cover_opened.write_to(w)
     }
 
     /// The value that must never go back (the store keeps it where a corrupted hot state
@@ -991,13 +996,12 @@ impl<
         }
     }
 
-    fn logs_state(&self) -> MeterLogs<LN> {
-        MeterLogs {
-            account: self.logs.state(),
-            trips: self.trips.state(),
-            closes: self.closes.state(),
-            clocks: self.clocks.state(),
-        }
+    /// The fields of a [`MeterLogs`], from the logs and rings themselves.
+    fn write_logs(&self, w: &mut Writer<'_>) -> Result<(), SnapshotError> {
+        self.logs.write_to(w)?;
+        self.trips.write_to(w)?;
+        self.closes.write_to(w)?;
+        self.clocks.write_to(w)
     }
 
     /// The tariff number and the price (TOU plus tier) in force now.

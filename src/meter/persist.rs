@@ -7,23 +7,64 @@
 //! [`Meter::stored_len`] of its area at the meter's capacities.
 //!
 //! ```
-//! use prepaid_meter::meter::{persist, Area};
+//! use prepaid_meter::account::{Config, Limits};
+//! use prepaid_meter::meter::{persist, Area, KeyRecord, MeterConfig, SmallMeter, Started};
+//! use prepaid_meter::metering::MeterConstant;
 //! use prepaid_meter::mock::MockFlash;
-//! use prepaid_meter::storage::{AreaLayout, MeterStore, Nor};
+//! use prepaid_meter::security::{MasterKey, SecurityConfig};
+//! use prepaid_meter::storage::{MeterStore, Nor};
+//! use prepaid_meter::tariff::{Calendar, DayTable, MonthDay, Season, SwitchPoint, TariffSet, Tiers, WeekRule};
+//! use prepaid_meter::time::{Timestamp, UtcOffset};
+//! use prepaid_meter::units::{Money, Price};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let tariff = || -> Result<_, Box<dyn std::error::Error>> {
+//!     let day = DayTable::<8>::new_sized(&[SwitchPoint::new(0, 0, 1)])?;
+//!     let season = Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) };
+//!     let calendar = Calendar::<4, 4, 8>::new_sized(&[season], &[day])?;
+//!     let set = TariffSet::new_sized(calendar, &[Price::from_minor_per_kwh(5_000)], Tiers::none())?;
+//!     Ok(prepaid_meter::meter::SmallTariff::new_sized(UtcOffset::CHINA, &[], set)?)
+//! };
+//! let yuan = |y| Money::from_units(y).ok_or("range");
+//! let limits = Limits { alarm1: yuan(20)?, alarm2: yuan(10)?, overdraft: yuan(5)?, hoarding: yuan(5_000)?, reconnect: yuan(0)? };
+//! let address = "201000000012".parse()?;
+//! let config = MeterConfig::new(address, MeterConstant::new(1_000)?, Config::local(limits));
+//! let keys = MasterKey::new(&[0x42; 16], SecurityConfig::DEFAULT.tag_len()).meter_keys(address, 1);
+//! let now = Timestamp::from_unix(1_764_554_400);
+//!
 //! let layout = persist::layout(0, 4096, [1024, 1024, 4096, 1024, 128]);
 //! assert_eq!(layout.len(), Area::ALL.len());
-//! let (mut store, found) = MeterStore::open(Nor(MockFlash::<{ 64 * 1024 }, 4096>::new()), &layout).unwrap();
-//! let mut buf = [0u8; 8 * 1024];
-//! let stored = persist::load(&mut store, found, &mut buf).unwrap();
-//! assert!(stored.hot.is_none());
+//! let (mut store, found) = MeterStore::open(Nor(MockFlash::<{ 64 * 1024 }, 4096>::new()), &layout)?;
+//! // One buffer for the largest record: start-up reads the areas through it one at a time,
+//! // and a save writes one area's stored form into it (`hot` holds the hot state's).
+//! let (mut record, mut hot) = ([0u8; 4096], [0u8; 1024]);
+//! let mut slot: Option<SmallMeter> = None;
+//! let started = persist::start(&mut slot, &mut store, found, &mut record, config.clone(), KeyRecord::new(1, &keys), tariff()?, now)?;
+//! assert_eq!(started, Started::Fresh);
+//! let meter = slot.as_mut().ok_or("no meter")?;
+//! let actions = meter.tick(now, 1_000); // 1 kWh
+//! let _ = meter.power_fail(now); // the supply fails: save now
+//! persist::save(meter, &mut store, &mut record, &mut hot)?;
+//! # let _ = actions;
+//!
+//! // The restart: the store is opened again and the meter restored from it.
+//! let (mut store, found) = MeterStore::open(store.release(), &layout)?;
+//! let started = persist::start(&mut slot, &mut store, found, &mut record, config, KeyRecord::new(1, &keys), tariff()?, now)?;
+//! assert_eq!(started, Started::Restored);
+//! assert_eq!(slot.as_ref().map(|m| m.display().energy.wh()), Some(1_000));
+//! # Ok(())
+//! # }
 //! ```
 
 use core::fmt;
 
-use super::stored::{Area, AreaSet};
-use super::{Meter, Stored};
+use super::start::{RESTORE_ORDER, Restoring};
+use super::stored::{Area, AreaSet, KeyRecord};
+use super::{Meter, MeterConfig, StartError, Started};
 use crate::snapshot::SnapshotError;
 use crate::storage::{AreaLayout, Durable, Found, Medium, MeterStore, StoreError};
+use crate::tariff::{DEFAULT_TARIFFS, Tariff};
+use crate::time::Timestamp;
 
 /// Why a save did not complete.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,8 +72,10 @@ use crate::storage::{AreaLayout, Durable, Found, Medium, MeterStore, StoreError}
 pub enum PersistError<E> {
     /// A stored form did not fit the caller's buffer.
     Buffer(SnapshotError),
-    /// The store refused or the medium failed; the previous state stays committed.
+    /// The store refused or the medium failed; on a save the previous state stays committed.
     Store(StoreError<E>),
+    /// The meter's configuration is invalid ([`start`]).
+    Start(StartError),
 }
 
 impl<E: fmt::Debug> fmt::Display for PersistError<E> {
@@ -40,6 +83,7 @@ impl<E: fmt::Debug> fmt::Display for PersistError<E> {
         match self {
             PersistError::Buffer(e) => write!(f, "stored form: {e}"),
             PersistError::Store(e) => write!(f, "store: {e}"),
+            PersistError::Start(e) => write!(f, "start: {e}"),
         }
     }
 }
@@ -82,50 +126,84 @@ pub fn layout(base: u32, sector: u32, max_payloads: [u16; 5]) -> [AreaLayout; 5]
     })
 }
 
-/// Reads every area of `store` into `buf` (one after another) for [`Meter::start`], with
-/// what opening the store found. An area whose record is corrupted is handed on as an empty
-/// record, so that the meter reports it as lost.
+/// Starts the meter into `slot` from what `store` holds ([`Meter::start_in`] with the store
+/// as its source): validates `config`, builds a fresh meter in `slot`, then reads each area's
+/// record into `buf` and restores it, one area at a time, so that `buf` needs to hold only the
+/// largest record (the largest `max_payload` of the layout), not all of them. `found` is what
+/// [`MeterStore::open`] reported; an area whose record is corrupted is reported as lost in
+/// [`Started::FellBack`], as is a store that found corruption.
 ///
-/// Errors: [`StoreError::BufferTooSmall`] when `buf` does not hold every record,
-/// [`StoreError::Medium`], [`StoreError::NoArea`] for a store with fewer than five areas.
-pub fn load<'b, M: Medium>(
+/// Errors: [`PersistError::Start`] for an invalid configuration; [`PersistError::Store`] with
+/// [`StoreError::BufferTooSmall`] when `buf` does not hold a record, [`StoreError::Medium`],
+/// or [`StoreError::NoArea`] for a store with fewer than five areas. `slot` is empty after an
+/// error.
+// The arguments of `Meter::start_in`, with the store and its buffer in place of `Stored`.
+#[allow(clippy::too_many_arguments)]
+pub fn start<
+    M: Medium,
+    const HN: usize,
+    const DN: usize,
+    const SN: usize,
+    const LN: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const H: usize,
+>(
+    slot: &mut Option<Meter<HN, DN, SN, LN, S, D, P, H>>,
     store: &mut MeterStore<M>,
     found: Found,
-    buf: &'b mut [u8],
-) -> Result<Stored<'b>, StoreError<M::Error>> {
-    let mut stored = Stored::NONE;
-    if let Found::FellBack(loss) = found {
-        stored.store_lost = true;
-        stored.guard_floor = loss.guard_floor;
+    buf: &mut [u8],
+    config: MeterConfig,
+    keys: KeyRecord,
+    tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
+    now: Timestamp,
+) -> Result<Started, PersistError<M::Error>> {
+    let restoring = match found {
+        Found::FellBack(loss) => Restoring::new(true, loss.guard_floor),
+        Found::Fresh | Found::Restored => Restoring::new(false, 0),
+    };
+    let meter = Meter::fresh_in(slot, &config, keys, tariff, now).map_err(PersistError::Start)?;
+    match restore(meter, &config, store, buf, restoring) {
+        Ok(started) => Ok(started),
+        Err(e) => {
+            *slot = None;
+            Err(PersistError::Store(e))
+        }
     }
-    let mut rest = buf;
-    for area in Area::ALL {
-        let record: Option<&'b [u8]> = match store.read(area.index(), rest) {
+}
+
+/// Restores each area of `store` into the fresh `meter`, through `buf`.
+fn restore<
+    M: Medium,
+    const HN: usize,
+    const DN: usize,
+    const SN: usize,
+    const LN: usize,
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const H: usize,
+>(
+    meter: &mut Meter<HN, DN, SN, LN, S, D, P, H>,
+    config: &MeterConfig,
+    store: &mut MeterStore<M>,
+    buf: &mut [u8],
+    mut restoring: Restoring,
+) -> Result<Started, StoreError<M::Error>> {
+    for area in RESTORE_ORDER {
+        let bytes: Option<&[u8]> = match store.read(area.index(), buf) {
             Ok(None) => None,
-            Ok(Some(n)) => {
-                // The store read `n` bytes into `rest`, so the split cannot fail; checked
-                // all the same, so that no panic path is linked.
-                let (record, tail) = core::mem::take(&mut rest)
-                    .split_at_mut_checked(n)
-                    .ok_or(StoreError::BufferTooSmall)?;
-                rest = tail;
-                Some(record)
-            }
+            Ok(Some(n)) => Some(buf.get(..n).ok_or(StoreError::BufferTooSmall)?),
             Err(StoreError::Corrupted) => {
-                stored.store_lost = true;
+                restoring.note_corrupted();
                 Some(&[])
             }
             Err(e) => return Err(e),
         };
-        match area {
-            Area::Hot => stored.hot = record,
-            Area::Logs => stored.logs = record,
-            Area::Freezes => stored.freezes = record,
-            Area::Tariff => stored.tariff = record,
-            Area::Keys => stored.keys = record,
-        }
+        meter.restore_area(config, area, bytes, &mut restoring);
     }
-    Ok(stored)
+    Ok(meter.restored(restoring))
 }
 
 /// Commits what the meter has not saved ([`Meter::unsaved`]): each changed area in a commit

@@ -1,19 +1,74 @@
-//! Start-up: the meter assembled from its configuration and what the store holds.
+//! Start-up: the meter assembled from its configuration, then each stored area restored into
+//! it in place, one at a time (a Cortex-M0's stack holds one area's temporaries, not a second
+//! meter).
 
 use super::flows::Entropy;
-use super::stored::{Area, AreaSet, KeyRecord, MeterLogs, MeterState};
-use super::{Answer, Meter, MeterConfig, Parts, StartError, Stored};
+use super::stored::{Area, AreaSet, KeyRecord, MeterState};
+use super::{Answer, Fallback, Meter, MeterConfig, Parts, StartError, Started, Stored};
 use crate::account::{Contacts, Logs, MoneyAccount};
 use crate::endpoint::dlt645::Server;
 use crate::freeze::{Freezes, FreezesState, Schedule};
 use crate::metering::{DemandMeter, EnergyAccumulator, EnergyRegisters};
 use crate::ring::Ring;
 use crate::security::{MeterSecurity, SoftwareModule};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Field, Snapshot, parse_fields};
 use crate::tariff::{DEFAULT_TARIFFS, Rater, Tariff};
 use crate::time::Timestamp;
 use crate::units::{Energy, Money};
 use crate::wire::dlt645::MAX_FRAME_LEN;
+
+/// The order in which start-up restores the areas: the keys first (the hot state's security
+/// engine is rebuilt under them), the tariff before the hot state (the rater's state is
+/// checked against it).
+pub(super) const RESTORE_ORDER: [Area; 5] = [
+    Area::Keys,
+    Area::Tariff,
+    Area::Hot,
+    Area::Logs,
+    Area::Freezes,
+];
+
+/// What a start-up has found so far, area by area ([`Meter::restore_area`], then
+/// [`Meter::restored`]).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Restoring {
+    /// Areas that held a record (readable or not).
+    present: AreaSet,
+    /// Areas whose record did not restore.
+    lost: AreaSet,
+    /// The store reported corruption.
+    store_lost: bool,
+    /// The store's guard floor ([`Stored::guard_floor`]).
+    guard_floor: u64,
+}
+
+impl Restoring {
+    /// Nothing restored yet, from a store that reported `store_lost` and `guard_floor`.
+    pub(super) fn new(store_lost: bool, guard_floor: u64) -> Self {
+        Restoring {
+            present: AreaSet::EMPTY,
+            lost: AreaSet::EMPTY,
+            store_lost,
+            guard_floor,
+        }
+    }
+}
+
+impl Restoring {
+    /// The store found a committed record corrupted when it was read.
+    #[cfg(feature = "storage")]
+    pub(super) fn note_corrupted(&mut self) {
+        self.store_lost = true;
+    }
+}
+
+/// The engines of a new meter that its configuration can refuse.
+type Engines = (
+    MoneyAccount,
+    Server,
+    DemandMeter,
+    MeterSecurity<SoftwareModule>,
+);
 
 impl<
     const HN: usize,
@@ -26,28 +81,34 @@ impl<
     const H: usize,
 > Meter<HN, DN, SN, LN, S, D, P, H>
 {
-    /// Builds the meter; returns it with the areas that did not restore. The meter is built
-    /// once, fresh, and each area is then restored into it in place, so that no more than one
-    /// area's temporaries are alive at a time (a Cortex-M's stack is small).
-    pub(super) fn assemble(
-        config: MeterConfig,
-        provisioned: KeyRecord,
-        tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
-        stored: &Stored<'_>,
-        now: Timestamp,
-    ) -> Result<(Self, AreaSet), StartError> {
-        let mut meter = Self::fresh(&config, provisioned, tariff, now)?;
-        let lost = meter.restore_areas(&config, stored);
-        Ok((meter, lost))
-    }
-
-    /// A new meter of `config` (validated here) at caller time `now`.
+    /// A new meter of `config` (validated here) at caller time `now`, by value.
     pub(super) fn fresh(
         config: &MeterConfig,
         keys: KeyRecord,
         tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
         now: Timestamp,
     ) -> Result<Self, StartError> {
+        let engines = Self::engines(config, &keys)?;
+        Ok(Self::assembled(config, keys, tariff, now, engines))
+    }
+
+    /// A new meter of `config` (validated here) at caller time `now`, built in `slot` (any
+    /// meter in it is dropped first; on an error `slot` is empty).
+    pub(super) fn fresh_in<'s>(
+        slot: &'s mut Option<Self>,
+        config: &MeterConfig,
+        keys: KeyRecord,
+        tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
+        now: Timestamp,
+    ) -> Result<&'s mut Self, StartError> {
+        *slot = None;
+        let engines = Self::engines(config, &keys)?;
+        Ok(slot.insert(Self::assembled(config, keys, tariff, now, engines)))
+    }
+
+    /// The engines `config` can refuse.
+    #[inline(never)]
+    fn engines(config: &MeterConfig, keys: &KeyRecord) -> Result<Engines, StartError> {
         let account =
             MoneyAccount::new(config.account.clone(), Money::ZERO).map_err(StartError::Account)?;
         let server = Server::new(config.server.clone()).map_err(StartError::Server)?;
@@ -56,8 +117,21 @@ impl<
         let module = SoftwareModule::new(keys.version, &keys.meter_keys());
         let security = MeterSecurity::new(config.address, module, config.security)
             .map_err(StartError::Security)?;
+        Ok((account, server, demand, security))
+    }
+
+    /// The meter, from its checked engines. Inlined into its callers, so that the meter is
+    /// written where it goes (the caller's slot) rather than built on the stack and moved.
+    #[inline(always)]
+    fn assembled(
+        config: &MeterConfig,
+        keys: KeyRecord,
+        tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
+        now: Timestamp,
+        (account, server, demand, security): Engines,
+    ) -> Self {
         let schedule = Schedule::new(tariff.offset(), config.settlement, config.catch_up);
-        Ok(Meter {
+        Meter {
             parts: Parts {
                 address: config.address,
                 accumulator: EnergyAccumulator::new(config.constant),
@@ -96,61 +170,80 @@ impl<
             energy_unsaved: Energy::ZERO,
             saved_at: None,
             buzzer_until: None,
-        })
+        }
     }
 
-    /// Restores every stored area into this fresh meter; returns the areas that did not.
+    /// Restores every area of `stored` into this fresh meter; says what it found.
+    pub(super) fn restore_stored(&mut self, config: &MeterConfig, stored: &Stored<'_>) -> Started {
+        let mut r = Restoring::new(stored.store_lost, stored.guard_floor);
+        for area in RESTORE_ORDER {
+            self.restore_area(config, area, stored.get(area), &mut r);
+        }
+        self.restored(r)
+    }
+
+    /// Restores one area of this fresh meter from its stored form (`None`: the area holds no
+    /// record; an area must be given in [`RESTORE_ORDER`], each once). A form that does not
+    /// restore leaves the area as the fresh meter had it and is noted as lost.
     #[inline(never)]
-    pub(super) fn restore_areas(&mut self, config: &MeterConfig, stored: &Stored<'_>) -> AreaSet {
-        let mut lost = AreaSet::EMPTY;
-        if let Some(bytes) = stored.keys
-            && !self.restore_keys(bytes)
-        {
-            lost = lost.with(Area::Keys);
-        }
-        if let Some(bytes) = stored.tariff
-            && !self.restore_tariff(config, bytes)
-        {
-            lost = lost.with(Area::Tariff);
-        }
-        let restored = match stored.hot {
-            None => false,
-            Some(bytes) => {
-                let ok = self.restore_hot(config, bytes, stored.guard_floor);
-                if !ok {
-                    lost = lost.with(Area::Hot);
-                }
-                ok
+    pub(super) fn restore_area(
+        &mut self,
+        config: &MeterConfig,
+        area: Area,
+        bytes: Option<&[u8]>,
+        r: &mut Restoring,
+    ) {
+        let Some(bytes) = bytes else {
+            if area == Area::Hot {
+                self.fresh_counter(config, r.guard_floor);
             }
+            return;
         };
-        if !restored {
-            // No hot state: fresh engines, but the security counter starts at the floor the
-            // store kept (and under the stored keys), so that no command accepted before is
-            // accepted again.
-            let keys = &self.parts.keys;
-            let module = SoftwareModule::new(keys.version, &keys.meter_keys());
-            let mut state = self.parts.security.state();
-            state.key_version = keys.version;
-            state.last_counter = counter_floor(keys.version, stored.guard_floor);
-            if let Ok(s) = MeterSecurity::restore(config.address, module, config.security, state) {
-                self.parts.security = s;
+        r.present = r.present.with(area);
+        let ok = match area {
+            Area::Keys => self.restore_keys(bytes),
+            Area::Tariff => self.restore_tariff(config, bytes),
+            Area::Hot => self.restore_hot(config, bytes, r.guard_floor),
+            Area::Logs => self.restore_logs(bytes),
+            Area::Freezes => self.restore_freezes(bytes),
+        };
+        if !ok {
+            r.lost = r.lost.with(area);
+            if area == Area::Hot {
+                self.fresh_counter(config, r.guard_floor);
             }
         }
-        if let Some(bytes) = stored.logs
-            && !self.restore_logs(bytes)
-        {
-            lost = lost.with(Area::Logs);
+    }
+
+    /// Ends a start-up: what fell back is to be stored again; says what was found.
+    pub(super) fn restored(&mut self, r: Restoring) -> Started {
+        if !r.lost.is_empty() {
+            self.parts.dirty = r.lost.with(Area::Hot);
         }
-        if let Some(bytes) = stored.freezes
-            && !self.restore_freezes(bytes)
-        {
-            lost = lost.with(Area::Freezes);
+        if r.present.is_empty() && !r.store_lost {
+            Started::Fresh
+        } else if r.lost.is_empty() && !r.store_lost {
+            Started::Restored
+        } else {
+            Started::FellBack(Fallback {
+                areas: r.lost,
+                store_lost: r.store_lost,
+            })
         }
-        if !lost.is_empty() {
-            // What fell back is to be stored again.
-            self.parts.dirty = lost.with(Area::Hot);
+    }
+
+    /// No hot state: fresh engines, but the security counter starts at the floor the store
+    /// kept (and under the stored keys), so that no command accepted before is accepted again.
+    #[inline(never)]
+    fn fresh_counter(&mut self, config: &MeterConfig, guard_floor: u64) {
+        let keys = &self.parts.keys;
+        let module = SoftwareModule::new(keys.version, &keys.meter_keys());
+        let mut state = self.parts.security.state();
+        state.key_version = keys.version;
+        state.last_counter = counter_floor(keys.version, guard_floor);
+        if let Ok(s) = MeterSecurity::restore(config.address, module, config.security, state) {
+            self.parts.security = s;
         }
-        lost
     }
 
     /// Restores the hot state's engines in place, all or none; `false` if any refuses.
@@ -163,11 +256,8 @@ impl<
         if state.security.last_counter < floor {
             state.security.last_counter = floor;
         }
-        let keys = &self.parts.keys;
-        let module = SoftwareModule::new(keys.version, &keys.meter_keys());
-        let (Ok(account), Ok(security), Ok(server)) = (
+        let (Ok(account), Ok(server)) = (
             MoneyAccount::restore(config.account.clone(), state.account),
-            MeterSecurity::restore(config.address, module, config.security, state.security),
             Server::restore(config.server.clone(), state.server),
         ) else {
             return false;
@@ -180,9 +270,17 @@ impl<
         ) else {
             return false;
         };
+        // The security engine last, the largest: nothing is assigned unless it restores too.
+        let keys = &self.parts.keys;
+        let module = SoftwareModule::new(keys.version, &keys.meter_keys());
+        let Ok(security) =
+            MeterSecurity::restore(config.address, module, config.security, state.security)
+        else {
+            return false;
+        };
         let p = &mut self.parts;
-        p.account = account;
         p.security = security;
+        p.account = account;
         self.server = server;
         p.registers = registers;
         p.accumulator = accumulator;
@@ -230,38 +328,44 @@ impl<
         }
     }
 
+    /// The freezes, read straight into the meter's rings (the same bytes as a
+    /// [`FreezesState`]); emptied again if they do not restore.
     #[inline(never)]
     fn restore_freezes(&mut self, bytes: &[u8]) -> bool {
-        match FreezesState::<Money, 5, HN, DN, SN>::parse(bytes)
-            .ok()
-            .and_then(|s| Freezes::restore(s).ok())
-        {
-            Some(f) => {
-                self.parts.freezes = f;
-                true
-            }
-            None => false,
+        let freezes = &mut self.parts.freezes;
+        let read =
+            parse_fields::<FreezesState<Money, 5, HN, DN, SN>, _>(bytes, |r| freezes.read_into(r));
+        if read.is_err() {
+            freezes.clear();
         }
+        read.is_ok()
     }
 
+    /// The logs, the relay records and the clock changes, read straight into the meter's rings
+    /// (the same bytes as a [`MeterLogs`](super::MeterLogs)); emptied again if they do not
+    /// restore.
     #[inline(never)]
     fn restore_logs(&mut self, bytes: &[u8]) -> bool {
-        let Ok(s) = MeterLogs::<LN>::parse(bytes) else {
-            return false;
-        };
-        let (Ok(logs), Ok(trips), Ok(closes), Ok(clocks)) = (
-            Logs::restore(s.account),
-            Ring::restore(s.trips),
-            Ring::restore(s.closes),
-            Ring::restore(s.clocks),
-        ) else {
-            return false;
-        };
-        self.parts.logs = logs;
-        self.parts.trips = trips;
-        self.parts.closes = closes;
-        self.parts.clocks = clocks;
-        true
+        let p = &mut self.parts;
+        let read = parse_fields::<super::MeterLogs<LN>, _>(bytes, |r| {
+            p.logs.read_into(r)?;
+            p.trips.read_into(r)?;
+            p.closes.read_into(r)?;
+            // `ML` version 1 has no clock-change records.
+            if r.version() >= 2 {
+                p.clocks.read_into(r)
+            } else {
+                p.clocks.clear();
+                Ok(())
+            }
+        });
+        if read.is_err() {
+            p.logs.clear();
+            p.trips.clear();
+            p.closes.clear();
+            p.clocks.clear();
+        }
+        read.is_ok()
     }
 }
 

@@ -17,7 +17,7 @@ use super::{
     SpecialDay, SwitchPoint, Tariff, TariffError, TariffSet, Tiers, WeekRule,
 };
 use super::{MAX_SETTLEMENT_DATES, MAX_THRESHOLDS, MAX_TIERS};
-use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer};
+use crate::snapshot::{Field, Reader, Snapshot, SnapshotError, Writer, parse_fields};
 use crate::time::{Timestamp, UtcOffset};
 use crate::units::{Energy, Price};
 
@@ -79,14 +79,21 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
     }
 
     fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        match read_tariff(r) {
-            Ok(t) => Ok(Form::Read(Ok(t))),
-            Err(ParseError::Form(e)) => Err(e),
-            Err(ParseError::Invalid(e)) => {
-                // The frame is sound (its CRC matched); the rest of the fields no longer matter.
-                r.take(r.remaining())?;
-                Ok(Form::Read(Err(e)))
-            }
+        Ok(Form::Read(read_form(r)?))
+    }
+}
+
+/// The fields of a stored tariff: a tariff, or why its sound fields are not a valid one.
+fn read_form<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize>(
+    r: &mut Reader<'_>,
+) -> Result<Result<Tariff<S, D, P, T, H>, TariffError>, SnapshotError> {
+    match read_tariff(r) {
+        Ok(t) => Ok(Ok(t)),
+        Err(ParseError::Form(e)) => Err(e),
+        Err(ParseError::Invalid(e)) => {
+            // The frame is sound (its CRC matched); the rest of the fields no longer matter.
+            r.take(r.remaining())?;
+            Ok(Err(e))
         }
     }
 }
@@ -161,10 +168,9 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
     /// Generic over the capacities (name them, `Tariff::<..>::parse_sized`, or let them be
     /// inferred from where the result goes); [`Tariff::parse`] is this at the default ones.
     pub fn parse_sized(bytes: &[u8]) -> Result<Self, ParseError> {
-        match Form::parse(bytes)? {
-            Form::Read(t) => Ok(t?),
-            Form::Write(_) => Err(ParseError::Form(SnapshotError::InvalidField)),
-        }
+        Ok(parse_fields::<Form<'_, S, D, P, T, H>, _>(
+            bytes, read_form,
+        )??)
     }
 }
 

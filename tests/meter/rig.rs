@@ -6,7 +6,7 @@ use prepaid_meter::account::{Config, Contacts, Limits};
 use prepaid_meter::address::Address;
 use prepaid_meter::endpoint::dlt645::Client;
 use prepaid_meter::meter::{
-    Actions, Answer, KeyRecord, MeterConfig, SmallMeter, SmallTariff, Started, Stored, persist,
+    Actions, Answer, KeyRecord, MeterConfig, SmallMeter, SmallTariff, Started, persist,
 };
 use prepaid_meter::metering::MeterConstant;
 use prepaid_meter::mock::MockFlash;
@@ -119,10 +119,21 @@ impl Rig {
     /// Starts a meter from `flash` at caller time `secs`.
     pub fn boot(flash: Flash, secs: i64) -> (Rig, Started) {
         let (mut store, found) = MeterStore::open(Nor(flash), &layout()).unwrap();
-        let mut buf = vec![0u8; 16 * 1024];
-        let stored: Stored<'_> = persist::load(&mut store, found, &mut buf).unwrap();
-        let (meter, started) =
-            SmallMeter::start_sized(config(), provisioned(), tariff(), stored, at(secs)).unwrap();
+        // Room for the largest record of the layout: the areas are read one at a time.
+        let mut buf = vec![0u8; 3072];
+        let mut slot: Option<SmallMeter> = None;
+        let started = persist::start(
+            &mut slot,
+            &mut store,
+            found,
+            &mut buf,
+            config(),
+            provisioned(),
+            tariff(),
+            at(secs),
+        )
+        .unwrap();
+        let meter = slot.unwrap();
         let relay = meter.contacts();
         let rig = Rig {
             meter,

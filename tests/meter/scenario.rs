@@ -5,8 +5,12 @@
 
 use prepaid_meter::account::{AlarmFlags, Contacts, RelayState};
 use prepaid_meter::endpoint::dlt645::ClientError;
-use prepaid_meter::meter::{Answer, OPEN_ACCOUNT, RECHARGE, Started, TICK};
+use prepaid_meter::meter::{
+    Answer, Area, MeterLogs, OPEN_ACCOUNT, RECHARGE, SmallMeter, Started, Stored, TICK, persist,
+};
 use prepaid_meter::security::{Command, CommandCounter};
+use prepaid_meter::snapshot::Snapshot;
+use prepaid_meter::storage::Found;
 use prepaid_meter::units::{Energy, Money};
 use prepaid_meter::wire::dlt645::{Di, SecurityErrorWord};
 
@@ -238,7 +242,7 @@ fn a_small_meter_fits_a_cortex_m0() {
 }
 
 #[test]
-fn start_in_place_restores_what_start_restores() {
+fn start_from_the_store_restores_what_start_restores() {
     big_stack(|| {
         let mut rig = Rig::new();
         let mut counter = prepaid_meter::security::CommandCounter::new(1);
@@ -255,13 +259,30 @@ fn start_in_place_restores_what_start_restores() {
         rig.act(a).unwrap();
         let expected = rig.meter.hot_state();
         let mut store = rig.store;
-        let mut buf = vec![0u8; 16 * 1024];
-        let found = prepaid_meter::storage::Found::Restored;
-        let stored = prepaid_meter::meter::persist::load(&mut store, found, &mut buf).unwrap();
-        // A slot holding another meter: it is replaced.
-        let mut slot = Some(Rig::new().meter);
-        let started = prepaid_meter::meter::SmallMeter::start_in(
-            &mut slot,
+        // `Meter::start_sized` from every record read by hand, one buffer each ...
+        let mut bufs = vec![vec![0u8; 3072]; Area::ALL.len()];
+        let mut records = Vec::new();
+        for (area, buf) in Area::ALL.iter().zip(bufs.iter_mut()) {
+            let n = store.read(area.index(), buf).unwrap();
+            records.push(n.map(|n| &buf[..n]));
+        }
+        let stored = Stored {
+            hot: records[Area::Hot.index()],
+            logs: records[Area::Logs.index()],
+            freezes: records[Area::Freezes.index()],
+            tariff: records[Area::Tariff.index()],
+            keys: records[Area::Keys.index()],
+            store_lost: false,
+            guard_floor: 0,
+        };
+        let (by_value, started) =
+            SmallMeter::start_sized(config(), provisioned(), tariff(), stored, at(rig.secs))
+                .unwrap();
+        assert_eq!(started, Started::Restored);
+        // ... `Meter::start_in` from the same records ...
+        let mut in_slot = None;
+        let started = SmallMeter::start_in(
+            &mut in_slot,
             config(),
             provisioned(),
             tariff(),
@@ -270,8 +291,61 @@ fn start_in_place_restores_what_start_restores() {
         )
         .unwrap();
         assert_eq!(started, Started::Restored);
+        assert_eq!(in_slot.unwrap().hot_state(), expected);
+        // ... and `persist::start` in place, area by area through one buffer, into a slot
+        // holding another meter (it is replaced).
+        let mut slot = Some(Rig::new().meter);
+        let mut buf = vec![0u8; 3072];
+        let started = persist::start(
+            &mut slot,
+            &mut store,
+            Found::Restored,
+            &mut buf,
+            config(),
+            provisioned(),
+            tariff(),
+            at(rig.secs),
+        )
+        .unwrap();
+        assert_eq!(started, Started::Restored);
         let meter = slot.unwrap();
         assert_eq!(meter.hot_state(), expected);
+        assert_eq!(by_value.hot_state(), expected);
+        for area in Area::ALL {
+            let (mut a, mut b) = ([0u8; 3072], [0u8; 3072]);
+            let n = meter.stored_form(area, &mut a).unwrap();
+            assert_eq!(by_value.stored_form(area, &mut b), Ok(n), "{area:?}");
+            assert_eq!(a[..n], b[..n], "{area:?}");
+            assert_eq!(meter.stored_len(area), n, "{area:?}");
+        }
+        // The stored forms, written from the engines in place, are those of their states.
+        let form = |area| {
+            let mut out = vec![0u8; 3072];
+            let n = meter.stored_form(area, &mut out).unwrap();
+            out.truncate(n);
+            out
+        };
+        let emitted = |s: &dyn Fn(&mut [u8]) -> usize| {
+            let mut out = vec![0u8; 3072];
+            let n = s(&mut out);
+            out.truncate(n);
+            out
+        };
+        assert_eq!(
+            form(Area::Hot),
+            emitted(&|o| meter.hot_state().emit(o).unwrap())
+        );
+        assert_eq!(
+            form(Area::Freezes),
+            emitted(&|o| meter.freezes().state().emit(o).unwrap())
+        );
+        let logs = MeterLogs {
+            account: meter.logs().state(),
+            trips: meter.trips().state(),
+            closes: meter.closes().state(),
+        };
+        assert!(!meter.logs().purchases().is_empty());
+        assert_eq!(form(Area::Logs), emitted(&|o| logs.emit(o).unwrap()));
         assert_eq!(meter.freezes().hourly().len(), 1);
     });
 }

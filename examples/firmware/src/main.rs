@@ -1,16 +1,20 @@
 //! A prepaid meter's firmware on the crate, run under QEMU: the Cortex-M4F build on the MPS2
-//! AN386 board. The Cortex-M0 build is linked and measured, not run: the meter application
-//! with its RAM-emulated store does not fit the micro:bit's 16 KiB of RAM yet.
+//! AN386 board, the Cortex-M0 build on the BBC micro:bit (nRF51822: 256 KiB of flash, 16 KiB
+//! of RAM).
 //!
 //! This file is the harness, independent of the application it runs: the entry point, the
-//! board (a NOR flash emulated in RAM that survives a simulated power cut, the metering chip's
+//! board (the NOR flash that survives a simulated power cut: emulated in RAM on the M4F, the
+//! nRF51's own flash on the M0; the metering chip's
 //! pulse line and the relay's coils), the timeline printed over semihosting, stack painting,
 //! and the exit code (success only if every check of the scenario passed). The application and
 //! its scripted day are in `scenario.rs`.
 #![no_std]
 #![no_main]
 
+#[cfg(target_abi = "eabihf")]
 mod flash;
+#[cfg(not(target_abi = "eabihf"))]
+mod nvmc;
 mod pins;
 mod scenario;
 
@@ -20,12 +24,20 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use cortex_m_semihosting::hio::{self, HostStream};
 
-/// The emulated NOR flash: 20 KiB in 1 KiB erase sectors, 4-byte program words (the crate's
+/// The meter's NOR flash on the Cortex-M4F: the MPS2 board has no flash controller, so the
+/// flash is emulated in RAM: 20 KiB in 1 KiB erase sectors, 4-byte program words (the crate's
 /// store writes 32-byte units, so any word size that divides 32 works).
+#[cfg(target_abi = "eabihf")]
 pub type Flash = flash::EmulatedNor<{ 20 * 1024 }, 1024, 4>;
 
-/// The flash, outside any stack frame: it keeps its contents when the application is dropped
-/// for a power cut. In `.bss` (zeros) and erased at boot, so it costs no flash image.
+/// The meter's NOR flash on the Cortex-M0: 20 KiB of the nRF51's own flash above the image
+/// (1 KiB pages, 4-byte words), through its flash controller.
+#[cfg(not(target_abi = "eabihf"))]
+pub type Flash = nvmc::Nvmc;
+
+/// The flash's driver, outside any stack frame: the flash keeps its contents when the
+/// application is dropped for a power cut. On the M4F in `.bss` (zeros) and erased at boot,
+/// so it costs no flash image.
 static mut FLASH: Flash = Flash::unerased();
 
 /// The board the application runs on.

@@ -7,12 +7,14 @@
 //! purchases arrive as DL/T 645 03H frames carrying a command sealed by the head-end
 //! (`security::MasterKey`) and go to `Meter::receive`; the firmware acts on the `Actions`
 //! that come back: it pulses the relay's coils, commits the store areas to the
-//! `storage::MeterStore` on the emulated NOR flash (`meter::persist::save`) and sends the
-//! answer only once that is durable. A restart restores everything with `meter::persist::load`
-//! and `Meter::start`.
+//! `storage::MeterStore` on the board's NOR flash (`meter::persist::save`) and sends the
+//! answer only once that is durable. A restart restores everything with `meter::persist::start`,
+//! area by area.
 //!
 //! The script is data: each step is an [`Action`] and an [`Expect`]ation, checked after the
 //! action.
+
+use core::mem::MaybeUninit;
 
 use prepaid_meter::account::{AlarmFlags, Config, Contacts, Limits, RelayState, TripReason};
 use prepaid_meter::address::Address;
@@ -52,8 +54,6 @@ const TICK_US: u64 = 500_000;
 /// The store's areas (`meter::Area` order) on the flash's 1 KiB sectors, each large enough
 /// for the largest stored form of its area at `SmallMeter`'s capacities.
 const LAYOUT: [AreaLayout; 5] = persist_layout();
-/// Bytes of the stored forms read at start-up, together.
-const LOAD_MAX: usize = 6 * 1024;
 /// The largest stored form of one area, and of the hot state.
 const RECORD_MAX: usize = 3 * 1024;
 const HOT_MAX: usize = 768;
@@ -242,15 +242,18 @@ static PULSES: PulseCounter = PulseCounter::new();
 type Store = MeterStore<Nor<&'static mut Flash>>;
 type Res<T> = Result<T, &'static str>;
 
-/// The scratch buffers of the store: the stored forms read at start-up, then one area's form
-/// and the hot state at each save. Statics, so that they are not on the stack.
-static mut LOAD: [u8; LOAD_MAX] = [0; LOAD_MAX];
+/// The scratch buffers of the store: one area's stored form (read at start-up, one area at a
+/// time, and written at each save) and the hot state (at each save). Statics, so that they
+/// are not on the stack.
 static mut RECORD: [u8; RECORD_MAX] = [0; RECORD_MAX];
 static mut HOT: [u8; HOT_MAX] = [0; HOT_MAX];
 
-/// The meter application, in a static: started in place ([`SmallMeter::start_in`]), never
-/// moved.
-static mut APP: Option<SmallMeter> = None;
+/// The meter application, in a static: started in place ([`persist::start`]), never
+/// moved. In `.uninit` (set to `None` at the start of [`run`]), so that its initial value
+/// takes no room in the flash image: an empty `Option` of it is not all zeros and would go to
+/// `.data`, copied from flash at reset.
+#[unsafe(link_section = ".uninit.APP")]
+static mut APP: MaybeUninit<Option<SmallMeter>> = MaybeUninit::uninit();
 
 /// The firmware: the crate's `Meter` with its store and pulse input.
 struct Meter {
@@ -318,20 +321,22 @@ impl Meter {
     #[inline(never)]
     fn boot(slot: &mut Option<Meter>, flash: &'static mut Flash, now: Timestamp) -> Res<Started> {
         let (mut store, found) = MeterStore::open(Nor(flash), &LAYOUT).map_err(|_| "store open")?;
-        // SAFETY: the scratch buffers are used by one call at a time, on one thread.
-        let load = unsafe { &mut *core::ptr::addr_of_mut!(LOAD) };
-        let stored = persist::load(&mut store, found, load).map_err(|_| "store read")?;
-        // SAFETY: the only reference to APP: the previous one went with the last power cut.
-        let app_slot = unsafe { &mut *core::ptr::addr_of_mut!(APP) };
-        let started = SmallMeter::start_in(
+        // SAFETY: the scratch buffer is used by one call at a time, on one thread.
+        let record = unsafe { &mut *core::ptr::addr_of_mut!(RECORD) };
+        // SAFETY: APP was initialised (to `None`) at the start of `run`; this is the only
+        // reference to it: the previous one went with the last power cut.
+        let app_slot = unsafe { (*core::ptr::addr_of_mut!(APP)).assume_init_mut() };
+        let started = persist::start(
             app_slot,
+            &mut store,
+            found,
+            record,
             config()?,
             provisioned()?,
             flat_tariff()?,
-            stored,
             now,
         )
-        .map_err(|_| "meter configuration")?;
+        .map_err(|_| "meter start")?;
         let app = app_slot.as_mut().ok_or("meter start")?;
         let constant = MeterConstant::new(METER_CONSTANT).map_err(|_| "meter constant")?;
         let filter = GlitchFilter::from_max_power(constant, 13_200).map_err(|_| "filter")?;
@@ -466,6 +471,8 @@ pub fn run(board: &mut Board) -> Outcome {
         master: MasterKey::new(&MASTER, SecurityConfig::DEFAULT.tag_len()),
         counter: CommandCounter::new(KEY_VERSION),
     };
+    // SAFETY: nothing refers to APP yet; `run` is called once.
+    unsafe { (*core::ptr::addr_of_mut!(APP)).write(None) };
     let mut meter: Option<Meter> = None;
     // The real-time clock, battery-backed: µs since T0.
     let mut clock: u64 = 0;
