@@ -343,6 +343,7 @@ fn start_from_the_store_restores_what_start_restores() {
             account: meter.logs().state(),
             trips: meter.trips().state(),
             closes: meter.closes().state(),
+            clocks: meter.clock_changes().state(),
         };
         assert!(!meter.logs().purchases().is_empty());
         assert_eq!(form(Area::Logs), emitted(&|o| logs.emit(o).unwrap()));
