@@ -65,7 +65,7 @@ use core::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::primitive::{self, Cipher, CmacState};
+use super::primitive::{self, Cipher};
 use crate::address::Address;
 
 /// Why a key derivation was refused.
@@ -217,8 +217,8 @@ impl Kbkdf {
         counter_bits: u8,
         out: &mut [u8],
     ) -> Result<(), KdfError> {
-        derive_with(&self.prf, location, counter_bits, out, |mac| {
-            mac.update(fixed_input);
+        derive_with(&self.prf, location, counter_bits, out, || {
+            core::iter::once(fixed_input)
         })
     }
 
@@ -237,10 +237,7 @@ impl Kbkdf {
             CounterLocation::Before,
             counter_bits,
             out,
-            |mac| {
-                mac.update(fixed_input);
-                mac.update(&k0);
-            },
+            || [fixed_input, &k0[..]].into_iter(),
         );
         k0.zeroize();
         r
@@ -248,7 +245,7 @@ impl Kbkdf {
 
     /// Derives with the conventional fixed input `Label || 0x00 || Context || [L]_32`, counter
     /// before, `r = 32`, `L = 8 * out.len()`; `context` may come in several parts, which are
-    /// concatenated. Nothing is copied together: the parts stream into the CMAC.
+    /// concatenated. Nothing is copied together: the parts go into the CMAC as they are.
     pub fn derive_labelled(
         &self,
         label: &[u8],
@@ -260,13 +257,11 @@ impl Kbkdf {
             .and_then(|n| n.checked_mul(8))
             .ok_or(KdfError::OutputTooLong)?
             .to_be_bytes();
-        derive_with(&self.prf, CounterLocation::Before, 32, out, |mac| {
-            mac.update(label);
-            mac.update(&[0]);
-            for part in context {
-                mac.update(part);
-            }
-            mac.update(&l_bits);
+        derive_with(&self.prf, CounterLocation::Before, 32, out, || {
+            [label, &[0][..]]
+                .into_iter()
+                .chain(context.iter().copied())
+                .chain(core::iter::once(&l_bits[..]))
         })
     }
 
@@ -385,29 +380,29 @@ fn copy_prefix(dst: &mut [u8], block: &[u8; 16]) {
     }
 }
 
-/// The counter-mode loop: `feed` writes the fixed input (everything but the counter) into the
-/// CMAC of each block.
-fn derive_with(
+/// The counter-mode loop: `fixed` yields the parts of the fixed input (everything but the
+/// counter) for the CMAC of each block.
+fn derive_with<'a, I: Iterator<Item = &'a [u8]>>(
     prf: &Cipher,
     location: CounterLocation,
     counter_bits: u8,
     out: &mut [u8],
-    feed: impl Fn(&mut CmacState<'_>),
+    fixed: impl Fn() -> I,
 ) -> Result<(), KdfError> {
     let n = check_blocks(out.len(), counter_bits)?;
     let width = usize::from(counter_bits / 8);
     for (i, chunk) in (1..=n).zip(out.chunks_mut(16)) {
         let be = i.to_be_bytes();
         let counter = be.get(4 - width..).unwrap_or(&be);
-        let mut mac = primitive::cmac_start(prf);
-        if location == CounterLocation::Before {
-            mac.update(counter);
-        }
-        feed(&mut mac);
-        if location == CounterLocation::After {
-            mac.update(counter);
-        }
-        let mut block = mac.finalize();
+        let (before, after): (&[u8], &[u8]) = match location {
+            CounterLocation::Before => (counter, &[]),
+            CounterLocation::After => (&[], counter),
+        };
+        // The counter lives in this loop, the fixed input longer: both as this loop's slices.
+        let parts = core::iter::once(before)
+            .chain(fixed().map(|part| -> &[u8] { part }))
+            .chain(core::iter::once(after));
+        let mut block = primitive::cmac_iter(prf, parts);
         copy_prefix(chunk, &block);
         block.zeroize();
     }

@@ -2,14 +2,18 @@
 //! AES-128 key schedule: AES-CMAC (RFC 4493 / SP 800-38B) and AES-CTR (SP 800-38A) with a 32-bit
 //! big-endian block counter in the last four bytes of the counter block.
 //!
-//! Both come from the RustCrypto `cmac` and `ctr` crates; this module only fixes the types and
-//! lets callers pass a message in several parts without copying it together.
+//! AES is the RustCrypto `aes` crate's and CTR the `ctr` crate's; CMAC is written here over the
+//! `aes` block function, in one pass through the cipher's backend per message (see
+//! [`cmac_iter`]), and is checked against the RFC 4493 and SP 800-38B vectors and, for every
+//! length and split, against the `cmac` crate. Callers pass a message in several parts without
+//! copying it together.
 
 use aes::Aes128Enc;
-use aes::cipher::{InnerIvInit, KeyInit, StreamCipher, StreamCipherError};
-use cmac::block_api::CmacCore;
-use cmac::digest::InnerInit;
-use cmac::digest::block_api::{Buffer, FixedOutputCore, UpdateCore};
+use aes::cipher::consts::U16;
+use aes::cipher::{
+    Block, BlockCipherEncBackend, BlockCipherEncClosure, BlockCipherEncrypt, BlockSizeUser,
+    InnerIvInit, KeyInit, StreamCipher, StreamCipherError,
+};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
@@ -23,83 +27,103 @@ pub(crate) fn expand(key: &[u8; 16]) -> Cipher {
     Aes128Enc::new(key.into())
 }
 
-/// A CMAC computation under a borrowed key schedule.
-///
-/// The block function and the final step are the `cmac` crate's (`CmacCore`); the buffering of
-/// a message that arrives in parts is done here, with checked slicing only. (The buffered
-/// `cmac::Cmac` goes through `block_buffer`'s `Lazy::split_blocks`, whose `expect` on a case
-/// that cannot occur the compiler does not remove: a panic path linked into firmware.) The
-/// buffered bytes are zeroized on drop, as the core's chaining state is.
-pub(crate) struct CmacState<'k> {
-    core: CmacCore<&'k Aes128Enc>,
-    /// The message bytes not yet given to the core: `buf[..pos]`. A full block stays here
-    /// until more bytes arrive, since the last block is processed differently.
-    buf: [u8; 16],
-    pos: usize,
+/// The subkey step of CMAC (SP 800-38B 6.1): `block` doubled in GF(2^128).
+#[inline(always)]
+fn double(block: &[u8; 16]) -> [u8; 16] {
+    let v = u128::from_be_bytes(*block);
+    let carry = (v >> 127) as u8;
+    // 0x87 when the top bit was set, in constant time.
+    (v << 1 ^ u128::from(carry.wrapping_neg() & 0x87)).to_be_bytes()
 }
 
-impl CmacState<'_> {
-    /// Feeds the next bytes of the message.
-    #[inline]
-    pub(crate) fn update(&mut self, mut data: &[u8]) {
-        while !data.is_empty() {
-            if self.pos >= self.buf.len() {
-                self.core
-                    .update_blocks(core::slice::from_ref((&self.buf).into()));
-                self.pos = 0;
+/// One CMAC (RFC 4493 / SP 800-38B) over the concatenation of the slices `parts` yields, in
+/// a single pass through the cipher's backend: the subkeys, the chain and the last block all
+/// run inside one [`BlockCipherEncrypt::encrypt_with_backend`] call, so the backend's set-up
+/// (CPU feature dispatch, round keys loaded into registers) is paid once per message rather
+/// than once per block. The block function is the `aes` crate's.
+struct CmacPass<'o, I> {
+    parts: I,
+    out: &'o mut [u8; 16],
+}
+
+impl<I> BlockSizeUser for CmacPass<'_, I> {
+    type BlockSize = U16;
+}
+
+impl<'a, I: Iterator<Item = &'a [u8]>> BlockCipherEncClosure for CmacPass<'_, I> {
+    #[inline(always)]
+    fn call<B: BlockCipherEncBackend<BlockSize = U16>>(self, backend: &B) {
+        let encrypt = |block: &mut [u8; 16]| {
+            let block: &mut Block<B> = block.into();
+            backend.encrypt_block(block.into());
+        };
+        let mut l = [0u8; 16];
+        encrypt(&mut l);
+        let mut k1 = double(&l);
+        let mut k2 = double(&k1);
+        // `x` is the chaining value; `pending[..n]` the bytes not yet chained (a full block
+        // waits until more bytes arrive: the last one is processed differently).
+        let mut x = [0u8; 16];
+        let mut pending = [0u8; 16];
+        let mut n = 0usize;
+        for mut part in self.parts {
+            while !part.is_empty() {
+                if n == 16 {
+                    for (a, b) in x.iter_mut().zip(&pending) {
+                        *a ^= b;
+                    }
+                    encrypt(&mut x);
+                    n = 0;
+                }
+                let take = (16 - n).min(part.len());
+                let (Some(dst), Some((src, rest))) =
+                    (pending.get_mut(n..n + take), part.split_at_checked(take))
+                else {
+                    break;
+                };
+                dst.copy_from_slice(src);
+                n += take;
+                part = rest;
             }
-            let Some(free) = self.buf.get_mut(self.pos..) else {
-                return;
-            };
-            let n = free.len().min(data.len());
-            let (Some(dst), Some((src, rest))) = (free.get_mut(..n), data.split_at_checked(n))
-            else {
-                return;
-            };
-            dst.copy_from_slice(src);
-            self.pos += n;
-            data = rest;
+        }
+        let subkey = if n == 16 {
+            &k1
+        } else {
+            // 10* padding of an incomplete (or empty) last block.
+            if let Some(rest) = pending.get_mut(n..) {
+                rest.fill(0);
+            }
+            if let Some(b) = pending.get_mut(n) {
+                *b = 0x80;
+            }
+            &k2
+        };
+        for ((a, b), k) in x.iter_mut().zip(&pending).zip(subkey) {
+            *a ^= b ^ k;
+        }
+        encrypt(&mut x);
+        *self.out = x;
+        for secret in [&mut l, &mut k1, &mut k2, &mut x, &mut pending] {
+            secret.zeroize();
         }
     }
-
-    /// The full 16-byte CMAC of the bytes fed.
-    #[inline]
-    pub(crate) fn finalize(mut self) -> [u8; 16] {
-        let mut out = Default::default();
-        // `pos` never exceeds the block size, so `try_new` cannot fail; were it to, the
-        // buffer would be empty and the result a CMAC that verifies nothing sent.
-        let mut last =
-            Buffer::<CmacCore<&Aes128Enc>>::try_new(self.buf.get(..self.pos).unwrap_or(&[]))
-                .unwrap_or_default();
-        self.core.finalize_fixed_core(&mut last, &mut out);
-        out.into()
-    }
 }
 
-impl Drop for CmacState<'_> {
-    fn drop(&mut self) {
-        self.buf.zeroize();
-    }
-}
-
-/// Starts a CMAC computation under `key`.
+/// The full 16-byte CMAC of the concatenation of the slices `parts` yields.
 #[inline]
-pub(crate) fn cmac_start(key: &Cipher) -> CmacState<'_> {
-    CmacState {
-        core: CmacCore::inner_init(key),
-        buf: [0; 16],
-        pos: 0,
-    }
+pub(crate) fn cmac_iter<'a>(key: &Cipher, parts: impl Iterator<Item = &'a [u8]>) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    key.encrypt_with_backend(CmacPass {
+        parts,
+        out: &mut out,
+    });
+    out
 }
 
 /// The full 16-byte CMAC of the concatenation of `parts`.
 #[inline]
 pub(crate) fn cmac(key: &Cipher, parts: &[&[u8]]) -> [u8; 16] {
-    let mut mac = cmac_start(key);
-    for part in parts {
-        mac.update(part);
-    }
-    mac.finalize()
+    cmac_iter(key, parts.iter().copied())
 }
 
 /// `true` if the leftmost `tag.len()` bytes of the CMAC of `parts` equal `tag`, compared in
@@ -174,26 +198,52 @@ mod tests {
         );
     }
 
-    /// The crate's buffering gives the `cmac` crate's result for every length and every way
-    /// of splitting the message in two or three parts.
+    /// The crate's CMAC gives the `cmac` crate's result for every length and every way of
+    /// splitting the message in two or three parts, under several keys.
     #[test]
     fn cmac_matches_the_cmac_crate() {
-        use cmac::{Cmac, Mac};
-        let k = expand(&[7; 16]);
-        let msg: [u8; 50] = core::array::from_fn(|i| (i * 37 + 11) as u8);
-        for len in 0..=msg.len() {
-            let m = &msg[..len];
-            let mut reference = Cmac::<&Aes128Enc>::inner_init(&k);
-            reference.update(m);
-            let want: [u8; 16] = reference.finalize().into_bytes().into();
-            assert_eq!(cmac(&k, &[m]), want, "len {len}");
-            for a in 0..=len {
-                for b in a..=len {
-                    assert_eq!(cmac(&k, &[&m[..a], &m[a..b], &m[b..]]), want);
+        use cmac::{Cmac, KeyInit, Mac};
+        for key in [
+            [7u8; 16],
+            [0; 16],
+            [0xFF; 16],
+            core::array::from_fn(|i| (i as u8).wrapping_mul(29)),
+        ] {
+            let k = expand(&key);
+            let msg: [u8; 50] = core::array::from_fn(|i| (i * 37 + 11) as u8);
+            for len in 0..=msg.len() {
+                let m = &msg[..len];
+                let mut reference = <Cmac<Aes128Enc> as KeyInit>::new((&key).into());
+                reference.update(m);
+                let want: [u8; 16] = reference.finalize().into_bytes().into();
+                assert_eq!(cmac(&k, &[m]), want, "len {len}");
+                for a in 0..=len {
+                    for b in a..=len {
+                        assert_eq!(cmac(&k, &[&m[..a], &m[a..b], &m[b..]]), want);
+                    }
                 }
+                assert!(cmac_verify_left(&k, &[m], &want));
+                assert!(cmac_verify_left(&k, &[m], &want[..4]));
             }
-            assert!(cmac_verify_left(&k, &[m], &want));
-            assert!(cmac_verify_left(&k, &[m], &want[..4]));
         }
+    }
+
+    /// The subkeys of RFC 4493 section 4 (K1, K2 from L = AES-128(K, 0)).
+    #[test]
+    fn subkeys_of_rfc_4493() {
+        let l: [u8; 16] = [
+            0x7d, 0xf7, 0x6b, 0x0c, 0x1a, 0xb8, 0x99, 0xb3, 0x3e, 0x42, 0xf0, 0x47, 0xb9, 0x1b,
+            0x54, 0x6f,
+        ];
+        let k1 = [
+            0xfb, 0xee, 0xd6, 0x18, 0x35, 0x71, 0x33, 0x66, 0x7c, 0x85, 0xe0, 0x8f, 0x72, 0x36,
+            0xa8, 0xde,
+        ];
+        let k2 = [
+            0xf7, 0xdd, 0xac, 0x30, 0x6a, 0xe2, 0x66, 0xcc, 0xf9, 0x0b, 0xc1, 0x1e, 0xe4, 0x6d,
+            0x51, 0x3b,
+        ];
+        assert_eq!(double(&l), k1);
+        assert_eq!(double(&k1), k2);
     }
 }
