@@ -1,0 +1,1 @@
+//! Nothing: the benchmark in `benches/sealing.rs` is this crate.
