@@ -3,6 +3,8 @@
 //! - `batch_year_1000_meters`: one year (2025) of 15-minute readings for 1,000 meters rated
 //!   against a realistic tariff (4 TOU rates, 8 switch points a day, 4 seasons, weekend and
 //!   holiday tables, 6 tier thresholds with monthly settlement); the counter is intervals.
+//! - `plain_sum_year_1000_meters`: the same bytes summed (each reading widened to `u64` and
+//!   added), nothing else: the memory-bound reference for the line above, in the same run.
 //! - `batch_year_one_meter_in_cache`: one meter's year again and again (compute-bound).
 //! - `plan_build_year`: building the shared plan for that year.
 //! - `incremental_rate`: one `Rater::rate` call (a meter's few-second increment).
@@ -165,6 +167,21 @@ fn batch_year_1000_meters(bencher: Bencher) {
             money = money.wrapping_add(totals.money.minor());
         }
         money
+    });
+}
+
+/// The plain sum of the same readings, meter by meter: what reading the bytes from memory
+/// costs, the bound for the batch rating above.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn plain_sum_year_1000_meters(bencher: Bencher) {
+    let readings = &*READINGS;
+    bencher.counter(ItemsCount::new(METERS * SLOTS)).bench(|| {
+        let mut total = 0u64;
+        for meter in readings.chunks_exact(SLOTS) {
+            let meter = divan::black_box(meter);
+            total = total.wrapping_add(meter.iter().map(|&x| u64::from(x)).sum::<u64>());
+        }
+        total
     });
 }
 
