@@ -44,3 +44,4 @@
 //! payload parsers.
 
 pub mod dlt645;
+pub mod gdw1376;

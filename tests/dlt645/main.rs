@@ -11,6 +11,7 @@ mod rng_support;
 
 mod attacks;
 mod decode;
+mod forward;
 mod props;
 mod server;
 mod server_security;
