@@ -274,7 +274,7 @@ fuzz_target!(|ops: Vec<Op>| {
                 .clock_changes()
                 .iter()
                 .take((changes - changes_before) as usize)
-                .filter(|r| r.source == ClockSource::Local)
+                .filter(|c| c.record.source == ClockSource::Local)
                 .count() as u32;
             assert!(locals <= 1, "one input logs one local step at most");
             assert_eq!(changes - changes_before, by_commands + locals);

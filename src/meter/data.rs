@@ -7,8 +7,8 @@ use super::{METER_OPERATOR, Parts};
 use crate::account::{self, Limits};
 use crate::address::Address;
 use crate::endpoint::dlt645::{
-    ClockRecord, ClockSource, Measurement, MeterData, PriceNow, PurchaseLogEntry, Refusal,
-    RelayLogEntry, RelayLogKind, TableEntry,
+    ClockRecord, ClockSetEntry, ClockSource, Measurement, MeterData, PriceNow, PurchaseLogEntry,
+    Refusal, RelayLogEntry, RelayLogKind, TableEntry,
 };
 use crate::metering::Flow;
 use crate::relay::RelayCode;
@@ -197,6 +197,18 @@ impl<
             balance_before: r.balance_before.max(Money::ZERO),
             balance_after: r.balance_after.max(Money::ZERO),
             cumulative: self.account.totals().recharged.checked_sub(later)?,
+        })
+    }
+
+    fn clock_set_count(&self) -> Option<u32> {
+        Some(self.clocks.pushed())
+    }
+
+    fn clock_set(&self, n: u8) -> Option<ClockSetEntry> {
+        nth(&self.clocks, n).map(|c| ClockSetEntry {
+            operator: OperatorCode(c.operator),
+            before: self.local(c.record.before),
+            after: self.local(c.record.after),
         })
     }
 

@@ -117,10 +117,12 @@ use crate::tariff::{
 };
 use crate::time::{Duration, Timestamp};
 use crate::units::{Energy, Money, Price};
-use crate::wire::dlt645::{Di, MAX_FRAME_LEN, OperatorCode};
+use crate::wire::dlt645::{
+    Di, Frame, FrameRepr, Function, MAX_FRAME_LEN, OperatorCode, skip_preamble,
+};
 
 pub use save::SavePolicy;
-pub use stored::{Area, AreaSet, KeyRecord, MeterLogs, MeterState, RelayRecord};
+pub use stored::{Area, AreaSet, ClockChange, KeyRecord, MeterLogs, MeterState, RelayRecord};
 
 /// How often the firmware calls [`Meter::tick`]: every 0.5 s, as the remaining credit is
 /// checked.
@@ -147,6 +149,19 @@ pub const CLOCK_STEP_TOLERANCE_SECS: i64 = 1;
 
 /// The operator code of the meter's own actions (credit trips, the customer's button).
 pub const METER_OPERATOR: OperatorCode = OperatorCode([0xFF; 4]);
+
+/// The operator code of a 14H write frame (after its identifier and password), if `frame` is
+/// one.
+fn write_operator(frame: &[u8]) -> Option<OperatorCode> {
+    let frame = Frame::new_checked(skip_preamble(frame)).ok()?;
+    let repr = FrameRepr::parse(&frame).ok()?;
+    if repr.control.function != Function::Write {
+        return None;
+    }
+    let (_, rest) = repr.data.split_at(8)?;
+    let (operator, _) = rest.split_at(4)?;
+    operator.array().map(OperatorCode)
+}
 /// How long the buzzer sounds after an alarm is raised, unless the button silences it.
 pub const BUZZER_SECS: i64 = 5;
 
@@ -389,7 +404,7 @@ pub(crate) struct Parts<
     logs: Logs<Money, LN>,
     trips: Ring<RelayRecord, LN>,
     closes: Ring<RelayRecord, LN>,
-    clocks: Ring<ClockRecord, LN>,
+    clocks: Ring<ClockChange, LN>,
     /// A clock change made while handling the request (by [`MeterData::set_clock`]), to log.
     clock_set: Option<ClockRecord>,
     freezes: Freezes<Money, 5, HN, DN, SN>,
@@ -539,10 +554,13 @@ impl<
             .checked_add_secs(CLOCK_STEP_TOLERANCE_SECS)
             .is_some_and(|t| t < self.parts.now);
         if stepped_back {
-            let _ = self.parts.clocks.push(ClockRecord {
-                before: self.parts.now,
-                after: at,
-                source: ClockSource::Local,
+            let _ = self.parts.clocks.push(ClockChange {
+                record: ClockRecord {
+                    before: self.parts.now,
+                    after: at,
+                    source: ClockSource::Local,
+                },
+                operator: METER_OPERATOR.0,
             });
             self.parts.dirty = self.parts.dirty.with(Area::Logs);
         }
@@ -608,7 +626,14 @@ impl<
                 // A sealed write, which the meter applied itself.
                 _ => self.server.clock_changed(record),
             }
-            let _ = self.parts.clocks.push(record);
+            let operator = match record.source {
+                ClockSource::Write => write_operator(frame).unwrap_or(METER_OPERATOR),
+                ClockSource::Broadcast | ClockSource::Local => METER_OPERATOR,
+            };
+            let _ = self.parts.clocks.push(ClockChange {
+                record,
+                operator: operator.0,
+            });
             self.parts.dirty = self.parts.dirty.with(Area::Logs);
         }
         if self.hot_state() != before {
@@ -849,7 +874,7 @@ impl<
     /// restart). [`Ring::pushed`] counts them all. The server's
     /// [`clock_log`](Server::clock_log) counts the commands' changes too, and the refused
     /// broadcasts.
-    pub fn clock_changes(&self) -> &Ring<ClockRecord, LN> {
+    pub fn clock_changes(&self) -> &Ring<ClockChange, LN> {
         &self.parts.clocks
     }
 

@@ -6,7 +6,7 @@
 //! | area | form | magic | fields |
 //! |---|---|---|---|
 //! | [`Area::Hot`] (0, the store's root) | [`MeterState`] | `MT` | account, security, server, registers, accumulator, rater, demand, `clock_offset` (`i64`), `last` (`Option<Timestamp>`), `closed` (`bool`), `relay_fault` (`bool`), `cover_opened` (`u32`) |
-//! | [`Area::Logs`] (1) | [`MeterLogs`] | `ML` | the account's logs, the trip records, the close records, the clock-change records ([`ClockRecord`], version 2) |
+//! | [`Area::Logs`] (1) | [`MeterLogs`] | `ML` | the account's logs, the trip records, the close records, the clock-change records ([`ClockChange`], version 2) |
 //! | [`Area::Freezes`] (2) | [`FreezesState`](crate::freeze::FreezesState) | `FZ` | as in [`crate::freeze`] |
 //! | [`Area::Tariff`] (3) | [`Tariff`](crate::tariff::Tariff) | `TF` | as in [`crate::tariff`] |
 //! | [`Area::Keys`] (4) | [`KeyRecord`] | `MK` | `version` (`u16`), `keys` (48 bytes, [`MeterKeys::to_bytes`]) |
@@ -212,6 +212,24 @@ struct_field!(RelayRecord {
     reverse,
 });
 
+/// A clock change as the meter keeps it: the change, and who ordered it (the operator code of
+/// a 14H write; `FFFFFFFF`, [`METER_OPERATOR`](super::METER_OPERATOR), for a broadcast
+/// correction and a step of the caller's clock, which have none). DL/T 645 reads them as the
+/// clock-setting records (03300400, 03300401..0A).
+///
+/// Binary form ([`Field`]): `record` ([`ClockRecord`], 17 bytes), `operator` (4 bytes); 21
+/// bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ClockChange {
+    /// What changed, when and how.
+    pub record: ClockRecord,
+    /// The operator code of the command, wire order.
+    pub operator: [u8; 4],
+}
+
+struct_field!(ClockChange { record, operator });
+
 /// The meter's logs ([`Area::Logs`]): the account's records and the relay trip and close
 /// records, `N` deep each.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -222,9 +240,9 @@ pub struct MeterLogs<const N: usize> {
     pub trips: RingState<RelayRecord, N>,
     /// Relay closes.
     pub closes: RingState<RelayRecord, N>,
-    /// Clock changes: 08H broadcast corrections and 14H writes of the date or time, plain
-    /// or sealed (from version 2).
-    pub clocks: RingState<ClockRecord, N>,
+    /// Clock changes: 08H broadcast corrections, 14H writes of the date or time (plain or
+    /// sealed) and steps back of the caller's clock (from version 2).
+    pub clocks: RingState<ClockChange, N>,
 }
 
 /// The fields in their documented order; version 1 has no `clocks` and is read with an empty

@@ -98,14 +98,17 @@ fn answers_every_supported_identifier() {
             dis.push(Di::new(d3, d2, entry.di.di1(), 0xFF));
         }
         for di in dis {
-            // The test meter has 4 tariffs, two price sets of 8, 2 relay records.
+            // The test meter has 4 tariffs, two price sets of 8, 2 relay records, 2 clock
+            // settings.
             let beyond = (matches!(entry.item, registry::Item::Energy(_))
                 && di.di1() > 4
                 && di.di1() != 0xFF)
                 || (entry.item == registry::Item::Price && di.di0() > 8 && di.di0() != 0xFF)
                 || (matches!(
                     entry.item,
-                    registry::Item::TripRecord | registry::Item::CloseRecord
+                    registry::Item::TripRecord
+                        | registry::Item::CloseRecord
+                        | registry::Item::ClockSetRecord
                 ) && di.di0() > 2);
             let result = read(&mut s, di);
             if entry.access == Access::WriteOnly {

@@ -11,7 +11,8 @@ use prepaid_meter::relay::RelayCode;
 use prepaid_meter::security::{Command, CommandCounter, RelayControl, Threshold};
 use prepaid_meter::units::Price;
 use prepaid_meter::wire::dlt645::{
-    Data, Di, ErrorCode, OperatorCode, Password, RelayOrder, Request, Response, SecurityErrorWord,
+    Data, Di, ErrorCode, OperatorCode, Password, ReadForm, RelayOrder, Request, Response,
+    SecurityErrorWord,
 };
 
 use crate::rig::*;
@@ -299,19 +300,42 @@ fn the_clock_moves_by_broadcast_within_policy_and_by_sealed_writes_beyond() {
             rig.meter.time(at(rig.secs)),
             one_pm.checked_add_secs(10).unwrap()
         );
-        // Both changes are logged (newest first), and the server counts both.
+        // Both changes are logged (newest first), with the write's operator, and the server
+        // counts both.
         let log: Vec<_> = rig.meter.clock_changes().iter().copied().collect();
         assert_eq!(log.len(), 2);
+        let r = |i: usize| log[i].record;
         assert_eq!(
-            (log[0].before, log[0].after, log[0].source),
+            (r(0).before, r(0).after, r(0).source),
             (plus2, one_pm, ClockSource::Write)
         );
+        assert_eq!(log[0].operator, OPERATOR.0);
         assert_eq!(
-            (log[1].before, log[1].after, log[1].source),
+            (r(1).before, r(1).after, r(1).source),
             (start, plus2, ClockSource::Broadcast)
         );
+        assert_eq!(log[1].operator, [0xFF; 4]);
         assert_eq!(rig.meter.server().clock_log().changes, 2);
-        assert_eq!(rig.meter.server().clock_log().last, Some(log[0]));
+        assert_eq!(rig.meter.server().clock_log().last, Some(r(0)));
+        // Read over DL/T 645: the count (03300400) and the last record (03300401: operator,
+        // time before, time after, YYMMDDhhmmss each, low byte first).
+        let mut read = |di: u32| {
+            let answer = rig.send(&request(&Request::Read {
+                di: Di(di),
+                form: ReadForm::Single,
+            }));
+            match client().parse_answer(&answer).unwrap() {
+                Response::Read { di: d, data, .. } if d == Di(di) => {
+                    data.iter().collect::<Vec<_>>()
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(read(0x0330_0400), [0x02, 0x00, 0x00]);
+        let mut want = OPERATOR.0.to_vec();
+        want.extend_from_slice(&[0x00, 0x02, 0x08, 0x01, 0x01, 0x25]); // 25-01-01 08:02:00
+        want.extend_from_slice(&[0x00, 0x00, 0x13, 0x01, 0x01, 0x25]); // 25-01-01 13:00:00
+        assert_eq!(read(0x0330_0401), want);
         // A restart keeps the clock and the log.
         let (rig, started) = rig.restart();
         assert_eq!(started, Started::Restored);
@@ -398,8 +422,12 @@ fn a_clock_stepped_back_without_a_command_is_logged() {
         let _ = rig.tick(0);
         let log: Vec<_> = rig.meter.clock_changes().iter().copied().collect();
         assert_eq!(log.len(), 1);
-        assert_eq!(log[0].source, ClockSource::Local);
-        assert_eq!((log[0].before, log[0].after), (latest, at(rig.secs)));
+        assert_eq!(log[0].record.source, ClockSource::Local);
+        assert_eq!(
+            (log[0].record.before, log[0].record.after),
+            (latest, at(rig.secs))
+        );
+        assert_eq!(log[0].operator, [0xFF; 4]);
         // Seen once: the next ticks run on from the new time.
         rig.secs += 1;
         let _ = rig.tick(0);
@@ -415,7 +443,10 @@ fn a_clock_stepped_back_without_a_command_is_logged() {
         let _ = rig.tick(0);
         let newest = *rig.meter.clock_changes().last(1).unwrap();
         assert_eq!(rig.meter.clock_changes().pushed(), 2);
-        assert_eq!(newest.source, ClockSource::Local);
-        assert_eq!((newest.before, newest.after), (latest, at(rig.secs)));
+        assert_eq!(newest.record.source, ClockSource::Local);
+        assert_eq!(
+            (newest.record.before, newest.record.after),
+            (latest, at(rig.secs))
+        );
     });
 }

@@ -7,8 +7,8 @@ use core::ops::{Deref, DerefMut};
 use prepaid_meter::address::Address;
 
 use prepaid_meter::endpoint::dlt645::{
-    Measurement, MeterData, PriceNow, PurchaseLogEntry, Refusal, RelayLogEntry, RelayLogKind,
-    Server, ServerConfig, ServerConfigError, ServerState, TableEntry,
+    ClockSetEntry, Measurement, MeterData, PriceNow, PurchaseLogEntry, Refusal, RelayLogEntry,
+    RelayLogKind, Server, ServerConfig, ServerConfigError, ServerState, TableEntry,
 };
 use prepaid_meter::relay::RelayCode;
 use prepaid_meter::time::{Date, DateTime, Time, Timestamp};
@@ -168,6 +168,16 @@ impl MeterData for FakeMeter {
         Some(match kind {
             RelayLogKind::Trip => 3,
             RelayLogKind::Close => 2,
+        })
+    }
+    fn clock_set_count(&self) -> Option<u32> {
+        Some(2)
+    }
+    fn clock_set(&self, n: u8) -> Option<ClockSetEntry> {
+        (1..=2).contains(&n).then(|| ClockSetEntry {
+            operator: OperatorCode([1, 2, 3, 4]),
+            before: dt(2024, 2, n, 1, 2, 3),
+            after: dt(2024, 2, n, 1, 7, 3),
         })
     }
     fn relay_event(&self, _kind: RelayLogKind, n: u8) -> Option<RelayLogEntry> {

@@ -159,6 +159,18 @@ pub struct RelayLogEntry {
     pub reverse: Energy,
 }
 
+/// A clock setting, as the 校时记录 (03300401..0A) carries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ClockSetEntry {
+    /// Who set it (`FFFFFFFF`: no operator, as for a broadcast correction).
+    pub operator: OperatorCode,
+    /// The local time before.
+    pub before: DateTime,
+    /// The local time it was set to.
+    pub after: DateTime,
+}
+
 /// A table entry in logical order: `(month, day, day table)` in a time-zone table, or
 /// `(hour, minute, tariff)` in a day table.
 pub type TableEntry = (u8, u8, u8);
@@ -244,6 +256,16 @@ pub trait MeterData {
 
     /// The `n`-th most recent relay event of a kind (1 = last).
     fn relay_event(&self, kind: RelayLogKind, n: u8) -> Option<RelayLogEntry> {
+        None
+    }
+
+    /// How many times the clock was set (03300400).
+    fn clock_set_count(&self) -> Option<u32> {
+        None
+    }
+
+    /// The `n`-th most recent clock setting (1 = last).
+    fn clock_set(&self, n: u8) -> Option<ClockSetEntry> {
         None
     }
 

@@ -46,8 +46,8 @@ pub(crate) use server::{Applied, apply_value};
 
 pub use client::{Client, ClientError, Progress, Reassembler};
 pub use data::{
-    Measurement, MeterData, PriceNow, PurchaseLogEntry, Refusal, RelayLogEntry, RelayLogKind,
-    TableEntry,
+    ClockSetEntry, Measurement, MeterData, PriceNow, PurchaseLogEntry, Refusal, RelayLogEntry,
+    RelayLogKind, TableEntry,
 };
 pub use server::{
     BROADCAST_GUARD_SECS, BROADCAST_MAX_STEP_SECS, ClockLog, ClockRecord, ClockSource, Passwords,

@@ -197,6 +197,13 @@ impl Server {
                 put_number(sink, NumberFormat::XXXXXX_XX, energy_mantissa(r.forward))?;
                 put_number(sink, NumberFormat::XXXXXX_XX, energy_mantissa(r.reverse))
             }
+            Item::ClockSetCount => number(sink, m.clock_set_count().map(i64::from)),
+            Item::ClockSetRecord => {
+                let r = m.clock_set(di0).ok_or(NO_DATA)?;
+                sink.put(&r.operator.0);
+                put_date_time(sink, DateTimeFormat::YYMMDDhhmmss, r.before)?;
+                put_date_time(sink, DateTimeFormat::YYMMDDhhmmss, r.after)
+            }
             Item::Date => {
                 let mut b = [0u8; 4];
                 bcd::encode_date_weekday(self.local_now(now)?.date, &mut b).map_err(|_| OTHER)?;

@@ -166,6 +166,10 @@ pub enum Item {
     CloseCount,
     /// The `DI0`-th most recent close record.
     CloseRecord,
+    /// Number of clock settings (校时总次数).
+    ClockSetCount,
+    /// The `DI0`-th most recent clock setting (上 n 次校时记录).
+    ClockSetRecord,
     /// Date (with weekday).
     Date,
     /// Time of day.
@@ -383,6 +387,24 @@ const NN: NumberFormat = NumberFormat {
     signed: false,
 };
 
+const CLOCK_SET_RECORD: &[RecordField] = &[
+    RecordField {
+        name: "operator",
+        format: Format::Hex(4),
+        unit: Unit::None,
+    },
+    RecordField {
+        name: "before",
+        format: Format::DateTime(DateTimeFormat::YYMMDDhhmmss),
+        unit: Unit::None,
+    },
+    RecordField {
+        name: "after",
+        format: Format::DateTime(DateTimeFormat::YYMMDDhhmmss),
+        unit: Unit::None,
+    },
+];
+
 const EVENT_RECORD: &[RecordField] = &[
     RecordField {
         name: "time",
@@ -474,6 +496,10 @@ pub const REGISTRY: &[DiEntry] = &[
     e(0x0333_0401, 0x04, 0x0A, NO_BLOCK, "balance before purchase", num(NumberFormat::XXXXXX_XX), Unit::Yuan, R, Item::Purchase(PurchaseField::BalanceBefore)),
     e(0x0333_0501, 0x05, 0x0A, NO_BLOCK, "balance after purchase", num(NumberFormat::XXXXXX_XX), Unit::Yuan, R, Item::Purchase(PurchaseField::BalanceAfter)),
     e(0x0333_0601, 0x06, 0x0A, NO_BLOCK, "cumulative purchased amount", num(NumberFormat::XXXXXX_XX), Unit::Yuan, R, Item::Purchase(PurchaseField::Cumulative)),
+    // Clock settings (校时记录): the count, and operator, time before and time after of the
+    // last ten, as public meter firmware lays them out.
+    e(0x0330_0400, 0x04, 0x00, NO_BLOCK, "clock-set count", num(NumberFormat::NNNNNN), Unit::None, R, Item::ClockSetCount),
+    e(0x0330_0401, 0x04, 0x0A, NO_BLOCK, "clock-set record", Format::Record(CLOCK_SET_RECORD), Unit::None, R, Item::ClockSetRecord),
     // Relay events (record layout unverified).
     e(0x1D00_0001, 0x00, 0x01, NO_BLOCK, "trip count", num(NumberFormat::NNNNNN), Unit::None, R, Item::TripCount),
     e(0x1D00_0101, 0x01, 0x0A, NO_BLOCK, "trip record", Format::Record(EVENT_RECORD), Unit::None, R, Item::TripRecord),
