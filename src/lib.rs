@@ -253,6 +253,7 @@ extern crate alloc;
 pub mod account;
 pub mod address;
 pub mod bcd;
+pub mod concentrator;
 pub mod endpoint;
 pub mod freeze;
 pub mod meter;
