@@ -95,6 +95,37 @@ fn config(address: Address) -> MeterConfig {
     )
 }
 
+/// `command` sealed for the meter with `counter` (advanced), valid for an hour from `now`.
+fn seal(
+    master: &MasterKey,
+    address: Address,
+    counter: &mut CommandCounter,
+    command: &Command<'_>,
+    now: i64,
+) -> Option<Vec<u8>> {
+    let mut sealed = [0u8; 160];
+    let s = master
+        .meter(address, 1)
+        .seal(
+            counter,
+            command,
+            Timestamp::from_unix(now + 3_600),
+            &mut sealed,
+        )
+        .ok()?;
+    Some(sealed[..s.len].to_vec())
+}
+
+/// Flips bit `bit % 8` of byte `at % len`, if asked.
+fn flip_bit(frame: &mut [u8], flip: Option<(u8, u8)>) {
+    if let Some((at, bit)) = flip
+        && !frame.is_empty()
+    {
+        let i = usize::from(at) % frame.len();
+        frame[i] ^= 1 << (bit % 8);
+    }
+}
+
 /// The stored forms of every area.
 fn stored_forms(meter: &SmallMeter) -> Vec<Vec<u8>> {
     Area::ALL
@@ -170,39 +201,24 @@ fuzz_target!(|ops: Vec<Op>| {
                 } else {
                     RECHARGE
                 };
-                let mut sealed = [0u8; 160];
-                let Ok(s) = master.meter(address, 1).seal(
-                    &mut counter,
-                    &command,
-                    Timestamp::from_unix(now + 3_600),
-                    &mut sealed,
-                ) else {
+                let Some(sealed) = seal(&master, address, &mut counter, &command, now) else {
                     continue;
                 };
                 let mut frame = [0u8; 300];
                 let n = Client::new(address)
-                    .security(di, &sealed[..s.len], &mut frame)
+                    .security(di, &sealed, &mut frame)
                     .unwrap();
-                if let Some((at, bit)) = flip {
-                    let i = usize::from(at) % n;
-                    frame[i] ^= 1 << (bit % 8);
-                }
+                flip_bit(&mut frame[..n], flip);
                 Some(meter.receive(t, &frame[..n], &mut rng))
             }
             Op::SealedTime { hh, mm, ss, flip } => {
-                let bcd = |v: u8| ((v / 10 % 10) << 4) | (v % 10);
+                let bcd = |v: u8| prepaid_meter::bcd::encode_byte(v % 100).unwrap();
                 let data = [bcd(ss), bcd(mm), bcd(hh)];
                 let command = Command::WriteParameter {
                     id: 0x0400_0102,
                     data: &data,
                 };
-                let mut sealed = [0u8; 160];
-                let Ok(s) = master.meter(address, 1).seal(
-                    &mut counter,
-                    &command,
-                    Timestamp::from_unix(now + 3_600),
-                    &mut sealed,
-                ) else {
+                let Some(sealed) = seal(&master, address, &mut counter, &command, now) else {
                     continue;
                 };
                 let request = Request::Write {
@@ -212,14 +228,11 @@ fuzz_target!(|ops: Vec<Op>| {
                         code: [0; 3],
                     },
                     operator: OperatorCode([0; 4]),
-                    value: Data::plain(&sealed[..s.len]),
+                    value: Data::plain(&sealed),
                 };
                 let mut frame = [0u8; 300];
                 let n = Client::new(address).request(&request, &mut frame).unwrap();
-                if let Some((at, bit)) = flip {
-                    let i = usize::from(at) % n;
-                    frame[i] ^= 1 << (bit % 8);
-                }
+                flip_bit(&mut frame[..n], flip);
                 Some(meter.receive(t, &frame[..n], &mut rng))
             }
             Op::Button => Some(meter.button(t)),
