@@ -450,3 +450,36 @@ fn a_clock_stepped_back_without_a_command_is_logged() {
         );
     });
 }
+
+/// 15H write address carries no password: the meter refuses it, even where the server would
+/// pass it on (`PlaintextPolicy::link`), so the address its keys were derived from stays its
+/// address and the head-end keeps reaching it.
+#[test]
+fn the_meter_keeps_the_address_its_keys_come_from() {
+    use prepaid_meter::endpoint::dlt645::PlaintextPolicy;
+    use prepaid_meter::meter::{SmallMeter, Stored};
+    big_stack(|| {
+        for plaintext in [PlaintextPolicy::NONE, PlaintextPolicy::ALL] {
+            let mut cfg = config();
+            cfg.server.plaintext = plaintext;
+            let (mut meter, _) =
+                SmallMeter::start_sized(cfg, provisioned(), tariff(), Stored::NONE, at(0)).unwrap();
+            let mut frame = [0u8; 64];
+            let n = client()
+                .write_address("201000000099".parse().unwrap(), &mut frame)
+                .unwrap();
+            let mut rng = TestRng(0x9E37_79B9_7F4A_7C15);
+            let actions = meter.receive(at(1), &frame[..n], &mut rng);
+            let answer = meter.transmit().map(<[u8]>::to_vec);
+            assert!(actions.save.is_empty(), "{plaintext:?}: nothing to store");
+            let answer = answer.expect("an error answer");
+            assert!(client().parse_answer(&answer).is_err(), "{plaintext:?}");
+            // Still answering at its own address.
+            let mut read = [0u8; 64];
+            let n = client().read_address(&mut read).unwrap();
+            let _ = meter.receive(at(2), &read[..n], &mut rng);
+            let answer = meter.transmit().expect("its address").to_vec();
+            assert!(client().parse_answer(&answer).is_ok(), "{plaintext:?}");
+        }
+    });
+}
