@@ -5,11 +5,14 @@
 //!   holiday tables, 6 tier thresholds with monthly settlement); the counter is intervals.
 //! - `plain_sum_year_1000_meters`: the same bytes summed (each reading widened to `u64` and
 //!   added), nothing else: the memory-bound reference for the line above, in the same run.
+//! - `batch_year_1000_meters_threads` (with the `rayon` feature): the same year through
+//!   `BatchPlan::rate_meters` in a pool of 1 and of 2 threads.
 //! - `batch_year_one_meter_in_cache`: one meter's year again and again (compute-bound).
 //! - `plan_build_year`: building the shared plan for that year.
 //! - `incremental_rate`: one `Rater::rate` call (a meter's few-second increment).
 //!
-//! Run: `cargo bench --bench tariff --features std`
+//! Run: `cargo bench --bench tariff --features std` (and `--features std,rayon` for the
+//! threaded run).
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use std::sync::LazyLock;
@@ -167,6 +170,30 @@ fn batch_year_1000_meters(bencher: Bencher) {
             money = money.wrapping_add(totals.money.minor());
         }
         money
+    });
+}
+
+/// The same year through `rate_meters`, in a pool of `threads` threads.
+#[cfg(feature = "rayon")]
+#[divan::bench(sample_count = 10, sample_size = 1, args = [1, 2])]
+fn batch_year_1000_meters_threads(bencher: Bencher, threads: usize) {
+    let plan = &*PLAN;
+    let readings = &*READINGS;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    bencher.counter(ItemsCount::new(METERS * SLOTS)).bench(|| {
+        pool.install(|| {
+            let mut raters = vec![Rater::new(); METERS];
+            let totals = plan
+                .rate_meters(&mut raters, SLOTS, divan::black_box(readings))
+                .unwrap();
+            totals
+                .iter()
+                .map(|t| t.as_ref().map_or(0, |t| t.money.minor()))
+                .fold(0i64, i64::wrapping_add)
+        })
     });
 }
 

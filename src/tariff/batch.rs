@@ -406,6 +406,63 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
         Ok(totals)
     }
 
+    /// Rates one series per rater: `readings` holds `raters.len()` series of `len` readings,
+    /// meter after meter, and each is rated as [`BatchPlan::rate`] rates it with its rater;
+    /// the results come back in rater order, each rater updated as `rate` updates it.
+    ///
+    /// With the `rayon` feature the meters are spread over rayon's thread pool (the global
+    /// one, or the caller's through `ThreadPool::install`), with the same results bit for
+    /// bit; without it they are rated one after another.
+    ///
+    /// Error: [`RateError::SeriesLength`] (nothing rated) when `readings.len()` is not
+    /// `raters.len() * len`.
+    ///
+    /// ```
+    /// # use prepaid_meter::tariff::*;
+    /// # use prepaid_meter::time::{Timestamp, UtcOffset};
+    /// # use prepaid_meter::units::{Energy, Price};
+    /// # let day = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+    /// # let cal = Calendar::new(&[Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) }], &[day]).unwrap();
+    /// # let tariff = Tariff::new(UtcOffset::CHINA, &[], TariffSet::new(cal, &[Price::from_minor_per_kwh(5_000)], Tiers::none()).unwrap()).unwrap();
+    /// let plan = BatchPlan::new(&tariff, Timestamp::from_unix(1_704_038_400), IntervalLength::Hour, 24).unwrap();
+    /// // Three meters, a day of hourly readings each: 1, 2 and 3 kWh an hour.
+    /// let readings: Vec<u32> = [1_000, 2_000, 3_000].iter().flat_map(|&r| [r; 24]).collect();
+    /// let mut raters = [Rater::new(); 3];
+    /// let totals = plan.rate_meters(&mut raters, 24, &readings).unwrap();
+    /// let kwh: Vec<_> = totals.iter().map(|t| t.as_ref().unwrap().energy_by_tariff[0]).collect();
+    /// assert_eq!(kwh, [Energy::from_kwh(24), Energy::from_kwh(48), Energy::from_kwh(72)]);
+    /// ```
+    pub fn rate_meters(
+        &self,
+        raters: &mut [Rater],
+        len: usize,
+        readings: &[u32],
+    ) -> Result<Vec<Result<Totals<T>, RateError>>, RateError> {
+        if raters.len().checked_mul(len) != Some(readings.len()) {
+            return Err(RateError::SeriesLength);
+        }
+        if len == 0 {
+            return Ok(raters.iter_mut().map(|r| self.rate(r, &[])).collect());
+        }
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            Ok(raters
+                .par_iter_mut()
+                .zip(readings.par_chunks_exact(len))
+                .map(|(rater, series)| self.rate(rater, series))
+                .collect())
+        }
+        #[cfg(not(feature = "rayon"))]
+        {
+            Ok(raters
+                .iter_mut()
+                .zip(readings.chunks_exact(len))
+                .map(|(rater, series)| self.rate(rater, series))
+                .collect())
+        }
+    }
+
     fn accumulate<const N: usize>(&self, readings: &[u32], acc: &mut Accumulators) {
         let mut chunks = readings.chunks_exact(N);
         for (b, chunk) in (&mut chunks).enumerate() {

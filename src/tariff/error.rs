@@ -115,6 +115,8 @@ pub enum RateError {
     OutOfOrder,
     /// A batch has more readings than its plan covers.
     TooManyReadings,
+    /// The readings of a batch of meters are not one series of the given length per meter.
+    SeriesLength,
     /// A batch plan would cover more than `MAX_PLAN_SLOTS` intervals, or change
     /// tier period more than 65 535 times.
     PlanTooLong,
@@ -133,6 +135,7 @@ impl fmt::Display for RateError {
             RateError::MoneyOverflow => "charge does not fit the money type",
             RateError::OutOfOrder => "batch does not start after the last rated instant",
             RateError::TooManyReadings => "more readings than the plan covers",
+            RateError::SeriesLength => "readings are not one series of the given length per meter",
             RateError::PlanTooLong => "batch plan too long",
             RateError::InvalidState => "not a state a rater of this tariff can be in",
         })

@@ -184,3 +184,41 @@ fn batch_equals_incremental_fixed_seeds() {
         check_batch_equals_incremental(seed);
     }
 }
+
+/// Many meters at once (`rate_meters`, threaded with the `rayon` feature) give what rating
+/// them one by one gives, raters included; a batch whose readings are not one series per
+/// meter is refused with nothing rated.
+#[cfg(feature = "alloc")]
+#[test]
+fn many_meters_at_once_equal_one_by_one() {
+    for seed in 0..40u64 {
+        let mut rng = Xs::new(seed);
+        let mut start = 1_704_067_200 + rng.below(365 * 86_400) as i64;
+        start -= start.rem_euclid(900);
+        let start = Timestamp::from_unix(start);
+        let interval = INTERVALS[rng.below(4) as usize];
+        let len = 1 + rng.below(10 * interval.per_day() as u64) as usize;
+        let end = Timestamp::from_unix(start.unix() + len as i64 * interval.secs());
+        let tariff = tariff(&mut rng, start, end);
+        let plan = BatchPlan::new(&tariff, start, interval, len).unwrap();
+        let meters = 1 + rng.below(12) as usize;
+        let readings: Vec<u32> = (0..meters).flat_map(|_| readings(&mut rng, len)).collect();
+        let raters0: Vec<Rater> = (0..meters).map(|_| start_rater(&mut rng, start)).collect();
+        let mut one_by_one = raters0.clone();
+        let want: Vec<_> = one_by_one
+            .iter_mut()
+            .zip(readings.chunks_exact(len))
+            .map(|(r, s)| plan.rate(r, s))
+            .collect();
+        let mut at_once = raters0.clone();
+        let got = plan.rate_meters(&mut at_once, len, &readings).unwrap();
+        assert_eq!(got, want, "seed {seed}");
+        assert_eq!(at_once, one_by_one, "seed {seed}");
+        let mut untouched = raters0.clone();
+        assert_eq!(
+            plan.rate_meters(&mut untouched, len, &readings[1..]),
+            Err(RateError::SeriesLength)
+        );
+        assert_eq!(untouched, raters0);
+    }
+}
