@@ -611,7 +611,7 @@ impl<
             let _ = self.parts.clocks.push(record);
             self.parts.dirty = self.parts.dirty.with(Area::Logs);
         }
-        if self.hot_state() != before {
+        if !self.hot_state_is(&before) {
             self.parts.dirty = self.parts.dirty.with(Area::Hot);
         }
         let answer = match answered {
@@ -816,6 +816,26 @@ impl<
             relay_fault: p.relay_fault,
             cover_opened: p.cover_opened,
         }
+    }
+
+    /// Whether the hot state is `state`: [`Meter::hot_state`] `== state`, compared engine by
+    /// engine, without a second copy of the whole state on the stack (nor in the caller's
+    /// frame: not inlined).
+    #[inline(never)]
+    fn hot_state_is(&self, state: &MeterState) -> bool {
+        let p = &self.parts;
+        p.account.state() == state.account
+            && p.security.state() == state.security
+            && self.server.state() == state.server
+            && p.registers.state() == state.registers
+            && p.accumulator.state() == state.accumulator
+            && p.rater.state() == state.rater
+            && p.demand.state() == state.demand
+            && p.clock_offset == state.clock_offset
+            && p.last == state.last
+            && (p.contacts == Contacts::Closed) == state.closed
+            && p.relay_fault == state.relay_fault
+            && p.cover_opened == state.cover_opened
     }
 
     /// The prepaid account.

@@ -173,7 +173,9 @@ pub fn start<
     }
 }
 
-/// Restores each area of `store` into the fresh `meter`, through `buf`.
+/// Restores each area of `store` into the fresh `meter`, through `buf`. Not inlined, so that
+/// it runs on a stack without [`start`]'s temporaries.
+#[inline(never)]
 fn restore<
     M: Medium,
     const HN: usize,

@@ -292,7 +292,9 @@ impl fmt::Debug for SoftwareModule {
 }
 
 impl SoftwareModule {
-    /// A module holding `keys` as version `key_version`.
+    /// A module holding `keys` as version `key_version`. Inlined, so that the key schedules
+    /// are expanded where the module goes (a Cortex-M0's start-up builds it in place).
+    #[inline(always)]
     pub fn new(key_version: u16, keys: &MeterKeys) -> SoftwareModule {
         SoftwareModule {
             version: key_version,
