@@ -273,7 +273,7 @@ struct KeyPair {
 /// AES-NI or the ARMv8 crypto extensions when the CPU has them, and a constant-time bitsliced
 /// implementation otherwise).
 ///
-/// The module holds its keys as bytes (about 170 bytes in all, where the expanded schedules of
+/// The module holds its keys as bytes (136 bytes on a 32-bit MCU, where the expanded schedules of
 /// its five keys would take several times that: a Cortex-M0 has 16 KiB of RAM); each operation
 /// expands the key it uses on the stack, for the length of the operation. Keys and schedules
 /// are zeroized on drop, and `Debug` shows no key material.
