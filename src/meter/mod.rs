@@ -199,8 +199,6 @@ impl MeterConfig {
 pub enum StartError {
     /// The account configuration is invalid.
     Account(account::AccountConfigError),
-    /// The security configuration is invalid.
-    Security(crate::security::SecurityConfigError),
     /// The server configuration is invalid.
     Server(ServerConfigError),
     /// The demand sub-period is invalid.
@@ -211,7 +209,6 @@ impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StartError::Account(e) => write!(f, "account configuration: {e}"),
-            StartError::Security(e) => write!(f, "security configuration: {e}"),
             StartError::Server(e) => write!(f, "server configuration: {e}"),
             StartError::Demand(e) => write!(f, "demand period: {e}"),
         }
