@@ -515,7 +515,7 @@ impl<
         stored: Stored<'_>,
         now: Timestamp,
     ) -> Result<Started, StartError> {
-        let meter = Self::fresh_in(slot, &config, keys, tariff, now)?;
+        let meter = Self::fresh_in(slot, &config, keys, &tariff, now)?;
         Ok(meter.restore_stored(&config, &stored))
     }
 

@@ -89,19 +89,20 @@ impl<
     }
 
     /// A new meter of `config` (validated here) at caller time `now`, built in `slot` (any
-    /// meter in it is dropped first; on an error `slot` is empty). Not inlined, so that its
-    /// temporaries are off the stack when the areas are restored.
+    /// meter in it is dropped first; on an error `slot` is empty), with a copy of `tariff`.
+    /// Not inlined, so that its temporaries (the copy of the tariff among them) are off the
+    /// stack when the areas are restored.
     #[inline(never)]
     pub(super) fn fresh_in<'s>(
         slot: &'s mut Option<Self>,
         config: &MeterConfig,
         keys: KeyRecord,
-        tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
+        tariff: &Tariff<S, D, P, DEFAULT_TARIFFS, H>,
         now: Timestamp,
     ) -> Result<&'s mut Self, StartError> {
         *slot = None;
         let engines = Self::engines(config)?;
-        Ok(slot.insert(Self::assembled(config, keys, tariff, now, engines)))
+        Ok(slot.insert(Self::assembled(config, keys, tariff.clone(), now, engines)))
     }
 
     /// The engines `config` can refuse.

@@ -245,16 +245,17 @@ fn read_tariff<
         )?;
     }
     let active = read_set(r)?;
-    let mut tariff = Tariff::new_sized(offset, &days, active)?;
-    if flags == 1 {
+    // Kept in its `Result` until `finish` moves it out: no second copy of the whole tariff.
+    let mut tariff = Tariff::new_sized(offset, &days, active);
+    if let (Ok(t), 1) = (&mut tariff, flags) {
         let switch_at = Timestamp::read_from(r)?;
         let set = read_set(r)?;
-        tariff.set_passive(set, switch_at)?;
+        t.set_passive(set, switch_at)?;
     }
-    if r.remaining() != 0 {
+    if tariff.is_ok() && r.remaining() != 0 {
         return Err(SnapshotError::LengthMismatch.into());
     }
-    Ok(finish(tariff))
+    Ok(tariff.map(finish)?)
 }
 
 fn write_set<const S: usize, const D: usize, const P: usize, const T: usize>(
@@ -303,6 +304,17 @@ fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
     for _ in 0..u8::read_from(r)? {
         push(&mut prices, Price::read_from(r)?)?;
     }
+    let calendar = read_calendar(r)?;
+    let tiers = read_tiers(r)?;
+    TariffSet::new_sized(calendar, &prices, tiers).map_err(ParseError::Invalid)
+}
+
+/// The day tables and seasons of a set. Not inlined, as [`read_tiers`]: their temporaries
+/// are on the stack one after the other, not together.
+#[inline(never)]
+fn read_calendar<const S: usize, const D: usize, const P: usize>(
+    r: &mut Reader<'_>,
+) -> Result<Calendar<S, D, P>, ParseError> {
     let mut tables: Vec<DayTable<P>, D> = Vec::new();
     for _ in 0..u8::read_from(r)? {
         let mut points: Vec<SwitchPoint, P> = Vec::new();
@@ -324,7 +336,12 @@ fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
             },
         )?;
     }
-    let calendar = Calendar::new_sized(&seasons, &tables)?;
+    Ok(Calendar::new_sized(&seasons, &tables)?)
+}
+
+/// The tier table of a set.
+#[inline(never)]
+fn read_tiers(r: &mut Reader<'_>) -> Result<Tiers, ParseError> {
     let mut thresholds: Vec<Energy, MAX_THRESHOLDS> = Vec::new();
     let n_thresholds = u8::read_from(r)?;
     for _ in 0..n_thresholds {
@@ -358,7 +375,7 @@ fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
     if let Some(e) = bad_day {
         return Err(e.into());
     }
-    Ok(TariffSet::new_sized(calendar, &prices, tiers)?)
+    Ok(tiers)
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! a firmware's main loop calls it: the pulse line is sampled by `hal::PulseInput` into a
 //! `metering::PulseCounter`; every 0.5 s the loop drains the counter into `Meter::tick`;
 //! purchases arrive as DL/T 645 03H frames carrying a command sealed by the head-end
-//! (`security::MasterKey`) and go to `Meter::receive`; the firmware acts on the `Actions`
+//! (`security::MasterKey`), a price write as a 14H write of a sealed `SetPrice`, and both go
+//! to `Meter::receive`; the firmware acts on the `Actions`
 //! that come back: it pulses the relay's coils, commits the store areas to the
 //! `storage::MeterStore` on the board's NOR flash (`meter::persist::save`) and sends the
 //! answer only once that is durable. A restart restores everything with `meter::persist::start`,
@@ -33,6 +34,7 @@ use prepaid_meter::tariff::{
 };
 use prepaid_meter::time::{Instant, Timestamp, UtcOffset};
 use prepaid_meter::units::{Energy, Money, Price};
+use prepaid_meter::wire::dlt645::{Data, Di, OperatorCode, Password, Request};
 
 use crate::pins::PulsePin;
 use crate::{Board, Flash, say};
@@ -90,6 +92,9 @@ pub enum Action {
     /// The head-end sells `yuan` as purchase `count` (1 opens the account): a sealed command
     /// in a DL/T 645 03H frame on the RS485 line.
     Purchase { count: u32, yuan: i64 },
+    /// The head-end rewrites tariff 1's price to `price` (1/10 000 yuan per kWh): a sealed
+    /// `SetPrice` in a DL/T 645 14H write of `04050101` at password level 98H.
+    SetPrice { price: u32 },
     /// A constant load of `watts` for `minutes` (drawn only while the relay is closed).
     Load { watts: u32, minutes: u32 },
     /// The supply fails: the power-fail signal saves the hot state, then the MCU stops.
@@ -150,7 +155,7 @@ const fn expect(
 /// every 0.5 s, and the relay opens at the first debit that takes the balance to -5.0000 or
 /// below. The expected values were worked out apart from the crate, by a model of just these
 /// rules.
-pub const SCRIPT: [(Action, Expect); 12] = {
+pub const SCRIPT: [(Action, Expect); 13] = {
     use Action::*;
     use RelayState::{Closed, Open, Ready};
     [
@@ -159,6 +164,11 @@ pub const SCRIPT: [(Action, Expect); 12] = {
         // Open the account with 30 yuan.
         (
             Purchase { count: 1, yuan: 30 },
+            expect(0, yuan(30), NONE, Closed, 1),
+        ),
+        // The head-end writes tariff 1's price, sealed: the same price, so nothing else moves.
+        (
+            SetPrice { price: PRICE },
             expect(0, yuan(30), NONE, Closed, 1),
         ),
         // 3 kW for 2 h: 9 600 pulses, 6.000 kWh, 3.1698 yuan.
@@ -340,14 +350,16 @@ impl Meter {
         // SAFETY: APP was initialised (to `None`) at the start of `run`; this is the only
         // reference to it: the previous one went with the last power cut.
         let app_slot = unsafe { (*core::ptr::addr_of_mut!(APP)).assume_init_mut() };
+        // The configuration and the tariff are borrowed where their builders left them.
+        let (config, tariff) = (config(), flat_tariff());
         let started = persist::start(
             app_slot,
             store,
             found,
             record,
-            config()?,
+            config.as_ref().map_err(|e| *e)?,
             provisioned()?,
-            flat_tariff()?,
+            tariff.as_ref().map_err(|e| *e)?,
             now,
         )
         .map_err(|_| "meter start")?;
@@ -413,7 +425,7 @@ fn accepted(answer: &[u8]) -> Res<()> {
     Client::new(address()?)
         .parse_answer(answer)
         .map(|_| ())
-        .map_err(|_| "the purchase was refused")
+        .map_err(|_| "the command was refused")
 }
 
 /// Opens the store on `flash` into `slot`; says what it found. A function of its own, so that
@@ -457,6 +469,35 @@ impl HeadEnd {
         Client::new(address()?)
             .security(di, sealed, frame)
             .map_err(|_| "03H frame")
+    }
+
+    /// A sealed write of tariff 1's price, in a DL/T 645 14H frame; returns the frame's length.
+    #[inline(never)]
+    fn write_price(&mut self, price: u32, now: Timestamp, frame: &mut [u8]) -> Res<usize> {
+        let command = Command::SetPrice {
+            index: 1,
+            price: Price::from_minor_per_kwh(price),
+        };
+        let mut sealed = [0u8; 128];
+        let valid_until = now.checked_add_secs(3_600).ok_or("time")?;
+        let master = MasterKey::new(&MASTER, SecurityConfig::DEFAULT.tag_len());
+        let s = master
+            .meter(address()?, KEY_VERSION)
+            .seal(&mut self.counter, &command, valid_until, &mut sealed)
+            .map_err(|_| "seal")?;
+        let sealed = sealed.get(..s.len).ok_or("seal")?;
+        let request = Request::Write {
+            di: Di(0x0405_0101),
+            password: Password {
+                level: Password::LEVEL_SEALED,
+                code: [0; 3],
+            },
+            operator: OperatorCode([0; 4]),
+            value: Data::plain(sealed),
+        };
+        Client::new(address()?)
+            .request(&request, frame)
+            .map_err(|_| "14H frame")
     }
 }
 
@@ -544,6 +585,10 @@ fn step(
             let m = meter.as_mut().ok_or("the meter is off")?;
             purchase(board, m, head_end, *clock, count, yuan)
         }
+        Action::SetPrice { price } => {
+            let m = meter.as_mut().ok_or("the meter is off")?;
+            set_price(board, m, head_end, *clock, price)
+        }
         Action::Load { watts, minutes } => {
             let m = meter.as_mut().ok_or("the meter is off")?;
             load(board, m, clock, watts, minutes)
@@ -629,6 +674,33 @@ fn purchase(
         m.commits
     );
     timeline(board, m, before, clock);
+    Ok(())
+}
+
+#[inline(never)]
+fn set_price(
+    board: &mut Board,
+    m: &mut Meter,
+    head_end: &mut HeadEnd,
+    clock: u64,
+    price: u32,
+) -> Res<()> {
+    let now = timestamp(clock);
+    let mut frame = [0u8; 220];
+    let n = head_end.write_price(price, now, &mut frame)?;
+    let frame = frame.get(..n).ok_or("14H frame")?;
+    say!(board.console, "  14H frame of {} bytes on the line", n);
+    let answered = m.receive(board, frame, now)?;
+    say!(
+        board.console,
+        "  answered with {} bytes after the save ({} commits); price in force {}",
+        answered,
+        m.commits,
+        m.app.display().price
+    );
+    if m.app.display().price != Price::from_minor_per_kwh(price) {
+        return Err("the price in force is not the one written");
+    }
     Ok(())
 }
 
