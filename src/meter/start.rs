@@ -127,7 +127,8 @@ impl<
         (account, server, demand): Engines,
     ) -> Self {
         let schedule = Schedule::new(tariff.offset(), config.settlement, config.catch_up);
-        // Built in place, with the module: no copy of the largest engine on the stack.
+        // Built here rather than by `MeterSecurity::new`, whose `Result` would be one more
+        // copy of the engine on the stack (a fresh engine cannot be refused).
         let security = MeterSecurity::provisioned(
             config.address,
             SoftwareModule::new(keys.version, &keys.meter_keys()),
