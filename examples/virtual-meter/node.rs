@@ -244,7 +244,7 @@ impl Node {
         let (config_m, keys, tariff) = parts(config)?;
         let mut slot: Option<Meter> = None;
         let started = persist::start(
-            &mut slot, &mut store, found, &mut buf, config_m, keys, tariff, now,
+            &mut slot, &mut store, found, &mut buf, &config_m, keys, &tariff, now,
         )
         .map_err(|e| e.to_string())?;
         let meter = slot.ok_or("no meter after start-up")?;
@@ -469,9 +469,9 @@ impl Node {
             &mut store,
             found,
             &mut buf,
-            config,
+            &config,
             keys,
-            tariff,
+            &tariff,
             self.host_last,
         )
         .map_err(|e| e.to_string())?;

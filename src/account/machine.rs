@@ -818,6 +818,18 @@ impl<U: Credit, const H: usize> Account<U, H> {
         Ok(Account { config, state })
     }
 
+    /// Checks `state` as [`Account::restore`] would under this account's (validated)
+    /// configuration, without building an account: the first half of a restore in place
+    /// ([`Account::set_checked_state`]).
+    pub(crate) fn check_restore(&self, state: &AccountState<U>) -> Result<(), AccountStateError> {
+        check_state(&self.config, state)
+    }
+
+    /// Replaces the state by one that [`Account::check_restore`] accepted.
+    pub(crate) fn set_checked_state(&mut self, state: AccountState<U>) {
+        self.state = state;
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config<U, H> {
         &self.config

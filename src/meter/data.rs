@@ -14,7 +14,7 @@ use crate::metering::Flow;
 use crate::relay::RelayCode;
 use crate::ring::Ring;
 use crate::tariff::{
-    Calendar, DEFAULT_TARIFFS, DayTable, MonthDay, Season, SwitchPoint, Tariff, TariffSet, WeekRule,
+    Calendar, DEFAULT_TARIFFS, DayTable, MonthDay, Season, SwitchPoint, TariffSet, WeekRule,
 };
 use crate::time::{Date, DateTime, Time, Timestamp};
 use crate::units::{Energy, Money, Price};
@@ -55,8 +55,9 @@ impl<
         }
     }
 
-    /// Replaces the active set through the tariff's validating constructors; a refused change
-    /// leaves the tariff as it was.
+    /// Replaces the active set through the tariff's validating constructors, in place (the
+    /// special days and the passive set stay); a refused change leaves the tariff as it was.
+    #[inline(never)]
     fn rebuild_active(
         &mut self,
         change: impl FnOnce(
@@ -76,18 +77,9 @@ impl<
             Calendar::<S, D, P>::new_sized(&seasons, &tables).map_err(|_| Refusal::Invalid)?;
         let set = TariffSet::new_sized(calendar, &prices, active.tiers().clone())
             .map_err(|_| Refusal::Invalid)?;
-        let mut tariff = Tariff::<S, D, P, DEFAULT_TARIFFS, H>::new_sized(
-            self.tariff.offset(),
-            self.tariff.special_days(),
-            set,
-        )
-        .map_err(|_| Refusal::Invalid)?;
-        if let Some(p) = self.tariff.passive() {
-            tariff
-                .set_passive(p.set.clone(), p.switch_at)
-                .map_err(|_| Refusal::Invalid)?;
-        }
-        self.tariff = tariff;
+        self.tariff
+            .replace_active(set)
+            .map_err(|_| Refusal::Invalid)?;
         self.dirty = self.dirty.with(Area::Tariff).with(Area::Hot);
         Ok(())
     }

@@ -131,6 +131,9 @@ impl<
 > Parts<HN, DN, SN, LN, S, D, P, H>
 {
     /// A 03H security command.
+    // Not inlined into the server's dispatch (and so into `Meter::receive`): the 03H flows'
+    // buffers and copies are on the stack only while a 03H command is handled.
+    #[inline(never)]
     pub(crate) fn security_command(
         &mut self,
         di: Di,
@@ -162,7 +165,8 @@ impl<
         }
     }
 
-    /// 070101FF / 070102FF: open, apply to a copy of the account, commit, answer.
+    /// 070101FF / 070102FF: open, apply to the account (a refused purchase leaves it
+    /// unchanged), commit, answer.
     fn purchase(
         &mut self,
         di: Di,
@@ -171,11 +175,10 @@ impl<
         now: Timestamp,
         out: &mut [u8],
     ) -> Result<usize, SecurityErrorWord> {
-        let mut account = self.account.clone();
         let pending = self.security.open(frame, now)?;
         let result = match (di, pending.command()) {
-            (OPEN_ACCOUNT, Command::OpenAccount(p)) => account.open(now, *p),
-            (RECHARGE, Command::Recharge(p)) => account.recharge(now, *p),
+            (OPEN_ACCOUNT, Command::OpenAccount(p)) => self.account.open(now, *p),
+            (RECHARGE, Command::Recharge(p)) => self.account.recharge(now, *p),
             _ => Err(RechargeError::InvalidAmount),
         };
         // Committed even when the account refuses it, so that the same frame can never be
@@ -193,7 +196,6 @@ impl<
             },
             out,
         );
-        self.account = account;
         self.logs.record_purchase(&receipt.record);
         self.dirty = self.dirty.with(Area::Logs).with(Area::Hot);
         self.apply(&receipt.effects, operator, now);
@@ -273,24 +275,25 @@ impl<
         }
     }
 
+    // Not inlined, as `sealed_write`: each has its own frame, not the sum of both.
+    #[inline(never)]
     fn sealed_relay(
         &mut self,
         operator: OperatorCode,
         frame: &mut [u8],
         now: Timestamp,
     ) -> Result<(), Refusal> {
-        let mut account = self.account.clone();
         let pending = self.security.open(frame, now).map_err(open_refusal)?;
+        // A refused command leaves the account unchanged.
         let result = match pending.command() {
             Command::RelayControl(rc) => account::RelayCommand::from_code(rc.action, rc.delay)
                 .ok_or(Refusal::Unsupported)
-                .and_then(|c| account.command(now, c).map_err(command_refusal)),
+                .and_then(|c| self.account.command(now, c).map_err(command_refusal)),
             _ => Err(Refusal::Unsupported),
         };
         // The 1CH answer carries no data, so the response seal is not used.
         let _no_reply_data = pending.commit();
         let fx = result?;
-        self.account = account;
         self.apply(&fx, operator, now);
         Ok(())
     }
@@ -300,6 +303,7 @@ impl<
     /// names (04001001 to 04001005). A sealed write of the date (04000101) or the time
     /// (04000102) sets the clock by any step: the authenticated way past the broadcast
     /// policy's 5 minutes (logged by [`Meter::receive`](super::Meter::receive)).
+    #[inline(never)]
     fn sealed_write(&mut self, di: Di, frame: &mut [u8], now: Timestamp) -> Result<(), Refusal> {
         let entry = registry::lookup(di).ok_or(Refusal::Unsupported)?;
         if entry.is_block(di) {

@@ -214,8 +214,6 @@ impl MeterConfig {
 pub enum StartError {
     /// The account configuration is invalid.
     Account(account::AccountConfigError),
-    /// The security configuration is invalid.
-    Security(crate::security::SecurityConfigError),
     /// The server configuration is invalid.
     Server(ServerConfigError),
     /// The demand sub-period is invalid.
@@ -226,7 +224,6 @@ impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StartError::Account(e) => write!(f, "account configuration: {e}"),
-            StartError::Security(e) => write!(f, "security configuration: {e}"),
             StartError::Server(e) => write!(f, "server configuration: {e}"),
             StartError::Demand(e) => write!(f, "demand period: {e}"),
         }
@@ -533,7 +530,7 @@ impl<
         stored: Stored<'_>,
         now: Timestamp,
     ) -> Result<Started, StartError> {
-        let meter = Self::fresh_in(slot, &config, keys, tariff, now)?;
+        let meter = Self::fresh_in(slot, &config, keys, &tariff, now)?;
         Ok(meter.restore_stored(&config, &stored))
     }
 
@@ -636,7 +633,7 @@ impl<
             });
             self.parts.dirty = self.parts.dirty.with(Area::Logs);
         }
-        if self.hot_state() != before {
+        if !self.hot_state_is(&before) {
             self.parts.dirty = self.parts.dirty.with(Area::Hot);
         }
         let answer = match answered {
@@ -841,6 +838,26 @@ impl<
             relay_fault: p.relay_fault,
             cover_opened: p.cover_opened,
         }
+    }
+
+    /// Whether the hot state is `state`: [`Meter::hot_state`] `== state`, compared engine by
+    /// engine, without a second copy of the whole state on the stack (nor in the caller's
+    /// frame: not inlined).
+    #[inline(never)]
+    fn hot_state_is(&self, state: &MeterState) -> bool {
+        let p = &self.parts;
+        p.account.state() == state.account
+            && p.security.state() == state.security
+            && self.server.state() == state.server
+            && p.registers.state() == state.registers
+            && p.accumulator.state() == state.accumulator
+            && p.rater.state() == state.rater
+            && p.demand.state() == state.demand
+            && p.clock_offset == state.clock_offset
+            && p.last == state.last
+            && (p.contacts == Contacts::Closed) == state.closed
+            && p.relay_fault == state.relay_fault
+            && p.cover_opened == state.cover_opened
     }
 
     /// The prepaid account.

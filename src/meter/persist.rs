@@ -39,7 +39,7 @@
 //! // and a save writes one area's stored form into it (`hot` holds the hot state's).
 //! let (mut record, mut hot) = ([0u8; 4096], [0u8; 1024]);
 //! let mut slot: Option<SmallMeter> = None;
-//! let started = persist::start(&mut slot, &mut store, found, &mut record, config.clone(), KeyRecord::new(1, &keys), tariff()?, now)?;
+//! let started = persist::start(&mut slot, &mut store, found, &mut record, &config, KeyRecord::new(1, &keys), &tariff()?, now)?;
 //! assert_eq!(started, Started::Fresh);
 //! let meter = slot.as_mut().ok_or("no meter")?;
 //! let actions = meter.tick(now, 1_000); // 1 kWh
@@ -49,7 +49,7 @@
 //!
 //! // The restart: the store is opened again and the meter restored from it.
 //! let (mut store, found) = MeterStore::open(store.release(), &layout)?;
-//! let started = persist::start(&mut slot, &mut store, found, &mut record, config, KeyRecord::new(1, &keys), tariff()?, now)?;
+//! let started = persist::start(&mut slot, &mut store, found, &mut record, &config, KeyRecord::new(1, &keys), &tariff()?, now)?;
 //! assert_eq!(started, Started::Restored);
 //! assert_eq!(slot.as_ref().map(|m| m.display().energy.wh()), Some(1_000));
 //! # Ok(())
@@ -127,7 +127,9 @@ pub fn layout(base: u32, sector: u32, max_payloads: [u16; 5]) -> [AreaLayout; 5]
 }
 
 /// Starts the meter into `slot` from what `store` holds ([`Meter::start_in`] with the store
-/// as its source): validates `config`, builds a fresh meter in `slot`, then reads each area's
+/// as its source): validates `config`, builds a fresh meter in `slot` (with a copy of
+/// `tariff`: the configuration and the provisioned tariff are borrowed, so that a caller on a
+/// small stack need not move them), then reads each area's
 /// record into `buf` and restores it, one area at a time, so that `buf` needs to hold only the
 /// largest record (the largest `max_payload` of the layout), not all of them. `found` is what
 /// [`MeterStore::open`] reported; an area whose record is corrupted is reported as lost in
@@ -154,17 +156,17 @@ pub fn start<
     store: &mut MeterStore<M>,
     found: Found,
     buf: &mut [u8],
-    config: MeterConfig,
+    config: &MeterConfig,
     keys: KeyRecord,
-    tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
+    tariff: &Tariff<S, D, P, DEFAULT_TARIFFS, H>,
     now: Timestamp,
 ) -> Result<Started, PersistError<M::Error>> {
     let restoring = match found {
         Found::FellBack(loss) => Restoring::new(true, loss.guard_floor),
         Found::Fresh | Found::Restored => Restoring::new(false, 0),
     };
-    let meter = Meter::fresh_in(slot, &config, keys, tariff, now).map_err(PersistError::Start)?;
-    match restore(meter, &config, store, buf, restoring) {
+    let meter = Meter::fresh_in(slot, config, keys, tariff, now).map_err(PersistError::Start)?;
+    match restore(meter, config, store, buf, restoring) {
         Ok(started) => Ok(started),
         Err(e) => {
             *slot = None;
@@ -173,7 +175,9 @@ pub fn start<
     }
 }
 
-/// Restores each area of `store` into the fresh `meter`, through `buf`.
+/// Restores each area of `store` into the fresh `meter`, through `buf`. Not inlined, so that
+/// it runs on a stack without [`start`]'s temporaries.
+#[inline(never)]
 fn restore<
     M: Medium,
     const HN: usize,

@@ -62,13 +62,9 @@ impl Restoring {
     }
 }
 
-/// The engines of a new meter that its configuration can refuse.
-type Engines = (
-    MoneyAccount,
-    Server,
-    DemandMeter,
-    MeterSecurity<SoftwareModule>,
-);
+/// The engines of a new meter that its configuration can refuse (the security engine, the
+/// largest, cannot be refused: [`MeterSecurity::provisioned`]).
+type Engines = (MoneyAccount, Server, DemandMeter);
 
 impl<
     const HN: usize,
@@ -88,36 +84,36 @@ impl<
         tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
         now: Timestamp,
     ) -> Result<Self, StartError> {
-        let engines = Self::engines(config, &keys)?;
+        let engines = Self::engines(config)?;
         Ok(Self::assembled(config, keys, tariff, now, engines))
     }
 
     /// A new meter of `config` (validated here) at caller time `now`, built in `slot` (any
-    /// meter in it is dropped first; on an error `slot` is empty).
+    /// meter in it is dropped first; on an error `slot` is empty), with a copy of `tariff`.
+    /// Not inlined, so that its temporaries (the copy of the tariff among them) are off the
+    /// stack when the areas are restored.
+    #[inline(never)]
     pub(super) fn fresh_in<'s>(
         slot: &'s mut Option<Self>,
         config: &MeterConfig,
         keys: KeyRecord,
-        tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
+        tariff: &Tariff<S, D, P, DEFAULT_TARIFFS, H>,
         now: Timestamp,
     ) -> Result<&'s mut Self, StartError> {
         *slot = None;
-        let engines = Self::engines(config, &keys)?;
-        Ok(slot.insert(Self::assembled(config, keys, tariff, now, engines)))
+        let engines = Self::engines(config)?;
+        Ok(slot.insert(Self::assembled(config, keys, tariff.clone(), now, engines)))
     }
 
     /// The engines `config` can refuse.
     #[inline(never)]
-    fn engines(config: &MeterConfig, keys: &KeyRecord) -> Result<Engines, StartError> {
+    fn engines(config: &MeterConfig) -> Result<Engines, StartError> {
         let account =
             MoneyAccount::new(config.account.clone(), Money::ZERO).map_err(StartError::Account)?;
         let server = Server::new(config.server.clone()).map_err(StartError::Server)?;
         let demand =
             DemandMeter::new(config.constant, config.demand_secs).map_err(StartError::Demand)?;
-        let module = SoftwareModule::new(keys.version, &keys.meter_keys());
-        let security = MeterSecurity::new(config.address, module, config.security)
-            .map_err(StartError::Security)?;
-        Ok((account, server, demand, security))
+        Ok((account, server, demand))
     }
 
     /// The meter, from its checked engines. Inlined into its callers, so that the meter is
@@ -128,9 +124,16 @@ impl<
         keys: KeyRecord,
         tariff: Tariff<S, D, P, DEFAULT_TARIFFS, H>,
         now: Timestamp,
-        (account, server, demand, security): Engines,
+        (account, server, demand): Engines,
     ) -> Self {
         let schedule = Schedule::new(tariff.offset(), config.settlement, config.catch_up);
+        // Built here rather than by `MeterSecurity::new`, whose `Result` would be one more
+        // copy of the engine on the stack (a fresh engine cannot be refused).
+        let security = MeterSecurity::provisioned(
+            config.address,
+            SoftwareModule::new(keys.version, &keys.meter_keys()),
+            config.security,
+        );
         Meter {
             parts: Parts {
                 address: config.address,
@@ -195,7 +198,7 @@ impl<
     ) {
         let Some(bytes) = bytes else {
             if area == Area::Hot {
-                self.fresh_counter(config, r.guard_floor);
+                self.fresh_counter(r.guard_floor);
             }
             return;
         };
@@ -210,7 +213,7 @@ impl<
         if !ok {
             r.lost = r.lost.with(area);
             if area == Area::Hot {
-                self.fresh_counter(config, r.guard_floor);
+                self.fresh_counter(r.guard_floor);
             }
         }
     }
@@ -235,18 +238,19 @@ impl<
     /// No hot state: fresh engines, but the security counter starts at the floor the store
     /// kept (and under the stored keys), so that no command accepted before is accepted again.
     #[inline(never)]
-    fn fresh_counter(&mut self, config: &MeterConfig, guard_floor: u64) {
-        let keys = &self.parts.keys;
-        let module = SoftwareModule::new(keys.version, &keys.meter_keys());
-        let mut state = self.parts.security.state();
-        state.key_version = keys.version;
-        state.last_counter = counter_floor(keys.version, guard_floor);
-        if let Ok(s) = MeterSecurity::restore(config.address, module, config.security, state) {
-            self.parts.security = s;
+    fn fresh_counter(&mut self, guard_floor: u64) {
+        let security = &mut self.parts.security;
+        let mut state = security.state();
+        state.last_counter = counter_floor(state.key_version, guard_floor);
+        if security.check_restore(&state).is_ok() {
+            security.set_checked_state(state);
         }
     }
 
-    /// Restores the hot state's engines in place, all or none; `false` if any refuses.
+    /// Restores the hot state's engines in place, all or none; `false` if any refuses. Each
+    /// engine's state is checked against the engine already in the meter (its configuration,
+    /// and for the security engine the stored keys' module, [`Meter::restore_keys`]) before
+    /// any is replaced.
     #[inline(never)]
     fn restore_hot(&mut self, config: &MeterConfig, bytes: &[u8], guard_floor: u64) -> bool {
         let Ok(mut state) = MeterState::parse(bytes) else {
@@ -256,31 +260,25 @@ impl<
         if state.security.last_counter < floor {
             state.security.last_counter = floor;
         }
-        let (Ok(account), Ok(server)) = (
-            MoneyAccount::restore(config.account.clone(), state.account),
-            Server::restore(config.server.clone(), state.server),
-        ) else {
+        let p = &mut self.parts;
+        if p.account.check_restore(&state.account).is_err()
+            || p.security.check_restore(&state.security).is_err()
+        {
+            return false;
+        }
+        let Ok(server) = Server::restore(config.server.clone(), state.server) else {
             return false;
         };
         let (Ok(registers), Ok(accumulator), Ok(rater), Ok(demand)) = (
             EnergyRegisters::restore(state.registers),
             EnergyAccumulator::restore(config.constant, state.accumulator),
-            Rater::restore(&self.parts.tariff, state.rater),
+            Rater::restore(&p.tariff, state.rater),
             DemandMeter::restore(config.constant, config.demand_secs, state.demand),
         ) else {
             return false;
         };
-        // The security engine last, the largest: nothing is assigned unless it restores too.
-        let keys = &self.parts.keys;
-        let module = SoftwareModule::new(keys.version, &keys.meter_keys());
-        let Ok(security) =
-            MeterSecurity::restore(config.address, module, config.security, state.security)
-        else {
-            return false;
-        };
-        let p = &mut self.parts;
-        p.security = security;
-        p.account = account;
+        p.security.set_checked_state(state.security);
+        p.account.set_checked_state(state.account);
         self.server = server;
         p.registers = registers;
         p.accumulator = accumulator;
@@ -305,27 +303,31 @@ impl<
 
     // Each area is restored in a function of its own, so that their temporaries do not share
     // one stack frame.
+    /// The stored keys take the place of the provisioned ones, in the security engine too.
     #[inline(never)]
     fn restore_keys(&mut self, bytes: &[u8]) -> bool {
         match KeyRecord::parse(bytes) {
             Ok(k) => {
-                self.parts.keys = k;
+                let p = &mut self.parts;
+                p.keys = k;
+                let module = SoftwareModule::new(p.keys.version, &p.keys.meter_keys());
+                p.security.replace_module(module);
                 true
             }
             Err(_) => false,
         }
     }
 
+    /// The stored tariff takes the place of the provisioned one, read into it (all or
+    /// nothing), and the freeze schedule follows its offset.
     #[inline(never)]
     fn restore_tariff(&mut self, config: &MeterConfig, bytes: &[u8]) -> bool {
-        match Tariff::<S, D, P, DEFAULT_TARIFFS, H>::parse_sized(bytes) {
-            Ok(t) => {
-                self.parts.schedule = Schedule::new(t.offset(), config.settlement, config.catch_up);
-                self.parts.tariff = t;
-                true
-            }
-            Err(_) => false,
+        let p = &mut self.parts;
+        if p.tariff.parse_replace(bytes).is_err() {
+            return false;
         }
+        p.schedule = Schedule::new(p.tariff.offset(), config.settlement, config.catch_up);
+        true
     }
 
     /// The freezes, read straight into the meter's rings (the same bytes as a

@@ -194,6 +194,22 @@ pub struct MeterSecurity<M: SecurityModule> {
     session: Option<SessionInfo>,
 }
 
+/// What [`MeterSecurity::restore`] checks: the state's key version is the module's, and its
+/// failure record one the lock-out policy lets a meter reach.
+fn check_state(
+    key_version: u16,
+    config: &SecurityConfig,
+    state: &SecurityState,
+) -> Result<(), SecurityConfigError> {
+    if state.key_version != key_version {
+        return Err(SecurityConfigError::KeyVersionMismatch);
+    }
+    if !state.failures.is_possible_under(&config.lockout) {
+        return Err(SecurityConfigError::InconsistentFailures);
+    }
+    Ok(())
+}
+
 impl<M: SecurityModule + fmt::Debug> fmt::Debug for MeterSecurity<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MeterSecurity")
@@ -213,11 +229,31 @@ impl<M: SecurityModule> MeterSecurity<M> {
         module: M,
         config: SecurityConfig,
     ) -> Result<MeterSecurity<M>, SecurityConfigError> {
+        let security = MeterSecurity::provisioned(address, module, config);
+        check_state(
+            security.module.key_version(),
+            &security.config,
+            &security.state,
+        )?;
+        Ok(security)
+    }
+
+    /// [`MeterSecurity::new`] without its check, for a value built where it goes (the meter's
+    /// start-up): the fresh state always passes it, since a [`SecurityConfig`]'s lock-out
+    /// limits are at least 1 ([`LockoutPolicy::new`]).
+    #[inline(always)]
+    pub(crate) fn provisioned(address: Address, module: M, config: SecurityConfig) -> Self {
         let state = SecurityState {
             key_version: module.key_version(),
             ..SecurityState::default()
         };
-        MeterSecurity::restore(address, module, config, state)
+        MeterSecurity {
+            address,
+            module,
+            config,
+            state,
+            session: None,
+        }
     }
 
     /// A meter restarted from its stored [`SecurityState`], checked against the module and the
@@ -238,12 +274,7 @@ impl<M: SecurityModule> MeterSecurity<M> {
         config: SecurityConfig,
         state: SecurityState,
     ) -> Result<MeterSecurity<M>, SecurityConfigError> {
-        if state.key_version != module.key_version() {
-            return Err(SecurityConfigError::KeyVersionMismatch);
-        }
-        if !state.failures.is_possible_under(&config.lockout) {
-            return Err(SecurityConfigError::InconsistentFailures);
-        }
+        check_state(module.key_version(), &config, &state)?;
         Ok(MeterSecurity {
             address,
             module,
@@ -251,6 +282,33 @@ impl<M: SecurityModule> MeterSecurity<M> {
             state,
             session: None,
         })
+    }
+
+    /// Checks `state` as [`MeterSecurity::restore`] would against this engine's module and
+    /// configuration, without building an engine: the first half of a restore in place
+    /// ([`MeterSecurity::set_checked_state`]).
+    pub(crate) fn check_restore(&self, state: &SecurityState) -> Result<(), SecurityConfigError> {
+        check_state(self.module.key_version(), &self.config, state)
+    }
+
+    /// Replaces the state by one that [`MeterSecurity::check_restore`] accepted; any session
+    /// ends (as after a restart).
+    pub(crate) fn set_checked_state(&mut self, state: SecurityState) {
+        self.state = state;
+        self.session = None;
+        self.module.end_session();
+    }
+
+    /// Replaces the module in place (the stored keys taking the place of the provisioned
+    /// ones at start-up): the state starts again under the new module's key version, with no
+    /// command accepted and no failures, and any session ends.
+    pub(crate) fn replace_module(&mut self, module: M) {
+        self.module = module;
+        self.state = SecurityState {
+            key_version: self.module.key_version(),
+            ..SecurityState::default()
+        };
+        self.session = None;
     }
 
     /// The state to store.

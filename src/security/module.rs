@@ -7,7 +7,7 @@ use rand_core::TryCryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::kdf::{Kbkdf, KeyPurpose, SecretKey};
-use super::primitive::{self, Cipher};
+use super::primitive;
 use crate::address::Address;
 
 /// The length of a wrapped key set in a key-update command: three 16-byte keys.
@@ -262,21 +262,25 @@ pub(crate) fn key_update_xor(
     stream.zeroize();
 }
 
+/// An encryption and a MAC key, as bytes (zeroized on drop): each operation expands the key
+/// it uses for its own length.
 struct KeyPair {
-    enc: Cipher,
-    mac: Cipher,
+    enc: SecretKey,
+    mac: SecretKey,
 }
 
 /// The default [`SecurityModule`]: software AES-128 (the RustCrypto `aes` crate, which uses
 /// AES-NI or the ARMv8 crypto extensions when the CPU has them, and a constant-time bitsliced
 /// implementation otherwise).
 ///
-/// Expanded key schedules are kept, so no operation re-expands a key; all of them are zeroized
-/// on drop, and `Debug` shows no key material.
+/// The module holds its keys as bytes (136 bytes on a 32-bit MCU, where the expanded schedules of
+/// its five keys would take several times that: a Cortex-M0 has 16 KiB of RAM); each operation
+/// expands the key it uses on the stack, for the length of the operation. Keys and schedules
+/// are zeroized on drop, and `Debug` shows no key material.
 pub struct SoftwareModule {
     version: u16,
     meter: KeyPair,
-    auth: Kbkdf,
+    auth: SecretKey,
     session: Option<KeyPair>,
     staged: Option<(u16, MeterKeys)>,
 }
@@ -297,32 +301,21 @@ impl SoftwareModule {
         SoftwareModule {
             version: key_version,
             meter: KeyPair {
-                enc: primitive::expand(keys.enc.as_bytes()),
-                mac: primitive::expand(keys.mac.as_bytes()),
+                enc: keys.enc.clone(),
+                mac: keys.mac.clone(),
             },
-            auth: Kbkdf::new(keys.auth.as_bytes()),
+            auth: keys.auth.clone(),
             session: None,
             staged: None,
         }
     }
 
-    /// A module for one meter straight from the master KDF, without key bytes on the way
-    /// (the head-end's path).
+    /// A module for one meter straight from the master KDF (the head-end's path).
     pub(crate) fn derive(master: &Kbkdf, address: Address, key_version: u16) -> SoftwareModule {
-        SoftwareModule {
-            version: key_version,
-            meter: KeyPair {
-                enc: master.meter_cipher(address, key_version, KeyPurpose::Encryption),
-                mac: master.meter_cipher(address, key_version, KeyPurpose::Authentication),
-            },
-            auth: Kbkdf::from_cipher(master.meter_cipher(
-                address,
-                key_version,
-                KeyPurpose::Identity,
-            )),
-            session: None,
-            staged: None,
-        }
+        SoftwareModule::new(
+            key_version,
+            &MeterKeys::derive(master, address, key_version),
+        )
     }
 
     /// The staged key update: its version and keys. A software-only meter must store these,
@@ -343,6 +336,31 @@ impl SoftwareModule {
             KeySet::Session => self.session.as_ref().ok_or(ModuleError::NoSession),
         }
     }
+
+    /// The identity key's KDF, expanded for one operation.
+    fn auth(&self) -> Kbkdf {
+        Kbkdf::new(self.auth.as_bytes())
+    }
+}
+
+/// AES-CTR over `payload` under `key`, expanded here (a frame of its own, so that one key
+/// schedule at a time is on the stack).
+#[inline(never)]
+fn ctr(key: &SecretKey, counter_block: &[u8; 16], payload: &mut [u8]) -> Result<(), ModuleError> {
+    primitive::ctr_apply(&primitive::expand(key.as_bytes()), counter_block, payload)
+        .map_err(|_| ModuleError::PayloadTooLong)
+}
+
+/// The full CMAC of `parts` under `key`, expanded here.
+#[inline(never)]
+fn cmac(key: &SecretKey, parts: &[&[u8]]) -> [u8; 16] {
+    primitive::cmac(&primitive::expand(key.as_bytes()), parts)
+}
+
+/// Whether `tag` is the left part of the CMAC of `parts` under `key`, expanded here.
+#[inline(never)]
+fn cmac_verify_left(key: &SecretKey, parts: &[&[u8]], tag: &[u8]) -> bool {
+    primitive::cmac_verify_left(&primitive::expand(key.as_bytes()), parts, tag)
 }
 
 fn check_tag_len(n: usize) -> Result<(), ModuleError> {
@@ -371,9 +389,8 @@ impl SecurityModule for SoftwareModule {
             return Err(ModuleError::PayloadTooLong);
         }
         let pair = self.pair(keys)?;
-        primitive::ctr_apply(&pair.enc, counter_block, payload)
-            .map_err(|_| ModuleError::PayloadTooLong)?;
-        let mut full = primitive::cmac(&pair.mac, &[header, payload]);
+        ctr(&pair.enc, counter_block, payload)?;
+        let mut full = cmac(&pair.mac, &[header, payload]);
         if let Some(src) = full.get(..tag.len()) {
             tag.copy_from_slice(src);
         }
@@ -394,11 +411,10 @@ impl SecurityModule for SoftwareModule {
             return Err(ModuleError::PayloadTooLong);
         }
         let pair = self.pair(keys)?;
-        if !primitive::cmac_verify_left(&pair.mac, &[header, payload], tag) {
+        if !cmac_verify_left(&pair.mac, &[header, payload], tag) {
             return Err(ModuleError::TagMismatch);
         }
-        primitive::ctr_apply(&pair.enc, counter_block, payload)
-            .map_err(|_| ModuleError::PayloadTooLong)
+        ctr(&pair.enc, counter_block, payload)
     }
 
     fn identity_proof(
@@ -408,7 +424,7 @@ impl SecurityModule for SoftwareModule {
         out: &mut [u8],
     ) -> Result<(), ModuleError> {
         check_tag_len(out.len())?;
-        self.auth
+        self.auth()
             .derive_labelled(kind.label(), context, out)
             .map_err(|_| ModuleError::TagLength)
     }
@@ -436,7 +452,7 @@ impl SecurityModule for SoftwareModule {
 
     fn start_session(&mut self, context: &[&[u8]]) -> Result<(), ModuleError> {
         let mut keys = [0u8; 32];
-        self.auth
+        self.auth()
             .derive_labelled(SESSION_LABEL, context, &mut keys)
             .map_err(|_| ModuleError::Device)?;
         let (e, m) = keys.split_at(16);
@@ -445,8 +461,8 @@ impl SecurityModule for SoftwareModule {
         enc.copy_from_slice(e);
         mac.copy_from_slice(m);
         self.session = Some(KeyPair {
-            enc: primitive::expand(&enc),
-            mac: primitive::expand(&mac),
+            enc: SecretKey::from_bytes(enc),
+            mac: SecretKey::from_bytes(mac),
         });
         keys.zeroize();
         enc.zeroize();
@@ -468,7 +484,7 @@ impl SecurityModule for SoftwareModule {
             return Err(ModuleError::KeyVersion);
         }
         let mut plain = *wrapped;
-        key_update_xor(&self.auth, address, new_version, &mut plain);
+        key_update_xor(&self.auth(), address, new_version, &mut plain);
         self.staged = Some((new_version, MeterKeys::from_bytes(&plain)));
         plain.zeroize();
         Ok(())

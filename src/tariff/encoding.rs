@@ -79,15 +79,16 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
     }
 
     fn read_from(r: &mut Reader<'_>) -> Result<Self, SnapshotError> {
-        Ok(Form::Read(read_form(r)?))
+        Ok(Form::Read(read_form(r, |t| t)?))
     }
 }
 
 /// The fields of a stored tariff: a tariff, or why its sound fields are not a valid one.
-fn read_form<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize>(
+fn read_form<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize, R>(
     r: &mut Reader<'_>,
-) -> Result<Result<Tariff<S, D, P, T, H>, TariffError>, SnapshotError> {
-    match read_tariff(r) {
+    finish: impl FnOnce(Tariff<S, D, P, T, H>) -> R,
+) -> Result<Result<R, TariffError>, SnapshotError> {
+    match read_tariff(r, finish) {
         Ok(t) => Ok(Ok(t)),
         Err(ParseError::Form(e)) => Err(e),
         Err(ParseError::Invalid(e)) => {
@@ -168,9 +169,18 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
     /// Generic over the capacities (name them, `Tariff::<..>::parse_sized`, or let them be
     /// inferred from where the result goes); [`Tariff::parse`] is this at the default ones.
     pub fn parse_sized(bytes: &[u8]) -> Result<Self, ParseError> {
-        Ok(parse_fields::<Form<'_, S, D, P, T, H>, _>(
-            bytes, read_form,
-        )??)
+        Ok(parse_fields::<Form<'_, S, D, P, T, H>, _>(bytes, |r| {
+            read_form(r, |t| t)
+        })??)
+    }
+
+    /// [`Tariff::parse_sized`] into `self`, all or nothing: on an error `self` is unchanged.
+    /// The parsed tariff is moved into `self` from where it was built, with no temporary of
+    /// the whole result in between (a Cortex-M0's start-up restores the meter's tariff so).
+    pub(crate) fn parse_replace(&mut self, bytes: &[u8]) -> Result<(), ParseError> {
+        Ok(parse_fields::<Form<'_, S, D, P, T, H>, _>(bytes, |r| {
+            read_form(r, |t| *self = t)
+        })??)
     }
 }
 
@@ -195,9 +205,22 @@ fn write_tariff<const S: usize, const D: usize, const P: usize, const T: usize, 
     Ok(())
 }
 
-fn read_tariff<const S: usize, const D: usize, const P: usize, const T: usize, const H: usize>(
+/// Reads a tariff's fields, the last ones of the form (nothing may follow), and hands the
+/// tariff to `finish` only once it is read and valid: into the caller's place
+/// ([`Tariff::parse_replace`]) or out by value ([`Tariff::parse_sized`]). Not inlined, so that
+/// its temporaries are not in the caller's frame.
+#[inline(never)]
+fn read_tariff<
+    const S: usize,
+    const D: usize,
+    const P: usize,
+    const T: usize,
+    const H: usize,
+    R,
+>(
     r: &mut Reader<'_>,
-) -> Result<Tariff<S, D, P, T, H>, ParseError> {
+    finish: impl FnOnce(Tariff<S, D, P, T, H>) -> R,
+) -> Result<R, ParseError> {
     let flags = u8::read_from(r)?;
     if flags > 1 {
         return Err(SnapshotError::InvalidField.into());
@@ -222,13 +245,17 @@ fn read_tariff<const S: usize, const D: usize, const P: usize, const T: usize, c
         )?;
     }
     let active = read_set(r)?;
-    let mut tariff = Tariff::new_sized(offset, &days, active)?;
-    if flags == 1 {
+    // Kept in its `Result` until `finish` moves it out: no second copy of the whole tariff.
+    let mut tariff = Tariff::new_sized(offset, &days, active);
+    if let (Ok(t), 1) = (&mut tariff, flags) {
         let switch_at = Timestamp::read_from(r)?;
         let set = read_set(r)?;
-        tariff.set_passive(set, switch_at)?;
+        t.set_passive(set, switch_at)?;
     }
-    Ok(tariff)
+    if tariff.is_ok() && r.remaining() != 0 {
+        return Err(SnapshotError::LengthMismatch.into());
+    }
+    Ok(tariff.map(finish)?)
 }
 
 fn write_set<const S: usize, const D: usize, const P: usize, const T: usize>(
@@ -277,6 +304,17 @@ fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
     for _ in 0..u8::read_from(r)? {
         push(&mut prices, Price::read_from(r)?)?;
     }
+    let calendar = read_calendar(r)?;
+    let tiers = read_tiers(r)?;
+    TariffSet::new_sized(calendar, &prices, tiers).map_err(ParseError::Invalid)
+}
+
+/// The day tables and seasons of a set. Not inlined, as [`read_tiers`]: their temporaries
+/// are on the stack one after the other, not together.
+#[inline(never)]
+fn read_calendar<const S: usize, const D: usize, const P: usize>(
+    r: &mut Reader<'_>,
+) -> Result<Calendar<S, D, P>, ParseError> {
     let mut tables: Vec<DayTable<P>, D> = Vec::new();
     for _ in 0..u8::read_from(r)? {
         let mut points: Vec<SwitchPoint, P> = Vec::new();
@@ -298,7 +336,12 @@ fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
             },
         )?;
     }
-    let calendar = Calendar::new_sized(&seasons, &tables)?;
+    Ok(Calendar::new_sized(&seasons, &tables)?)
+}
+
+/// The tier table of a set.
+#[inline(never)]
+fn read_tiers(r: &mut Reader<'_>) -> Result<Tiers, ParseError> {
     let mut thresholds: Vec<Energy, MAX_THRESHOLDS> = Vec::new();
     let n_thresholds = u8::read_from(r)?;
     for _ in 0..n_thresholds {
@@ -332,7 +375,7 @@ fn read_set<const S: usize, const D: usize, const P: usize, const T: usize>(
     if let Some(e) = bad_day {
         return Err(e.into());
     }
-    Ok(TariffSet::new_sized(calendar, &prices, tiers)?)
+    Ok(tiers)
 }
 
 #[cfg(test)]
@@ -482,6 +525,45 @@ mod tests {
             Tariff::parse(&b[..n]),
             Err(ParseError::Invalid(TariffError::InvalidDate))
         );
+    }
+
+    #[test]
+    fn parse_replace_is_all_or_nothing() {
+        let stored = small();
+        let mut buf = [0u8; 256];
+        let n = stored.emit(&mut buf).unwrap();
+        let mut other = small();
+        let _ = other.clear_passive();
+        assert_ne!(other, stored);
+        // Refused forms leave the tariff as it was: a damaged frame, trailing bytes, a sound
+        // frame whose fields are not a valid tariff.
+        let mut t = other.clone();
+        let mut bad = buf;
+        bad[20] ^= 0x40;
+        assert_eq!(
+            t.parse_replace(&bad[..n]),
+            Err(ParseError::Form(SnapshotError::BadChecksum))
+        );
+        assert_eq!(t, other);
+        let mut longer = [0u8; 257];
+        longer[..n].copy_from_slice(&buf[..n]);
+        assert_eq!(
+            t.parse_replace(&longer[..n + 1]),
+            Err(ParseError::Form(SnapshotError::LengthMismatch))
+        );
+        assert_eq!(t, other);
+        let mut b = buf;
+        b[12] = 13; // special day month 13
+        reseal(&mut b[..n]);
+        assert_eq!(
+            t.parse_replace(&b[..n]),
+            Err(ParseError::Invalid(TariffError::InvalidDate))
+        );
+        assert_eq!(t, other);
+        // A sound form replaces it, as `parse` reads it.
+        assert_eq!(t.parse_replace(&buf[..n]), Ok(()));
+        assert_eq!(t, stored);
+        assert_eq!(Tariff::parse(&buf[..n]), Ok(t));
     }
 
     /// The documented format, pinned byte for byte: a tariff with special days, yearly

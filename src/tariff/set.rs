@@ -275,6 +275,16 @@ impl<const S: usize, const D: usize, const P: usize, const T: usize, const H: us
         Ok(())
     }
 
+    /// Replaces the active set (a price or a table rewritten by a parameter write), checked
+    /// against the special days as [`Tariff::new_sized`] checks it; the passive set, if any, is
+    /// kept. Error: [`TariffError::DayTableOutOfRange`] if a special day selects a day table
+    /// the set does not have; the tariff is then unchanged.
+    pub(crate) fn replace_active(&mut self, set: TariffSet<S, D, P, T>) -> Result<(), TariffError> {
+        check_special_tables(&self.special_days, &set)?;
+        self.active = set;
+        Ok(())
+    }
+
     /// Removes the passive set, if any, and returns it.
     pub fn clear_passive(&mut self) -> Option<Passive<S, D, P, T>> {
         self.passive.take()

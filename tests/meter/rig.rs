@@ -127,9 +127,9 @@ impl Rig {
             &mut store,
             found,
             &mut buf,
-            config(),
+            &config(),
             provisioned(),
-            tariff(),
+            &tariff(),
             at(secs),
         )
         .unwrap();

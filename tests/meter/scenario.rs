@@ -301,9 +301,9 @@ fn start_from_the_store_restores_what_start_restores() {
             &mut store,
             Found::Restored,
             &mut buf,
-            config(),
+            &config(),
             provisioned(),
-            tariff(),
+            &tariff(),
             at(rig.secs),
         )
         .unwrap();

@@ -5,7 +5,8 @@
 //! a firmware's main loop calls it: the pulse line is sampled by `hal::PulseInput` into a
 //! `metering::PulseCounter`; every 0.5 s the loop drains the counter into `Meter::tick`;
 //! purchases arrive as DL/T 645 03H frames carrying a command sealed by the head-end
-//! (`security::MasterKey`) and go to `Meter::receive`; the firmware acts on the `Actions`
+//! (`security::MasterKey`), a price write as a 14H write of a sealed `SetPrice`, and both go
+//! to `Meter::receive`; the firmware acts on the `Actions`
 //! that come back: it pulses the relay's coils, commits the store areas to the
 //! `storage::MeterStore` on the board's NOR flash (`meter::persist::save`) and sends the
 //! answer only once that is durable. A restart restores everything with `meter::persist::start`,
@@ -27,12 +28,13 @@ use prepaid_meter::meter::{
 use prepaid_meter::metering::{Flow, GlitchFilter, MeterConstant, PulseCounter};
 use prepaid_meter::purchase::{CustomerNumber, Purchase};
 use prepaid_meter::security::{Command, CommandCounter, MasterKey, SecurityConfig};
-use prepaid_meter::storage::{AreaLayout, MeterStore, Nor};
+use prepaid_meter::storage::{AreaLayout, Found, MeterStore, Nor};
 use prepaid_meter::tariff::{
     Calendar, DayTable, MonthDay, Season, SwitchPoint, TariffSet, Tiers, WeekRule,
 };
 use prepaid_meter::time::{Instant, Timestamp, UtcOffset};
 use prepaid_meter::units::{Energy, Money, Price};
+use prepaid_meter::wire::dlt645::{Data, Di, OperatorCode, Password, Request};
 
 use crate::pins::PulsePin;
 use crate::{Board, Flash, say};
@@ -54,12 +56,13 @@ const TICK_US: u64 = 500_000;
 /// The store's areas (`meter::Area` order) on the flash's 1 KiB sectors, each large enough
 /// for the largest stored form of its area at `SmallMeter`'s capacities.
 const LAYOUT: [AreaLayout; 5] = persist_layout();
-/// The largest stored form of one area, and of the hot state.
-const RECORD_MAX: usize = 3 * 1024;
-const HOT_MAX: usize = 768;
+/// The largest stored form of one area (the freezes, full: 2 527 bytes), and of the hot
+/// state (391 bytes, with room for the optional fields it may hold).
+const RECORD_MAX: usize = 2560;
+const HOT_MAX: usize = 512;
 
 const fn persist_layout() -> [AreaLayout; 5] {
-    // As `meter::persist::layout(0, 1024, [768, 2048, 3072, 512, 128])` computes it (that
+    // As `meter::persist::layout(0, 1024, [768, 2048, 2560, 512, 128])` computes it (that
     // function is not `const`): two pages per area, a page the record rounded up to sectors.
     const fn area(base: u32, pages_of: u32, max_payload: u16) -> AreaLayout {
         AreaLayout {
@@ -71,9 +74,9 @@ const fn persist_layout() -> [AreaLayout; 5] {
     [
         area(0, 1, 768),
         area(2048, 3, 2048),
-        area(8192, 4, 3072),
-        area(16384, 1, 512),
-        area(18432, 1, 128),
+        area(8192, 3, 2560),
+        area(14336, 1, 512),
+        area(16384, 1, 128),
     ]
 }
 
@@ -89,6 +92,9 @@ pub enum Action {
     /// The head-end sells `yuan` as purchase `count` (1 opens the account): a sealed command
     /// in a DL/T 645 03H frame on the RS485 line.
     Purchase { count: u32, yuan: i64 },
+    /// The head-end rewrites tariff 1's price to `price` (1/10 000 yuan per kWh): a sealed
+    /// `SetPrice` in a DL/T 645 14H write of `04050101` at password level 98H.
+    SetPrice { price: u32 },
     /// A constant load of `watts` for `minutes` (drawn only while the relay is closed).
     Load { watts: u32, minutes: u32 },
     /// The supply fails: the power-fail signal saves the hot state, then the MCU stops.
@@ -149,7 +155,7 @@ const fn expect(
 /// every 0.5 s, and the relay opens at the first debit that takes the balance to -5.0000 or
 /// below. The expected values were worked out apart from the crate, by a model of just these
 /// rules.
-pub const SCRIPT: [(Action, Expect); 12] = {
+pub const SCRIPT: [(Action, Expect); 13] = {
     use Action::*;
     use RelayState::{Closed, Open, Ready};
     [
@@ -158,6 +164,11 @@ pub const SCRIPT: [(Action, Expect); 12] = {
         // Open the account with 30 yuan.
         (
             Purchase { count: 1, yuan: 30 },
+            expect(0, yuan(30), NONE, Closed, 1),
+        ),
+        // The head-end writes tariff 1's price, sealed: the same price, so nothing else moves.
+        (
+            SetPrice { price: PRICE },
             expect(0, yuan(30), NONE, Closed, 1),
         ),
         // 3 kW for 2 h: 9 600 pulses, 6.000 kWh, 3.1698 yuan.
@@ -255,10 +266,16 @@ static mut HOT: [u8; HOT_MAX] = [0; HOT_MAX];
 #[unsafe(link_section = ".uninit.APP")]
 static mut APP: MaybeUninit<Option<SmallMeter>> = MaybeUninit::uninit();
 
+/// The store on the board's flash, in a static like [`APP`] (opened in place at each boot, so
+/// that it is not moved through the boot's stack frame). In `.uninit`, set to `None` at the
+/// start of [`run`].
+#[unsafe(link_section = ".uninit.STORE")]
+static mut STORE: MaybeUninit<Option<Store>> = MaybeUninit::uninit();
+
 /// The firmware: the crate's `Meter` with its store and pulse input.
 struct Meter {
     app: &'static mut SmallMeter,
-    store: Store,
+    store: &'static mut Store,
     input: PulseInput<PulsePin>,
     commits: u32,
     /// Random bytes for identity authentication: a test source, never for production (a
@@ -280,6 +297,7 @@ fn money(minor: i64) -> Money {
     Money::from_minor(minor)
 }
 
+#[inline(never)]
 fn config() -> Res<MeterConfig> {
     let limits = Limits {
         alarm1: money(yuan(20)),
@@ -296,6 +314,7 @@ fn config() -> Res<MeterConfig> {
     ))
 }
 
+#[inline(never)]
 fn flat_tariff() -> Res<SmallTariff> {
     let day = DayTable::<8>::new_sized(&[SwitchPoint::new(0, 0, 1)]).map_err(|_| "day table")?;
     let season = Season {
@@ -308,6 +327,7 @@ fn flat_tariff() -> Res<SmallTariff> {
     SmallTariff::new_sized(UtcOffset::CHINA, &[], set).map_err(|_| "tariff")
 }
 
+#[inline(never)]
 fn provisioned() -> Res<KeyRecord> {
     // Provisioning: a real meter is given its derived keys at the factory; here the head-end's
     // test master key derives them at boot.
@@ -320,20 +340,26 @@ impl Meter {
     /// Starts the meter into `slot` from what the store on `flash` holds.
     #[inline(never)]
     fn boot(slot: &mut Option<Meter>, flash: &'static mut Flash, now: Timestamp) -> Res<Started> {
-        let (mut store, found) = MeterStore::open(Nor(flash), &LAYOUT).map_err(|_| "store open")?;
+        // SAFETY: STORE was initialised (to `None`) at the start of `run`; this is the only
+        // reference to it: the previous one went with the last power cut.
+        let store_slot = unsafe { (*core::ptr::addr_of_mut!(STORE)).assume_init_mut() };
+        let found = open_store(store_slot, flash)?;
+        let store = store_slot.as_mut().ok_or("store open")?;
         // SAFETY: the scratch buffer is used by one call at a time, on one thread.
         let record = unsafe { &mut *core::ptr::addr_of_mut!(RECORD) };
         // SAFETY: APP was initialised (to `None`) at the start of `run`; this is the only
         // reference to it: the previous one went with the last power cut.
         let app_slot = unsafe { (*core::ptr::addr_of_mut!(APP)).assume_init_mut() };
+        // The configuration and the tariff are borrowed where their builders left them.
+        let (config, tariff) = (config(), flat_tariff());
         let started = persist::start(
             app_slot,
-            &mut store,
+            store,
             found,
             record,
-            config()?,
+            config.as_ref().map_err(|e| *e)?,
             provisioned()?,
-            flat_tariff()?,
+            tariff.as_ref().map_err(|e| *e)?,
             now,
         )
         .map_err(|_| "meter start")?;
@@ -362,7 +388,7 @@ impl Meter {
             // SAFETY: as in `boot`.
             let record = unsafe { &mut *core::ptr::addr_of_mut!(RECORD) };
             let hot = unsafe { &mut *core::ptr::addr_of_mut!(HOT) };
-            persist::save(self.app, &mut self.store, record, hot).map_err(|_| "store commit")?;
+            persist::save(self.app, self.store, record, hot).map_err(|_| "store commit")?;
             self.commits = self.commits.saturating_add(1);
             // In idle time: make the next slot writable, so the power-fail save only writes.
             self.store.ready().map_err(|_| "store ready")?;
@@ -387,17 +413,34 @@ impl Meter {
         }
         self.act(board, &actions)?;
         let answer = self.app.transmit().ok_or("no answer")?;
-        let response = Client::new(address()?)
-            .parse_answer(answer)
-            .map_err(|_| "the purchase was refused")?;
-        let _ = response;
+        accepted(answer)?;
         Ok(answer.len())
     }
 }
 
-/// The head-end: it holds the master key and its own command counter for the meter.
+/// Checks that `answer` is a normal answer, not an error. A function of its own, so that the
+/// parsed answer is not in the frame of [`Meter::receive`], under the meter's own.
+#[inline(never)]
+fn accepted(answer: &[u8]) -> Res<()> {
+    Client::new(address()?)
+        .parse_answer(answer)
+        .map(|_| ())
+        .map_err(|_| "the command was refused")
+}
+
+/// Opens the store on `flash` into `slot`; says what it found. A function of its own, so that
+/// its temporaries are off the stack when the meter starts.
+#[inline(never)]
+fn open_store(slot: &mut Option<Store>, flash: &'static mut Flash) -> Res<Found> {
+    let (store, found) = MeterStore::open(Nor(flash), &LAYOUT).map_err(|_| "store open")?;
+    *slot = Some(store);
+    Ok(found)
+}
+
+/// The head-end: it holds the master key ([`MASTER`], expanded for each sale, so that its
+/// key schedule is not on the stack while the meter runs) and its own command counter for the
+/// meter.
 struct HeadEnd {
-    master: MasterKey,
     counter: CommandCounter,
 }
 
@@ -417,8 +460,8 @@ impl HeadEnd {
         };
         let mut sealed = [0u8; 128];
         let valid_until = now.checked_add_secs(3_600).ok_or("time")?;
-        let s = self
-            .master
+        let master = MasterKey::new(&MASTER, SecurityConfig::DEFAULT.tag_len());
+        let s = master
             .meter(address()?, KEY_VERSION)
             .seal(&mut self.counter, &command, valid_until, &mut sealed)
             .map_err(|_| "seal")?;
@@ -426,6 +469,35 @@ impl HeadEnd {
         Client::new(address()?)
             .security(di, sealed, frame)
             .map_err(|_| "03H frame")
+    }
+
+    /// A sealed write of tariff 1's price, in a DL/T 645 14H frame; returns the frame's length.
+    #[inline(never)]
+    fn write_price(&mut self, price: u32, now: Timestamp, frame: &mut [u8]) -> Res<usize> {
+        let command = Command::SetPrice {
+            index: 1,
+            price: Price::from_minor_per_kwh(price),
+        };
+        let mut sealed = [0u8; 128];
+        let valid_until = now.checked_add_secs(3_600).ok_or("time")?;
+        let master = MasterKey::new(&MASTER, SecurityConfig::DEFAULT.tag_len());
+        let s = master
+            .meter(address()?, KEY_VERSION)
+            .seal(&mut self.counter, &command, valid_until, &mut sealed)
+            .map_err(|_| "seal")?;
+        let sealed = sealed.get(..s.len).ok_or("seal")?;
+        let request = Request::Write {
+            di: Di(0x0405_0101),
+            password: Password {
+                level: Password::LEVEL_SEALED,
+                code: [0; 3],
+            },
+            operator: OperatorCode([0; 4]),
+            value: Data::plain(sealed),
+        };
+        Client::new(address()?)
+            .request(&request, frame)
+            .map_err(|_| "14H frame")
     }
 }
 
@@ -468,11 +540,12 @@ pub fn run(board: &mut Board) -> Outcome {
         failed: 0,
     };
     let mut head_end = HeadEnd {
-        master: MasterKey::new(&MASTER, SecurityConfig::DEFAULT.tag_len()),
         counter: CommandCounter::new(KEY_VERSION),
     };
     // SAFETY: nothing refers to APP yet; `run` is called once.
     unsafe { (*core::ptr::addr_of_mut!(APP)).write(None) };
+    // SAFETY: as for APP.
+    unsafe { (*core::ptr::addr_of_mut!(STORE)).write(None) };
     let mut meter: Option<Meter> = None;
     // The real-time clock, battery-backed: µs since T0.
     let mut clock: u64 = 0;
@@ -512,6 +585,10 @@ fn step(
             let m = meter.as_mut().ok_or("the meter is off")?;
             purchase(board, m, head_end, *clock, count, yuan)
         }
+        Action::SetPrice { price } => {
+            let m = meter.as_mut().ok_or("the meter is off")?;
+            set_price(board, m, head_end, *clock, price)
+        }
         Action::Load { watts, minutes } => {
             let m = meter.as_mut().ok_or("the meter is off")?;
             load(board, m, clock, watts, minutes)
@@ -519,13 +596,18 @@ fn step(
         Action::PowerCut => power_cut(board, meter, clock),
         Action::Button => {
             let m = meter.as_mut().ok_or("the meter is off")?;
-            let before = shown(m);
-            let actions = m.app.button(timestamp(*clock));
-            m.act(board, &actions)?;
-            timeline(board, m, before, *clock);
-            Ok(())
+            button(board, m, *clock)
         }
     }
+}
+
+#[inline(never)]
+fn button(board: &mut Board, m: &mut Meter, clock: u64) -> Res<()> {
+    let before = shown(m);
+    let actions = m.app.button(timestamp(clock));
+    m.act(board, &actions)?;
+    timeline(board, m, before, clock);
+    Ok(())
 }
 
 #[inline(never)]
@@ -535,7 +617,11 @@ fn power_cut(board: &mut Board, meter: &mut Option<Meter>, clock: &mut u64) -> R
     let actions = m.app.power_fail(timestamp(*clock));
     m.act(board, &actions)?;
     // Everything in RAM is lost; the flash is given back to the board.
-    board.flash = meter.take().map(|m| m.store.release().0);
+    *meter = None;
+    // SAFETY: the meter that referred to STORE was just dropped; STORE was initialised at
+    // the start of `run`.
+    let store_slot = unsafe { (*core::ptr::addr_of_mut!(STORE)).assume_init_mut() };
+    board.flash = store_slot.take().map(|s| s.release().0);
     *clock = clock.saturating_add(10 * 60 * 1_000_000); // 10 minutes off
     say!(board.console, "  power off for 10 minutes");
     Ok(())
@@ -588,6 +674,33 @@ fn purchase(
         m.commits
     );
     timeline(board, m, before, clock);
+    Ok(())
+}
+
+#[inline(never)]
+fn set_price(
+    board: &mut Board,
+    m: &mut Meter,
+    head_end: &mut HeadEnd,
+    clock: u64,
+    price: u32,
+) -> Res<()> {
+    let now = timestamp(clock);
+    let mut frame = [0u8; 220];
+    let n = head_end.write_price(price, now, &mut frame)?;
+    let frame = frame.get(..n).ok_or("14H frame")?;
+    say!(board.console, "  14H frame of {} bytes on the line", n);
+    let answered = m.receive(board, frame, now)?;
+    say!(
+        board.console,
+        "  answered with {} bytes after the save ({} commits); price in force {}",
+        answered,
+        m.commits,
+        m.app.display().price
+    );
+    if m.app.display().price != Price::from_minor_per_kwh(price) {
+        return Err("the price in force is not the one written");
+    }
     Ok(())
 }
 
