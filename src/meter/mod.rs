@@ -150,18 +150,6 @@ pub const CLOCK_STEP_TOLERANCE_SECS: i64 = 1;
 /// The operator code of the meter's own actions (credit trips, the customer's button).
 pub const METER_OPERATOR: OperatorCode = OperatorCode([0xFF; 4]);
 
-/// The operator code of a 14H write frame (after its identifier and password), if `frame` is
-/// one.
-fn write_operator(frame: &[u8]) -> Option<OperatorCode> {
-    let frame = Frame::new_checked(skip_preamble(frame)).ok()?;
-    let repr = FrameRepr::parse(&frame).ok()?;
-    if repr.control.function != Function::Write {
-        return None;
-    }
-    let (_, rest) = repr.data.split_at(8)?;
-    let (operator, _) = rest.split_at(4)?;
-    operator.array().map(OperatorCode)
-}
 /// How long the buzzer sounds after an alarm is raised, unless the button silences it.
 pub const BUZZER_SECS: i64 = 5;
 
@@ -1058,4 +1046,17 @@ impl<
             slot.price.checked_add(tier).unwrap_or(slot.price),
         )
     }
+}
+
+/// The operator code of a 14H write frame (after its identifier and password), if `frame` is
+/// one.
+fn write_operator(frame: &[u8]) -> Option<OperatorCode> {
+    let frame = Frame::new_checked(skip_preamble(frame)).ok()?;
+    let repr = FrameRepr::parse(&frame).ok()?;
+    if repr.control.function != Function::Write {
+        return None;
+    }
+    let (_, rest) = repr.data.split_at(8)?;
+    let (operator, _) = rest.split_at(4)?;
+    operator.array().map(OperatorCode)
 }
