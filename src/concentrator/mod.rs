@@ -403,21 +403,28 @@ impl<const M: usize, const C: usize, const F: usize> Concentrator<M, C, F> {
             if self.in_flight.get(channel).is_some_and(Option::is_some) {
                 continue;
             }
-            if let Some(job) = self.next_job(channel, now)
-                && let Some(len) = self.write_job(&job, out)
-            {
-                if let Some(f) = self.in_flight.get_mut(channel) {
-                    *f = Some(InFlight {
-                        job,
-                        sent: now,
-                        sends: 1,
-                    });
+            let Some(job) = self.next_job(channel, now) else {
+                continue;
+            };
+            let Some(len) = self.write_job(&job, out) else {
+                // `out` too short for the frame: a forward goes back to the head of the queue
+                // (a poll cycle simply stays under way), nothing is lost.
+                if let Job::Forward(f) = job {
+                    let _ = self.queue.insert(0, f);
                 }
-                return Poll::Send {
-                    channel: channel as u8,
-                    len,
-                };
+                continue;
+            };
+            if let Some(f) = self.in_flight.get_mut(channel) {
+                *f = Some(InFlight {
+                    job,
+                    sent: now,
+                    sends: 1,
+                });
             }
+            return Poll::Send {
+                channel: channel as u8,
+                len,
+            };
         }
         Poll::Idle {
             next: self.next_wake(),

@@ -421,3 +421,25 @@ fn a_sealed_recharge_is_forwarded_end_to_end_and_a_tampered_one_is_refused_by_th
     assert!(Client::new(address).parse_answer(&answer).is_ok());
     assert_eq!(meter.account().balance(), yuan(150));
 }
+
+/// An output buffer too short for a forward loses nothing: the forward waits for a poll with
+/// room for it, still ahead of the channel's reads.
+#[test]
+fn a_forward_that_does_not_fit_the_output_waits_for_room() {
+    let mut c: Concentrator = Concentrator::new(config()).unwrap();
+    c.add_meter(MeterEntry {
+        address: addr(A),
+        channel: 0,
+        low_credit: yuan(20),
+    })
+    .unwrap();
+    let frame = [0x68u8; 40];
+    c.forward(addr(A), &frame, 7).unwrap();
+    let mut small = [0u8; 30];
+    assert!(matches!(c.poll(ms(0), &mut small), Poll::Idle { .. }));
+    let mut out = [0u8; MAX_FORWARD_LEN];
+    match c.poll(ms(0), &mut out) {
+        Poll::Send { channel: 0, len } => assert_eq!(&out[..len], &frame[..]),
+        other => panic!("{other:?}"),
+    }
+}

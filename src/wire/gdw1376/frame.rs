@@ -5,6 +5,8 @@ use core::fmt;
 
 use super::{Error, Result, afn};
 use crate::bcd;
+// The same sum modulo 256 as DL/T 645's, over the user data.
+use crate::wire::dlt645::checksum;
 
 const START: u8 = 0x68;
 const END: u8 = 0x16;
@@ -266,10 +268,6 @@ fn split_tail<const N: usize>(bytes: &[u8]) -> Result<(&[u8], [u8; N])> {
     Ok((head, tail))
 }
 
-fn sum(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0u8, |s, &b| s.wrapping_add(b))
-}
-
 impl<'a> FrameRepr<'a> {
     /// Parses the frame at the start of `bytes` (bytes after its end byte are ignored; see
     /// [`FrameRepr::buffer_len`]).
@@ -297,7 +295,7 @@ impl<'a> FrameRepr<'a> {
         if *end != END {
             return Err(Error::EndByte);
         }
-        if sum(user) != *cs && !cfg!(fuzzing) {
+        if checksum(user) != *cs && !cfg!(fuzzing) {
             return Err(Error::Checksum);
         }
         let [c, a0, a1, a2, a3, a4, afn, seq, body @ ..] = user else {
@@ -390,7 +388,7 @@ impl<'a> FrameRepr<'a> {
         if let Some(tp) = &tp {
             w.put(tp);
         }
-        let cs = sum(w.out.get(HEADER_LEN..w.pos).unwrap_or_default());
+        let cs = checksum(w.out.get(HEADER_LEN..w.pos).unwrap_or_default());
         w.put(&[cs, END]);
         Ok(total)
     }
