@@ -205,6 +205,12 @@ impl NumberFormat {
         decimals: 2,
         signed: false,
     };
+    /// `XXXXXX.XXXX`: precise energy in kWh (5 bytes).
+    pub const XXXXXX_XXXX: NumberFormat = NumberFormat {
+        len: 5,
+        decimals: 4,
+        signed: false,
+    };
     /// `XXXX.XXXX`: price per kWh (4 bytes).
     pub const XXXX_XXXX: NumberFormat = NumberFormat {
         len: 4,

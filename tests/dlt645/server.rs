@@ -100,8 +100,10 @@ fn answers_every_supported_identifier() {
         for di in dis {
             // The test meter has 4 tariffs, two price sets of 8, 2 relay records, 2 clock
             // settings.
-            let beyond = (matches!(entry.item, registry::Item::Energy(_))
-                && di.di1() > 4
+            let beyond = (matches!(
+                entry.item,
+                registry::Item::Energy(_) | registry::Item::PreciseEnergy(_)
+            ) && di.di1() > 4
                 && di.di1() != 0xFF)
                 || (entry.item == registry::Item::Price && di.di0() > 8 && di.di0() != 0xFF)
                 || (matches!(

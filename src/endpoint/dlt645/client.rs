@@ -6,7 +6,7 @@ use crate::address::Address;
 use crate::relay::RelayCode;
 use crate::time::DateTime;
 use crate::units::{Energy, Money, Price};
-use crate::wire::dlt645::registry::{self, Format, Value};
+use crate::wire::dlt645::registry::{self, Format, Item, Value};
 use crate::wire::dlt645::{
     BaudRate, Data, Di, Error, ErrorCode, Frame, FrameRepr, FreezeTime, OperatorCode, Password,
     ReadForm, RelayOrder, RelayStatusWord, Request, Response, SecurityErrorWord, skip_preamble,
@@ -346,6 +346,53 @@ impl Client {
     /// An energy value (`XXXXXX.XX` kWh) from a read answer to `di`.
     pub fn energy(response: &Response<'_>, di: Di) -> Result<Energy, ClientError> {
         Energy::from_centi_kwh(Client::mantissa(response, di, 2)?).ok_or(ClientError::Value)
+    }
+
+    /// The energies of a read answer to `di`, one value or a block (`0001FF00`, `0060FF00`),
+    /// into `out` in order; returns how many there were. `XXXXXX.XX` values are exact;
+    /// precise `XXXXXX.XXXX` values are truncated to whole Wh (the unit the crate's meter
+    /// counts in, so a meter of this crate loses nothing). Errors: [`ClientError::Value`] for
+    /// a value that does not decode (an absent block element, `FF` bytes, among them) or more
+    /// values than `out` holds, [`ClientError::UnknownFormat`] for an identifier that is not
+    /// energy.
+    pub fn energies(
+        response: &Response<'_>,
+        di: Di,
+        out: &mut [Energy],
+    ) -> Result<usize, ClientError> {
+        let data = Client::read_data(response, di)?;
+        let entry = registry::lookup(di).ok_or(ClientError::UnknownFormat)?;
+        if !matches!(entry.item, Item::Energy(_) | Item::PreciseEnergy(_)) {
+            return Err(ClientError::UnknownFormat);
+        }
+        let mut scratch = [0u8; 255];
+        let bytes = data.copy_to(&mut scratch).ok_or(ClientError::Value)?;
+        let mut n = 0;
+        let mut bad = false;
+        entry
+            .format
+            .decode_block(bytes, |v| {
+                let e = match v {
+                    Value::Number(d) if d.decimals == 2 => Energy::from_centi_kwh(d.mantissa),
+                    Value::Number(d) if d.decimals == 4 => Some(Energy::from_wh(d.mantissa / 10)),
+                    _ => None,
+                };
+                match (e, out.get_mut(n)) {
+                    (Some(e), Some(slot)) => *slot = e,
+                    _ => bad = true,
+                }
+                n += 1;
+            })
+            .map_err(|_| ClientError::Value)?;
+        if bad {
+            return Err(ClientError::Value);
+        }
+        Ok(n)
+    }
+
+    /// A count (`NNNN`..., the purchase count `03330201` among them) from a read answer to `di`.
+    pub fn count(response: &Response<'_>, di: Di) -> Result<u32, ClientError> {
+        u32::try_from(Client::mantissa(response, di, 0)?).map_err(|_| ClientError::Value)
     }
 
     /// A price (`XXXX.XXXX` yuan/kWh) from a read answer to `di`.

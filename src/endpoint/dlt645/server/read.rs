@@ -97,7 +97,7 @@ impl Server {
         let block = entry.is_block(di);
         let (lo1, hi1) = if entry.block_di1 && di.di1() == 0xFF {
             let hi = match entry.item {
-                Item::Energy(_) => entry.di1_max.min(tariffs),
+                Item::Energy(_) | Item::PreciseEnergy(_) => entry.di1_max.min(tariffs),
                 _ => entry.di1_max,
             };
             (entry.di.di1(), hi)
@@ -150,6 +150,11 @@ impl Server {
         };
         match entry.item {
             Item::Energy(kind) => number(sink, m.energy(kind, di1, di0).map(energy_mantissa)),
+            Item::PreciseEnergy(kind) => number(
+                sink,
+                m.energy(kind, di1, di0)
+                    .and_then(|e| e.wh().checked_mul(10)),
+            ),
             Item::RemainingEnergy => number(sink, m.remaining_energy().map(energy_mantissa)),
             Item::OverdrawnEnergy => number(sink, m.overdrawn_energy().map(energy_mantissa)),
             Item::Balance => number(sink, m.balance().map(money_mantissa)),

@@ -130,6 +130,8 @@ pub enum Item {
     /// Energy of a kind; `DI1` tariff (0 = total), `DI0` settlement period (0 = current,
     /// 1..=12 = previous settlement days).
     Energy(EnergyKind),
+    /// Precise energy of a kind (`XXXXXX.XXXX` kWh); `DI1` tariff (0 = total), current only.
+    PreciseEnergy(EnergyKind),
     /// Remaining energy (energy-credit meters).
     RemainingEnergy,
     /// Overdrawn energy (energy-credit meters).
@@ -475,6 +477,8 @@ pub const REGISTRY: &[DiEntry] = &[
     e(0x0003_0000, 0x3F, 0x0C, (true, true), "combined reactive energy 1", num(XXXXXX_XX_SIGNED), Unit::Kvarh, R, Item::Energy(EnergyKind::CombinedReactive1)),
     e(0x0004_0000, 0x3F, 0x0C, (true, true), "combined reactive energy 2", num(XXXXXX_XX_SIGNED), Unit::Kvarh, R, Item::Energy(EnergyKind::CombinedReactive2)),
     // Prepaid registers.
+    // Precise energy (精确电能, SGCC supplement to DL/T 645-2007): DI1 tariff 0..=63, DI0 00.
+    e(0x0060_0000, 0x3F, 0x00, (true, false), "precise forward active energy", num(NumberFormat::XXXXXX_XXXX), Unit::Kwh, R, Item::PreciseEnergy(EnergyKind::ForwardActive)),
     e(0x0090_0100, 0x01, 0x00, NO_BLOCK, "remaining energy", num(NumberFormat::XXXXXX_XX), Unit::Kwh, R, Item::RemainingEnergy),
     e(0x0090_0101, 0x01, 0x01, NO_BLOCK, "overdrawn energy", num(NumberFormat::XXXXXX_XX), Unit::Kwh, R, Item::OverdrawnEnergy),
     e(0x0090_0200, 0x02, 0x00, NO_BLOCK, "remaining balance", num(NumberFormat::XXXXXX_XX), Unit::Yuan, R, Item::Balance),
