@@ -1,6 +1,6 @@
 //! The concentrator between a head-end and its meters, sans-IO: a table of meters on a few
 //! serial channels (RS485 buses or carrier), a polling schedule that reads each meter's
-//! energy, balance and overdraft over DL/T 645 with the crate's
+//! energy (total and per tariff), balance, overdraft and purchase count over DL/T 645 with the crate's
 //! [`Client`], credit alarms confirmed over consecutive readings, and the transparent
 //! forwarding of the head-end's frames (sealed commands) to a meter and of its answer back.
 //!
@@ -26,7 +26,7 @@
 //!
 //! | what | rule |
 //! |---|---|
-//! | polling | each meter every [`ConcentratorConfig::poll_interval`], three reads in a row: 00010000 (forward active energy), 00900200 (balance), 00900201 (overdraft); meters of a channel in table order, round robin |
+//! | polling | each meter every [`ConcentratorConfig::poll_interval`], four reads in a row: 0060FF00 (precise forward active energy, total and per tariff, `XXXXXX.XXXX` kWh: whole Wh, so a head-end's shadow account rates exactly what the meter rated), 00900200 (balance), 00900201 (overdraft), 03330201 (purchase count, the idempotency key of vending); meters of a channel in table order, round robin |
 //! | priority | a queued forward goes before the next poll on its channel; a poll cycle under way is finished first |
 //! | timeouts | an exchange not answered within [`ConcentratorConfig::timeout`] is sent again, at most [`ConcentratorConfig::retries`] times; then a poll marks the meter unreachable ([`Event::Unreachable`], once) and a forward fails ([`Event::ForwardFailed`]) |
 //! | answers | an answer is taken only on the channel of the exchange in flight, from the meter addressed; anything else is ignored (a neighbour's answer, noise) |
@@ -68,7 +68,7 @@ use crate::address::Address;
 use crate::endpoint::dlt645::{Client, ClientError};
 use crate::time::{Duration, Instant};
 use crate::units::{Energy, Money};
-use crate::wire::dlt645::{Di, Frame, FrameRepr, MAX_FRAME_LEN, skip_preamble};
+use crate::wire::dlt645::{Di, ErrorCode, Frame, FrameRepr, MAX_FRAME_LEN, skip_preamble};
 
 /// The default number of meters a concentrator holds.
 pub const DEFAULT_METERS: usize = 32;
@@ -81,7 +81,18 @@ pub const DEFAULT_FORWARDS: usize = 4;
 pub const MAX_FORWARD_LEN: usize = MAX_FRAME_LEN + 4;
 
 /// The reads of one poll cycle, in order.
-const POLL_ITEMS: [Di; 3] = [Di(0x0001_0000), Di(0x0090_0200), Di(0x0090_0201)];
+const POLL_ITEMS: [Di; 4] = [
+    Di(0x0060_FF00),
+    Di(0x0090_0200),
+    Di(0x0090_0201),
+    PURCHASE_COUNT,
+];
+
+/// The purchase count, the last item of a poll cycle.
+const PURCHASE_COUNT: Di = Di(0x0333_0201);
+
+/// The tariffs whose registers a reading holds.
+pub const READ_TARIFFS: usize = 4;
 
 /// How a concentrator polls, waits and confirms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,12 +174,29 @@ pub struct MeterEntry {
 pub struct Readings {
     /// When the last of its reads was answered.
     pub at: Instant,
-    /// Forward active energy, total (00010000).
+    /// Forward active energy, total (00600000, whole Wh).
     pub energy: Energy,
+    /// Forward active energy of tariffs 1..4 (00600100..00600400; zero for a tariff the
+    /// meter does not have).
+    pub energy_by_tariff: [Energy; READ_TARIFFS],
     /// The remaining balance (00900200).
     pub balance: Money,
     /// The overdraft in use (00900201).
     pub overdrawn: Money,
+    /// The purchase count of the meter's last purchase (03330201).
+    pub purchase_count: u32,
+}
+
+impl Readings {
+    /// Nothing read yet (the start of a poll cycle).
+    const EMPTY: Readings = Readings {
+        at: Instant::from_millis(0),
+        energy: Energy::ZERO,
+        energy_by_tariff: [Energy::ZERO; READ_TARIFFS],
+        balance: Money::ZERO,
+        overdrawn: Money::ZERO,
+        purchase_count: 0,
+    };
 }
 
 /// A confirmed change of a meter's credit level.
@@ -245,7 +273,7 @@ struct Slot {
     /// When the next poll cycle is due (`None`: now).
     next_poll: Option<Instant>,
     /// The reads of the cycle under way: the next item, and the values so far.
-    cycle: Option<(usize, Energy, Money)>,
+    cycle: Option<(usize, Readings)>,
     last: Option<Readings>,
     alarm: AlarmTracker,
     unreachable: bool,
@@ -460,7 +488,13 @@ impl<const M: usize, const C: usize, const F: usize> Concentrator<M, C, F> {
                 let di = *POLL_ITEMS.get(item)?;
                 let client = Client::new(s.entry.address);
                 let answer = match client.parse_answer(frame) {
-                    Ok(r) => r,
+                    Ok(r) => Some(r),
+                    // No purchase record yet (an account not opened): purchase count 0.
+                    Err(ClientError::Refused(code))
+                        if di == PURCHASE_COUNT && code == ErrorCode::NO_DATA =>
+                    {
+                        None
+                    }
                     // A refusal is the meter's answer: this cycle ends without a reading.
                     Err(ClientError::Refused(_)) => {
                         s.cycle = None;
@@ -471,12 +505,25 @@ impl<const M: usize, const C: usize, const F: usize> Concentrator<M, C, F> {
                     }
                     Err(_) => return None,
                 };
-                let (mut energy, mut balance) =
-                    s.cycle.map_or((Energy::ZERO, Money::ZERO), |c| (c.1, c.2));
-                let value_ok = match item {
-                    0 => Client::energy(&answer, di).map(|e| energy = e).is_ok(),
-                    1 => Client::money(&answer, di).map(|m| balance = m).is_ok(),
-                    _ => true,
+                let mut r = s.cycle.map_or(Readings::EMPTY, |c| c.1);
+                let value_ok = match (item, &answer) {
+                    (_, None) => {
+                        r.purchase_count = 0;
+                        true
+                    }
+                    (0, Some(answer)) => {
+                        let mut all = [Energy::ZERO; 1 + READ_TARIFFS];
+                        let ok = Client::energies(answer, di, &mut all).is_ok();
+                        let [total, by_tariff @ ..] = all;
+                        r.energy = total;
+                        r.energy_by_tariff = by_tariff;
+                        ok
+                    }
+                    (1, Some(answer)) => Client::money(answer, di).map(|m| r.balance = m).is_ok(),
+                    (2, Some(answer)) => Client::money(answer, di).map(|m| r.overdrawn = m).is_ok(),
+                    (_, Some(answer)) => Client::count(answer, di)
+                        .map(|c| r.purchase_count = c)
+                        .is_ok(),
                 };
                 if !value_ok {
                     return None;
@@ -484,20 +531,15 @@ impl<const M: usize, const C: usize, const F: usize> Concentrator<M, C, F> {
                 self.clear(ch);
                 let s = self.slots.get_mut(slot_index)?;
                 if item + 1 < POLL_ITEMS.len() {
-                    s.cycle = Some((item + 1, energy, balance));
+                    s.cycle = Some((item + 1, r));
                     return None;
                 }
                 // The cycle is complete: a meter that was unreachable is back.
                 let recovered = core::mem::replace(&mut s.unreachable, false);
-                let overdrawn = Client::money(&answer, di).ok()?;
                 s.cycle = None;
                 s.next_poll = now.checked_add(self.config.poll_interval);
-                let readings = Readings {
-                    at: now,
-                    energy,
-                    balance,
-                    overdrawn,
-                };
+                let readings = Readings { at: now, ..r };
+                let (balance, overdrawn) = (r.balance, r.overdrawn);
                 s.last = Some(readings);
                 let from = s.alarm.confirmed;
                 let level = CreditLevel::of(balance, overdrawn, s.entry.low_credit);
@@ -559,7 +601,7 @@ impl<const M: usize, const C: usize, const F: usize> Concentrator<M, C, F> {
                     *c = (i + 1) % n;
                 }
                 if let Some(s) = self.slots.get_mut(i) {
-                    s.cycle = Some((0, Energy::ZERO, Money::ZERO));
+                    s.cycle = Some((0, Readings::EMPTY));
                 }
                 return Some(Job::Poll { slot: i, item: 0 });
             }
