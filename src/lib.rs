@@ -236,13 +236,14 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | *(none)* | the whole core: `no_std`, no allocator |
-//! | `alloc` | `tariff::BatchPlan`: batch rating of interval series for servers |
+//! | `alloc` | `tariff::BatchPlan`: batch rating of interval series for servers; `headend`: vending, ledger, shadow accounts, campaigns, notifications |
 //! | `std` | implies `alloc`; the `std` critical-section implementation and `std` support in serde and embedded-io |
 //! | `serde` | `Serialize`/`Deserialize` for the value types; works without `std` |
 //! | `defmt` | `defmt::Format` for the value and error types |
 //! | `hal` | [`hal`]: embedded-hal 1.0 drivers: polled and interrupt pulse inputs feeding [`metering::PulseCounter`], a latching relay driver (dual coil or H-bridge, pulse width, feedback with bounded retries), alarm LED and buzzer outputs (active high or low); with `io` too, an RS485 half-duplex transmitter (DE turnaround and tail) |
 //! | `io` | [`io`]: DL/T 645 frame reader and writer over embedded-io 0.7; a non-blocking `poll_frame` (with `ReadReady`) that drops a partial frame after the inter-byte timeout |
 //! | `storage` | [`storage`]: a power-fail-safe store of a meter's state on embedded-storage NOR flash or EEPROM; [`meter::persist`]: a [`meter::Meter`] loaded from and saved to it |
+//! | `sqlite` | implies `std`; `headend::SqliteLedger`, the head-end's payment ledger in a SQLite database (SQLite bundled) |
 //! | `_test` | internal, semver exempt: `mock`, a simulated NOR flash and EEPROM with power cuts and bit flips for tests |
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -267,6 +268,10 @@ pub mod tariff;
 pub mod time;
 pub mod units;
 pub mod wire;
+
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub mod headend;
 
 #[cfg(feature = "hal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hal")))]
