@@ -91,6 +91,9 @@ const POLL_ITEMS: [Di; 4] = [
 /// The purchase count, the last item of a poll cycle.
 const PURCHASE_COUNT: Di = Di(0x0333_0201);
 
+/// The most energy values one read answer can hold (200 data bytes, 5 bytes each).
+const MAX_BLOCK_ENERGIES: usize = 40;
+
 /// The tariffs whose registers a reading holds.
 pub const READ_TARIFFS: usize = 4;
 
@@ -512,11 +515,15 @@ impl<const M: usize, const C: usize, const F: usize> Concentrator<M, C, F> {
                         true
                     }
                     (0, Some(answer)) => {
-                        let mut all = [Energy::ZERO; 1 + READ_TARIFFS];
+                        // Room for every tariff a read answer can carry; tariffs past
+                        // the fourth are read and left out of the readings.
+                        let mut all = [Energy::ZERO; MAX_BLOCK_ENERGIES];
                         let ok = Client::energies(answer, di, &mut all).is_ok();
-                        let [total, by_tariff @ ..] = all;
-                        r.energy = total;
-                        r.energy_by_tariff = by_tariff;
+                        let mut values = all.into_iter();
+                        r.energy = values.next().unwrap_or(Energy::ZERO);
+                        for (slot, e) in r.energy_by_tariff.iter_mut().zip(values) {
+                            *slot = e;
+                        }
                         ok
                     }
                     (1, Some(answer)) => Client::money(answer, di).map(|m| r.balance = m).is_ok(),

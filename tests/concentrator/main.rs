@@ -150,7 +150,15 @@ fn every_meter_is_read_and_a_low_credit_alarm_needs_two_readings_in_a_row() {
     );
     let b = c.meter(addr(B)).unwrap();
     assert_eq!(b.last.unwrap().balance, yuan(15));
-    assert_eq!(b.last.unwrap().energy, Energy::from_centi_kwh(129).unwrap());
+    // The precise energy block (0060FF00), total and tariffs 1..4, and the purchase count of
+    // the last purchase (03330201: the fake meter's last purchase is its tenth).
+    let kwh = |c| Energy::from_centi_kwh(c).unwrap();
+    assert_eq!(b.last.unwrap().energy, kwh(129));
+    assert_eq!(
+        b.last.unwrap().energy_by_tariff,
+        [kwh(62), kwh(60), kwh(3), kwh(2)]
+    );
+    assert_eq!(b.last.unwrap().purchase_count, 10);
     assert_eq!(b.level, CreditLevel::Normal);
     // Not due again before the interval.
     assert!(run(&mut c, &mut buses, ms(30_000)).is_empty());

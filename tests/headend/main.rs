@@ -365,6 +365,9 @@ where
 fn payments_are_vended_through_the_concentrator_and_confirmed_by_the_meters_answer() {
     let mut s = System::new(MemoryLedger::new(), &[600, 1_200], Fault::None);
     let [a, b] = [s.meters[0].0, s.meters[1].0];
+    // The commissioning reading of a meter with no account open: no purchase record, count 0.
+    let first = s.head.last_reading(a).unwrap();
+    assert_eq!((first.at, first.purchase_count), (s.now, 0));
     let pa = s.head.pay(a, yuan(50), s.now).unwrap();
     let pb = s.head.pay(b, yuan(80), s.now).unwrap();
     s.exchange();
