@@ -120,6 +120,13 @@ pub trait Ledger {
     fn get(&self, id: PaymentId) -> Result<Option<Payment>, Self::Error>;
     /// Every payment, in id order.
     fn payments(&self) -> Result<Vec<Payment>, Self::Error>;
+    /// The payments of `meter`, in id order (what the head-end reads per meter: a store
+    /// should answer it from an index, not a scan of every payment).
+    fn payments_of(&self, meter: Address) -> Result<Vec<Payment>, Self::Error> {
+        let mut all = self.payments()?;
+        all.retain(|p| p.meter == meter);
+        Ok(all)
+    }
     /// The last command counter used for `meter` (0 if none).
     fn counter(&self, meter: Address) -> Result<u32, Self::Error>;
     /// Records `last` as the last command counter used for `meter`.

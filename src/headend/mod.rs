@@ -375,10 +375,10 @@ impl<L: Ledger, N: Notifier> HeadEnd<L, N> {
         let last = self.ledger.counter(address).map_err(HeadEndError::Ledger)?;
         let confirmed_count = self
             .ledger
-            .payments()
+            .payments_of(address)
             .map_err(HeadEndError::Ledger)?
             .iter()
-            .filter(|p| p.meter == address && p.state.is_confirmed())
+            .filter(|p| p.state.is_confirmed())
             .filter_map(|p| p.count)
             .max()
             .unwrap_or(0);
@@ -497,13 +497,16 @@ impl<L: Ledger, N: Notifier> HeadEnd<L, N> {
     /// to be sent (or sent again), else a campaign write due. The ledger has every payment
     /// and counter change before this returns.
     pub fn outgoing(&mut self, now: Timestamp) -> Res<Vec<Outgoing>, L> {
-        let payments = self.ledger.payments().map_err(HeadEndError::Ledger)?;
         let addresses: Vec<Address> = self.books.keys().copied().collect();
         let mut out = Vec::new();
         for address in addresses {
             if self.books.get(&address).is_some_and(|b| b.busy.is_some()) {
                 continue;
             }
+            let payments = self
+                .ledger
+                .payments_of(address)
+                .map_err(HeadEndError::Ledger)?;
             if let Some(o) = self.next_payment_frame(address, &payments, now)? {
                 out.push(o);
                 continue;
@@ -521,7 +524,7 @@ impl<L: Ledger, N: Notifier> HeadEnd<L, N> {
         payments: &[Payment],
         now: Timestamp,
     ) -> Res<Option<Outgoing>, L> {
-        let mine = || payments.iter().filter(|p| p.meter == address);
+        let mine = || payments.iter();
         let retry = self.config.retry_after_secs;
         // An unconfirmed payment goes first: sent again once its wait is over.
         let mut payment = match mine().find(|p| p.state == PaymentState::Sent) {
@@ -901,27 +904,28 @@ impl<L: Ledger, N: Notifier> HeadEnd<L, N> {
     /// the reading is not taken), the ledger's.
     pub fn reading(&mut self, meter: Address, reading: Reading) -> Res<Vec<Event>, L> {
         let mut events = Vec::new();
+        if !self.books.contains_key(&meter) {
+            return Err(HeadEndError::UnknownMeter(meter));
+        }
+        // Payments the meter's purchase count shows applied (read before anything changes).
+        let confirmed: Vec<Payment> = self
+            .ledger
+            .payments_of(meter)
+            .map_err(HeadEndError::Ledger)?
+            .into_iter()
+            .filter(|p| {
+                p.state == PaymentState::Sent
+                    && p.count.is_some_and(|c| c <= reading.purchase_count)
+            })
+            .collect();
         let book = self
             .books
             .get_mut(&meter)
             .ok_or(HeadEndError::UnknownMeter(meter))?;
-        let mut shadow = book.shadow.clone();
-        shadow
+        // Refused, it leaves the shadow as it was.
+        book.shadow
             .observe(reading.at, reading.energy_by_tariff)
             .map_err(HeadEndError::Shadow)?;
-        book.shadow = shadow;
-        // Payments the meter's purchase count shows applied.
-        let confirmed: Vec<Payment> = self
-            .ledger
-            .payments()
-            .map_err(HeadEndError::Ledger)?
-            .into_iter()
-            .filter(|p| {
-                p.meter == meter
-                    && p.state == PaymentState::Sent
-                    && p.count.is_some_and(|c| c <= reading.purchase_count)
-            })
-            .collect();
         let balance = reading.balance.saturating_sub(reading.overdrawn);
         for mut p in confirmed {
             p.state = PaymentState::ConfirmedByReading;

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS payments (
     expires_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS counters (meter TEXT PRIMARY KEY, last INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS payments_by_meter ON payments (meter, id);
 ";
 
 const COLUMNS: &str =
@@ -100,6 +101,7 @@ impl From<rusqlite::Error> for SqliteLedgerError {
 ///     expires_at INTEGER          -- Unix seconds
 /// );
 /// CREATE TABLE counters (meter TEXT PRIMARY KEY, last INTEGER NOT NULL);
+/// CREATE INDEX payments_by_meter ON payments (meter, id);
 /// ```
 ///
 /// `PRAGMA user_version` is 1. Every write is one statement, so SQLite's own transaction
@@ -311,6 +313,18 @@ impl Ledger for SqliteLedger {
             "SELECT {COLUMNS} FROM payments ORDER BY id"
         ))?;
         let rows = stmt.query_map([], Stored::read)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row?.decode()?);
+        }
+        Ok(out)
+    }
+
+    fn payments_of(&self, meter: Address) -> Result<Vec<Payment>, SqliteLedgerError> {
+        let mut stmt = self.db.prepare(&alloc::format!(
+            "SELECT {COLUMNS} FROM payments WHERE meter = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([meter.to_string()], Stored::read)?;
         let mut out = Vec::new();
         for row in rows {
             out.push(row?.decode()?);

@@ -658,7 +658,17 @@ where
         assert_eq!(ledger.get(p.id).unwrap(), Some(p));
     }
     assert_eq!(ledger.payments().unwrap(), [first, p]);
-    assert_eq!(ledger.last_id().unwrap(), Some(PaymentId(2)));
+    let other: Address = "202700000002".parse().unwrap();
+    ledger
+        .insert(&Payment {
+            id: PaymentId(3),
+            meter: other,
+            ..p
+        })
+        .unwrap();
+    assert_eq!(ledger.payments_of(meter).unwrap(), [first, p]);
+    assert_eq!(ledger.payments_of(other).unwrap().len(), 1);
+    assert_eq!(ledger.last_id().unwrap(), Some(PaymentId(3)));
     ledger.set_counter(meter, 41).unwrap();
     ledger.set_counter(meter, 42).unwrap();
     assert_eq!(ledger.counter(meter).unwrap(), 42);
