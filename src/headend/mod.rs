@@ -304,6 +304,7 @@ impl<E: fmt::Debug + fmt::Display> core::error::Error for HeadEndError<E> {}
 enum Flight {
     Payment {
         id: PaymentId,
+        meter: Address,
         sent: Sealed,
     },
     Price {
@@ -611,6 +612,7 @@ impl<L: Ledger, N: Notifier> HeadEnd<L, N> {
             tag,
             Flight::Payment {
                 id: payment.id,
+                meter: address,
                 sent,
             },
         );
@@ -705,11 +707,13 @@ impl<L: Ledger, N: Notifier> HeadEnd<L, N> {
         }
     }
 
-    fn release(&mut self, tag: u32, _flight: &Flight) {
-        for book in self.books.values_mut() {
-            if book.busy == Some(tag) {
-                book.busy = None;
-            }
+    /// The meter of `flight` is free for its next command.
+    fn release(&mut self, tag: u32, flight: &Flight) {
+        let (Flight::Payment { meter, .. } | Flight::Price { meter, .. }) = flight;
+        if let Some(book) = self.books.get_mut(meter)
+            && book.busy == Some(tag)
+        {
+            book.busy = None;
         }
     }
 
@@ -723,7 +727,7 @@ impl<L: Ledger, N: Notifier> HeadEnd<L, N> {
         self.release(tag, &flight);
         let mut events = Vec::new();
         match flight {
-            Flight::Payment { id, sent } => {
+            Flight::Payment { id, sent, .. } => {
                 self.payment_answer(id, &sent, frame, now, &mut events)?
             }
             Flight::Price {
