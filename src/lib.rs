@@ -243,6 +243,7 @@
 //! | `hal` | [`hal`]: embedded-hal 1.0 drivers: polled and interrupt pulse inputs feeding [`metering::PulseCounter`], a latching relay driver (dual coil or H-bridge, pulse width, feedback with bounded retries), alarm LED and buzzer outputs (active high or low); with `io` too, an RS485 half-duplex transmitter (DE turnaround and tail) |
 //! | `io` | [`io`]: DL/T 645 frame reader and writer over embedded-io 0.7; a non-blocking `poll_frame` (with `ReadReady`) that drops a partial frame after the inter-byte timeout |
 //! | `storage` | [`storage`]: a power-fail-safe store of a meter's state on embedded-storage NOR flash or EEPROM; [`meter::persist`]: a [`meter::Meter`] loaded from and saved to it |
+//! | `sim` | implies `std`; `sim`: scenario files (TOML) run on the whole system, a head-end, a concentrator and the crate's meters exchanging DL/T 645 frames in simulated time |
 //! | `sqlite` | implies `std`; `headend::SqliteLedger`, the head-end's payment ledger in a SQLite database (SQLite bundled) |
 //! | `_test` | internal, semver exempt: `mock`, a simulated NOR flash and EEPROM with power cuts and bit flips for tests |
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
@@ -272,6 +273,10 @@ pub mod wire;
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub mod headend;
+
+#[cfg(feature = "sim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
+pub mod sim;
 
 #[cfg(feature = "hal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hal")))]
