@@ -181,6 +181,9 @@ fuzz_target!(|ops: Vec<Op>| {
         let restart = matches!(op, Op::Restart);
         let actions = match op {
             Op::Tick { dt, pulses } => {
+                // The horizon never lies in the past.
+                let h = meter.horizon(t);
+                assert!(h.until > meter.time(t), "{h:?}");
                 now += i64::from(dt);
                 Some(meter.tick(Timestamp::from_unix(now), u32::from(pulses)))
             }

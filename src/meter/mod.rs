@@ -301,6 +301,15 @@ pub enum Answer {
     AfterSave,
 }
 
+/// How far a meter can be advanced in one tick ([`Meter::horizon`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Horizon {
+    /// The latest instant of that tick.
+    pub until: Timestamp,
+    /// The most pulses it may carry.
+    pub pulses: u64,
+}
+
 /// What the firmware must do after a call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -581,6 +590,121 @@ impl<
             self.parts.dirty = self.parts.dirty.with(Area::Hot);
         }
         self.finish(at, Answer::None)
+    }
+
+    /// How far this meter can be advanced in one [`Meter::tick`] from `now` (its last tick)
+    /// without any decision coming out differently from ticking it at every pulse: a
+    /// simulation's (or a head-end's what-if run's) event stepping.
+    ///
+    /// The contract: one tick at any instant up to [`Horizon::until`], carrying at most
+    /// [`Horizon::pulses`] pulses counted since `now`, leaves the meter in the state that
+    /// ticks at each of those pulses would (registers, money to the minor unit, alarms, relay,
+    /// freezes, demand, logs), save requests aside and the instant the rater last rated (the
+    /// batched tick's last second, in the same tier period). `until` is the first of: the end of the
+    /// tariff slot (a switch point, local midnight, the passive switch, a tier settlement),
+    /// the next local hour (the freezes), the end of the demand period and the end of the
+    /// buzzer. `pulses` keeps the balance above the next of alarm 1, alarm 2 and the overdraft
+    /// limit, and not below zero, even at the slot's price plus the highest tier price. A meter whose
+    /// relay is not closed, or whose account has friendly periods, keep-power, emergency
+    /// credit or debt recovery (decisions this bound does not follow), gets `until` one
+    /// second on and `pulses` 0: tick it at each pulse, as before.
+    ///
+    /// ```
+    /// # use prepaid_meter::account::{Config, Limits};
+    /// # use prepaid_meter::address::Address;
+    /// # use prepaid_meter::meter::{KeyRecord, Meter, MeterConfig, Stored};
+    /// # use prepaid_meter::metering::MeterConstant;
+    /// # use prepaid_meter::security::{MasterKey, SecurityConfig};
+    /// # use prepaid_meter::tariff::{Calendar, DayTable, MonthDay, Season, SwitchPoint, Tariff, TariffSet, Tiers, WeekRule};
+    /// # use prepaid_meter::time::{Timestamp, UtcOffset};
+    /// # use prepaid_meter::units::{Money, Price};
+    /// # let limits = Limits { alarm1: Money::ZERO, alarm2: Money::ZERO, overdraft: Money::ZERO,
+    /// #     hoarding: Money::from_units(1_000).unwrap(), reconnect: Money::ZERO };
+    /// # let address = Address::from_number(1).unwrap();
+    /// # let config = MeterConfig::new(address, MeterConstant::new(1000).unwrap(), Config::local(limits));
+    /// # let day = DayTable::new(&[SwitchPoint::new(0, 0, 1)]).unwrap();
+    /// # let season = Season { start: MonthDay::new(1, 1), week: WeekRule::uniform(1) };
+    /// # let set = TariffSet::new(Calendar::new(&[season], &[day]).unwrap(),
+    /// #     &[Price::from_minor_per_kwh(6_000)], Tiers::none()).unwrap();
+    /// # let tariff = Tariff::new(UtcOffset::CHINA, &[], set).unwrap();
+    /// let now = Timestamp::from_unix(1_803_830_400); // 2027-03-01T00:00:00+08:00
+    /// # let (meter, _) = Meter::start(config, KeyRecord::new(1, &MasterKey::new(&[7; 16], SecurityConfig::DEFAULT.tag_len()).meter_keys(address, 1)), tariff, Stored::NONE, now).unwrap();
+    /// let h = meter.horizon(now);
+    /// // No credit yet, nothing above the trip threshold: tick at every pulse.
+    /// assert_eq!(h.pulses, 0);
+    /// ```
+    pub fn horizon(&self, now: Timestamp) -> Horizon {
+        let at = self.time(now);
+        let one = Horizon {
+            until: at.checked_add_secs(1).unwrap_or(at),
+            pulses: 0,
+        };
+        let account = &self.parts.account;
+        let config = account.config();
+        if self.parts.contacts != Contacts::Closed
+            || account.relay() != crate::account::RelayState::Closed
+            || account.keep_power()
+            || config.friendly != crate::account::FriendlyCalendar::NONE
+            || config.emergency.is_some()
+            || config.debt_recovery.is_some()
+        {
+            return one;
+        }
+        let Ok(slot) = self.parts.tariff.slot_at(at) else {
+            return one;
+        };
+        let local = i64::from(self.parts.schedule.offset().seconds());
+        let next_multiple = |period: i64, shift: i64| {
+            let t = at.unix().saturating_add(shift);
+            at.checked_add_secs(period - t.rem_euclid(period))
+        };
+        let demand = i64::from(self.parts.demand.subperiod_secs());
+        let mut until = slot.valid_until;
+        for t in [
+            next_multiple(3_600, local),
+            next_multiple(demand.max(1), 0),
+            self.buzzer_until.filter(|b| *b > at),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            until = until.min(t);
+        }
+        let price = i64::from(slot.price.minor_per_kwh()).saturating_add(i64::from(
+            self.parts
+                .tariff
+                .set(slot.set)
+                .tiers()
+                .max_price()
+                .minor_per_kwh(),
+        ));
+        let balance = account.balance().minor();
+        let limits = config.limits;
+        // Each flips when the balance falls to or below it; "below zero" is "at or below -1".
+        let next_threshold = [
+            limits.alarm1.minor(),
+            limits.alarm2.minor(),
+            -1,
+            limits.overdraft.minor().saturating_neg(),
+        ]
+        .into_iter()
+        .filter(|t| *t < balance)
+        .max();
+        let pulses = match next_threshold {
+            _ if config.cost_control == crate::account::CostControl::Remote => u64::MAX,
+            None => u64::MAX,
+            // Debit of E Wh at `price` is at most (999 + E * price) / 1000 minor units with
+            // the carry; it must stay below `balance - t`.
+            Some(t) if price > 0 => {
+                let room = i128::from(balance) - i128::from(t) - 1;
+                let wh = (room * 1000 - 999).max(0) / i128::from(price);
+                let c = i128::from(self.parts.accumulator.constant().imp_per_kwh());
+                // One pulse short, for the part of a Wh the accumulator holds.
+                u64::try_from((wh * c / 1000 - 1).max(0)).unwrap_or(u64::MAX)
+            }
+            Some(_) => u64::MAX,
+        };
+        Horizon { until, pulses }
     }
 
     /// Handles one received frame (preamble allowed) at caller time `now`. `rng` supplies the
@@ -906,6 +1030,11 @@ impl<
     /// The relay close records (DL/T 645 1E00xxxx), newest last.
     pub fn closes(&self) -> &Ring<RelayRecord, LN> {
         &self.parts.closes
+    }
+
+    /// The meter constant it counts pulses with.
+    pub fn constant(&self) -> MeterConstant {
+        self.parts.accumulator.constant()
     }
 
     /// Where the relay was last driven.

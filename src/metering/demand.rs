@@ -128,6 +128,11 @@ impl DemandMeter {
 }
 
 impl<const N: usize> DemandMeter<N> {
+    /// The length of a subperiod (a block's length, for a block demand), in seconds.
+    pub const fn subperiod_secs(&self) -> u32 {
+        self.subperiod_secs.get()
+    }
+
     /// A demand meter with `N` subperiods of `subperiod_secs` seconds.
     ///
     /// Errors: [`MeteringError::InvalidDemandPeriod`] if `N == 0`, the subperiod is zero, or it

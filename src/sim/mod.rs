@@ -60,31 +60,37 @@
 //! - **Load and pulses.** A meter's load is constant within each local hour. Its metering
 //!   chip sees exactly that energy while the relay is closed and none while it is open: a
 //!   pulse completes when `1/constant` kWh has accumulated, and the part of a pulse under way
-//!   is kept across a cut-off. Each second in which pulses complete, the meter is ticked with
-//!   them (a firmware ticks every 0.5 s; between pulses its ticks change nothing but time).
-//!   Every meter is also ticked at each minute and at each scheduled instant.
+//!   is kept across a cut-off. The pulses that complete in a second are counted at its end
+//!   ([`LoadedMeter`]).
 //! - **Money.** The meter's own engines rate and debit the energy ([`Meter::tick`]); nothing
 //!   of the simulation computes money.
-//! - **The system** runs at each minute and at each purchase or campaign instant, after the
-//!   meters' ticks of that second: purchases are paid at the head-end, campaigns started, the
-//!   head-end's frames forwarded and the concentrator's polls answered, all within the same
-//!   instant (the bus takes no simulated time). Then each customer whose supply is off
-//!   presses the button: the meter closes the relay only where its account allows it, that is
-//!   once a recharge has lifted the balance above zero.
-//! - **Stepping.** [`Stepping::Events`] ticks only when something can happen;
-//!   [`Stepping::EverySecond`] ticks every meter every second, and gives the same closing
-//!   state (tested).
+//! - **Stepping.** A firmware ticks every 0.5 s; a simulation of a month cannot. With
+//!   [`Stepping::Horizon`] (the default) each meter is ticked as far as
+//!   [`Meter::horizon`] allows: one tick carries every pulse up to the next instant at which
+//!   a decision can change (a tariff switch, a freeze, the end of a demand period) or up to
+//!   the pulse that could take the balance across its next threshold, and near a threshold
+//!   it is ticked at each pulse. [`Stepping::Pulses`] ticks in each second in which a pulse
+//!   completes, [`Stepping::EverySecond`] every second; all three leave the meters in the same
+//!   state (tested on the scenarios of `tests/sim`).
+//! - **The system** runs every 15 minutes (the concentrator's polls) and at each purchase or
+//!   campaign instant, after ticking every meter at that instant: purchases are paid at the
+//!   head-end, campaigns started, the head-end's frames forwarded and the concentrator's
+//!   polls answered, all within the same instant (the bus takes no simulated time). Then each
+//!   customer whose supply is off presses the button: the meter closes the relay only where
+//!   its account allows it, that is once a recharge has lifted the balance above zero.
 //!
 //! No trip delay, friendly period, standing charge or low-credit trip is set.
 //!
 //! [`Meter::tick`]: crate::meter::Meter::tick
+//! [`Meter::horizon`]: crate::meter::Meter::horizon
 
+mod load;
 mod run;
 mod scenario;
 
+pub use load::{LoadedMeter, Stepping};
 pub use run::{
-    CHANNELS, Happening, MeterOutcome, Outcome, POLL_MINUTES, Sample, SimError, Simulation,
-    Stepping, What,
+    CHANNELS, Happening, MeterOutcome, Outcome, POLL_MINUTES, Sample, SimError, Simulation, What,
 };
 pub use scenario::{
     BUILTIN, MAX_DAYS, MAX_METERS, MAX_WATTS, MeterSpec, PriceChangeSpec, PurchaseSpec, Scenario,

@@ -8,6 +8,7 @@ use core::fmt;
 
 use alloc::string::{String, ToString};
 
+use super::load::{LoadedMeter, Stepping};
 use super::scenario::{HOARDING, MeterSpec, Scenario, format_rfc3339};
 use crate::account::{Config, Contacts, Limits};
 use crate::address::Address;
@@ -30,24 +31,11 @@ use crate::units::{Energy, Money, Price};
 pub const CHANNELS: usize = 4;
 /// The concentrator's poll interval.
 pub const POLL_MINUTES: i64 = 15;
-/// Energy of one pulse, in units of W·s × imp/kWh: 3 600 000.
-const PULSE: u64 = 3_600_000;
+/// The system (head-end, concentrator, buttons) runs at each poll and each scheduled instant.
+const SYSTEM_SECS: i64 = POLL_MINUTES * 60;
 
 type SimConcentrator = Concentrator<{ super::scenario::MAX_METERS }, CHANNELS, 8>;
 type SimHeadEnd = HeadEnd<MemoryLedger, Vec<Notification>>;
-
-/// How simulated time advances.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Stepping {
-    /// Every meter is ticked at each second in which one of its pulses completes, and every
-    /// meter at each minute and at each scheduled purchase or campaign; the system (head-end
-    /// and concentrator traffic, the customer's button) runs at those minutes and instants.
-    #[default]
-    Events,
-    /// Every meter is ticked every second (the reference the event stepping is checked
-    /// against; slow).
-    EverySecond,
-}
 
 /// Why a simulation could not be built or run. Each is a defect of the system, not of the
 /// scenario (a checked [`Scenario`] always builds).
@@ -229,83 +217,25 @@ impl serde::Serialize for Outcome {
     }
 }
 
-/// One simulated meter: the crate's [`Meter`] and the load that drives its pulses.
+/// One meter of the system: the meter with its load, and what the simulation notes of it.
 struct SimMeter {
-    meter: Box<Meter>,
+    m: LoadedMeter,
     address: Address,
     channel: u8,
-    load: [u32; 24],
-    imp_per_kwh: u64,
-    /// Energy in the pulse under way, in W·s × imp/kWh (a pulse is [`PULSE`]).
-    partial: u64,
-    /// The instant up to which the load has been metered.
-    metered_to: Timestamp,
-    /// The second in which its next pulse completes, while the supply is on.
-    next_pulse: Option<Timestamp>,
+    /// When it is ticked next (between the system's instants).
+    next_tick: Option<Timestamp>,
     cut_off_at: Option<Timestamp>,
     low_credit_alerts: u32,
     samples: Vec<Sample>,
 }
 
 impl SimMeter {
-    fn watts_at(&self, second_start: Timestamp, offset: crate::time::UtcOffset) -> u64 {
-        let hour = second_start.local_seconds_of_day(offset) / 3600;
-        self.load.get(hour as usize).copied().map_or(0, u64::from)
-    }
-
-    /// The end of the local hour that contains the second starting at `t`.
-    fn hour_end(t: Timestamp, offset: crate::time::UtcOffset) -> Timestamp {
-        let into = i64::from(t.local_seconds_of_day(offset) % 3600);
-        t.checked_add_secs(3600 - into).unwrap_or(t)
-    }
-
-    /// Meters the load up to `now` (while the supply is on) and gives the pulses completed.
-    fn meter_to(&mut self, now: Timestamp, offset: crate::time::UtcOffset) -> u32 {
-        let mut pulses: u64 = 0;
-        if self.meter.contacts() == Contacts::Closed {
-            let mut t = self.metered_to;
-            while t < now {
-                let end = Self::hour_end(t, offset).min(now);
-                let secs = u64::try_from(end.unix() - t.unix()).unwrap_or(0);
-                let rate = self.watts_at(t, offset) * self.imp_per_kwh;
-                let total = self.partial.saturating_add(rate.saturating_mul(secs));
-                pulses = pulses.saturating_add(total / PULSE);
-                self.partial = total % PULSE;
-                t = end;
-            }
-        }
-        self.metered_to = now;
-        u32::try_from(pulses).unwrap_or(u32::MAX)
-    }
-
-    /// The second in which the next pulse completes (within a day), while the supply is on.
-    fn find_next_pulse(&self, offset: crate::time::UtcOffset) -> Option<Timestamp> {
-        if self.meter.contacts() != Contacts::Closed {
-            return None;
-        }
-        let mut t = self.metered_to;
-        let mut partial = self.partial;
-        for _ in 0..25 {
-            let end = Self::hour_end(t, offset);
-            let rate = self.watts_at(t, offset) * self.imp_per_kwh;
-            let secs = u64::try_from(end.unix() - t.unix()).unwrap_or(0);
-            if rate > 0 {
-                let need = (PULSE - partial).div_ceil(rate);
-                if need <= secs {
-                    return t.checked_add_secs(i64::try_from(need).ok()?);
-                }
-            }
-            partial = partial.saturating_add(rate.saturating_mul(secs));
-            t = end;
-        }
-        None
-    }
-
     fn sample(&mut self, at: Timestamp) {
+        let meter = self.m.meter();
         self.samples.push(Sample {
             at,
-            balance: self.meter.account().balance(),
-            energy: self.meter.registers().total(Flow::Import),
+            balance: meter.account().balance(),
+            energy: meter.registers().total(Flow::Import),
         });
     }
 }
@@ -378,7 +308,7 @@ pub struct Simulation {
     rng: SimRng,
     now: Timestamp,
     end: Timestamp,
-    next_minute: Timestamp,
+    next_system: Timestamp,
     next_purchase: usize,
     next_change: usize,
     notified: usize,
@@ -389,7 +319,7 @@ pub struct Simulation {
 impl Simulation {
     /// The system of `scenario` at its start, stepped by events.
     pub fn new(scenario: &Scenario) -> Result<Simulation, SimError> {
-        Simulation::with_stepping(scenario, Stepping::Events)
+        Simulation::with_stepping(scenario, Stepping::Horizon)
     }
 
     /// The system of `scenario` at its start, stepped as `stepping` says.
@@ -415,7 +345,7 @@ impl Simulation {
             rng: SimRng(0x2027_0301),
             now: start,
             end: scenario.end(),
-            next_minute: start,
+            next_system: start,
             next_purchase: 0,
             next_change: 0,
             notified: 0,
@@ -471,14 +401,10 @@ impl Simulation {
             })
             .map_err(SimError::Concentrator)?;
         let mut m = SimMeter {
-            meter: Box::new(meter),
+            m: LoadedMeter::new(meter, spec.load, self.scenario.offset, self.now),
             address,
             channel,
-            load: spec.load,
-            imp_per_kwh: u64::from(spec.constant.imp_per_kwh()),
-            partial: 0,
-            metered_to: self.now,
-            next_pulse: None,
+            next_tick: None,
             cut_off_at: None,
             low_credit_alerts: 0,
             samples: Vec::new(),
@@ -513,7 +439,7 @@ impl Simulation {
         self.meters
             .iter()
             .find(|m| m.address == address)
-            .map(|m| &*m.meter)
+            .map(|m| m.m.meter())
     }
 
     /// What happened so far, in time order.
@@ -551,7 +477,7 @@ impl Simulation {
     pub fn step(&mut self) -> Result<bool, SimError> {
         if !self.started {
             self.started = true;
-            self.next_minute = self.now.checked_add_secs(60).unwrap_or(self.end);
+            self.next_system = self.now.checked_add_secs(SYSTEM_SECS).unwrap_or(self.end);
             self.open_accounts()?;
             self.system_instant()?;
             return Ok(true);
@@ -570,31 +496,31 @@ impl Simulation {
                 .get(self.next_change)
                 .map(|c| c.at),
         ];
-        let mut system = self.next_minute.min(self.end);
+        let mut system = self.next_system.min(self.end);
         for t in scheduled.into_iter().flatten() {
             system = system.min(t.max(soonest));
         }
-        let pulse = match self.stepping {
-            Stepping::Events => self.meters.iter().filter_map(|m| m.next_pulse).min(),
-            Stepping::EverySecond => Some(soonest),
-        };
-        let next = pulse.map_or(system, |p| p.min(system));
+        let meter = self.meters.iter().filter_map(|m| m.next_tick).min();
+        let next = meter.map_or(system, |t| t.max(soonest).min(system));
         self.now = next;
-        if next == self.next_minute {
-            self.next_minute = next.checked_add_secs(60).unwrap_or(self.end);
+        if next == self.next_system {
+            self.next_system = next.checked_add_secs(SYSTEM_SECS).unwrap_or(self.end);
         }
         if next == system {
             self.system_instant()?;
             return Ok(true);
         }
-        let offset = self.scenario.offset;
+        let stepping = self.stepping;
         for i in 0..self.meters.len() {
-            let due = self.stepping == Stepping::EverySecond
-                || self.meters.get(i).and_then(|m| m.next_pulse) == Some(next);
-            if due {
+            if self
+                .meters
+                .get(i)
+                .and_then(|m| m.next_tick)
+                .is_some_and(|t| t <= next)
+            {
                 self.tick(i);
                 if let Some(m) = self.meters.get_mut(i) {
-                    m.next_pulse = m.find_next_pulse(offset);
+                    m.next_tick = m.m.next_tick(stepping);
                 }
             }
         }
@@ -623,13 +549,11 @@ impl Simulation {
     /// Ticks meter `i` at `now` with the pulses of its load since its last tick.
     fn tick(&mut self, i: usize) {
         let now = self.now;
-        let offset = self.scenario.offset;
         let Some(m) = self.meters.get_mut(i) else {
             return;
         };
-        let pulses = m.meter_to(now, offset);
-        let a = m.meter.tick(now, pulses);
-        m.meter.saved(a.save);
+        let a = m.m.tick(now);
+        m.m.meter_mut().saved(a.save);
         if let Some(drive) = a.drive {
             self.relay_moved(i, drive);
         }
@@ -704,21 +628,24 @@ impl Simulation {
             let Some(m) = self.meters.get_mut(i) else {
                 continue;
             };
-            if m.meter.contacts() == Contacts::Open {
-                let a = m.meter.button(now);
-                m.meter.saved(a.save);
+            if m.m.meter().contacts() == Contacts::Open {
+                let meter = m.m.meter_mut();
+                let a = meter.button(now);
+                meter.saved(a.save);
                 if let Some(drive) = a.drive {
                     self.relay_moved(i, drive);
                 }
             }
         }
-        let offset = self.scenario.offset;
-        let hourly = now.local_seconds_of_day(offset).is_multiple_of(3600);
+        let hourly = now
+            .local_seconds_of_day(self.scenario.offset)
+            .is_multiple_of(3600);
+        let stepping = self.stepping;
         for m in &mut self.meters {
             if hourly || now >= self.end {
                 m.sample(now);
             }
-            m.next_pulse = m.find_next_pulse(offset);
+            m.next_tick = m.m.next_tick(stepping);
         }
         Ok(())
     }
@@ -780,9 +707,10 @@ impl Simulation {
                     let sent = out.get(..len).unwrap_or(&[]);
                     let mut answer: Option<Vec<u8>> = None;
                     for m in self.meters.iter_mut().filter(|m| m.channel == channel) {
-                        let a = m.meter.receive(now, sent, &mut self.rng);
-                        m.meter.saved(a.save);
-                        if let Some(t) = m.meter.transmit() {
+                        let meter = m.m.meter_mut();
+                        let a = meter.receive(now, sent, &mut self.rng);
+                        meter.saved(a.save);
+                        if let Some(t) = meter.transmit() {
                             answer = Some(t.to_vec());
                         }
                     }
@@ -856,7 +784,7 @@ impl Simulation {
             .meters
             .iter()
             .map(|m| {
-                let meter = &m.meter;
+                let meter = m.m.meter();
                 let totals = meter.account().totals();
                 let registers = meter.registers().tariffs(Flow::Import);
                 let mut energy_by_tariff = [Energy::ZERO; 4];

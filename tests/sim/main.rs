@@ -30,7 +30,7 @@ fn run(s: &Scenario, stepping: Stepping) -> Simulation {
 fn closing_figures_agree_with_the_independent_script() {
     for name in ["two-rate", "month-end-tiers", "cut-off"] {
         let s = scenario(&format!("{name}.toml"));
-        let sim = run(&s, Stepping::Events);
+        let sim = run(&s, Stepping::Horizon);
         let got = serde_json::to_value(sim.outcome()).unwrap();
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/sim/scenarios")
@@ -60,7 +60,7 @@ fn closing_figures_agree_with_the_independent_script() {
 #[test]
 fn the_scenarios_cover_what_they_claim() {
     let s = scenario("cut-off.toml");
-    let sim = run(&s, Stepping::Events);
+    let sim = run(&s, Stepping::Horizon);
     let a = s.meters[0].address;
     let relay: Vec<_> = sim
         .timeline()
@@ -77,7 +77,7 @@ fn the_scenarios_cover_what_they_claim() {
     );
 
     let s = scenario("month-end-tiers.toml");
-    let sim = run(&s, Stepping::Events);
+    let sim = run(&s, Stepping::Horizon);
     let confirmed = sim
         .timeline()
         .iter()
@@ -91,22 +91,41 @@ fn the_scenarios_cover_what_they_claim() {
     );
 }
 
-/// Issue 13: stepping by events gives the closing state (and the timeline) of ticking every
-/// meter every second.
+/// Issue 13: stepping by the meter's horizon, and by pulses, leave every meter exactly as
+/// a tick every second does: the closing state, the timeline, and the meter's whole state
+/// (registers, account, demand, freezes, logs, hot state).
 #[test]
-fn event_stepping_equals_a_tick_every_second() {
-    let s = scenario("cut-off.toml");
-    let events = run(&s, Stepping::Events);
-    let seconds = run(&s, Stepping::EverySecond);
-    assert_eq!(events.outcome(), seconds.outcome());
-    assert_eq!(events.timeline(), seconds.timeline());
-    for m in &s.meters {
-        let (a, b) = (
-            events.meter(m.address).unwrap(),
-            seconds.meter(m.address).unwrap(),
-        );
-        assert_eq!(a.registers(), b.registers());
-        assert_eq!(a.account().totals(), b.account().totals());
+fn horizon_and_pulse_stepping_equal_a_tick_every_second() {
+    for name in ["cut-off.toml", "month-end-tiers.toml"] {
+        let mut s = scenario(name);
+        s.days = s.days.min(5);
+        let reference = run(&s, Stepping::EverySecond);
+        for stepping in [Stepping::Horizon, Stepping::Pulses] {
+            let sim = run(&s, stepping);
+            assert_eq!(sim.outcome(), reference.outcome(), "{name} {stepping:?}");
+            assert_eq!(sim.timeline(), reference.timeline(), "{name} {stepping:?}");
+            for m in &s.meters {
+                let (a, b) = (
+                    sim.meter(m.address).unwrap(),
+                    reference.meter(m.address).unwrap(),
+                );
+                assert_eq!(a.registers(), b.registers(), "{name} {stepping:?}");
+                assert_eq!(a.account(), b.account(), "{name} {stepping:?}");
+                assert_eq!(a.demand(), b.demand(), "{name} {stepping:?}");
+                assert_eq!(a.freezes(), b.freezes(), "{name} {stepping:?}");
+                assert_eq!(a.logs(), b.logs(), "{name} {stepping:?}");
+                // The one difference allowed: the instant the rater last rated (one batched
+                // tick rates at its own last second), always within the same tier period.
+                let (mut sa, sb) = (a.hot_state(), b.hot_state());
+                let (la, lb) = (sa.rater.latest.unwrap(), sb.rater.latest.unwrap());
+                assert!(
+                    la >= lb && la.checked_secs_since(lb).unwrap() < 900,
+                    "{name} {stepping:?}"
+                );
+                sa.rater.latest = sb.rater.latest;
+                assert_eq!(sa, sb, "{name} {stepping:?}");
+            }
+        }
     }
 }
 
@@ -207,7 +226,7 @@ fn meter_and_shadow_agree_over_a_year() {
 fn the_built_in_month_tells_its_story() {
     let s = Scenario::builtin().unwrap();
     assert!(s.meters.len() >= 4 && s.days >= 28);
-    let sim = run(&s, Stepping::Events);
+    let sim = run(&s, Stepping::Horizon);
     let t = sim.timeline();
     let low = t
         .iter()
@@ -329,4 +348,71 @@ fn bad_scenarios_are_refused_with_the_line_and_the_key() {
     // Not TOML at all, and a missing key.
     assert!(refused("format = = 1").starts_with("line 1"));
     assert!(refused(&MINIMAL.replace("days = 3\n", "")).contains("missing field `days`"));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 12, ..Default::default() })]
+
+    /// The horizon's contract on random meters: loads, constants, credit, thresholds, prices,
+    /// tiers and purchases drawn at random; stepping by horizon leaves every meter as
+    /// stepping by pulses does.
+    #[test]
+    fn horizon_stepping_equals_pulse_stepping(
+        load in proptest::collection::vec(0u32..4_000, 24),
+        constant in proptest::sample::select(vec![100u32, 800, 1000, 1200, 1600, 3200, 6400]),
+        credit in 0u32..6_000,
+        alarm2 in 0u32..1_500,
+        alarm_gap in 0u32..1_500,
+        overdraft in 0u32..1_000,
+        prices in proptest::array::uniform4(1u32..20_000),
+        threshold in 1u32..200,
+        buy_at in 1i64..3 * 86_400,
+        buy in 1u32..5_000,
+    ) {
+        let cents = |c: u32| format!("{}.{:02}", c / 100, c % 100);
+        let price = |p: u32| format!("{}.{:04}", p / 10_000, p % 10_000);
+        let load: Vec<String> = load.iter().map(|w| w.to_string()).collect();
+        let at = prepaid_meter::sim::format_rfc3339(
+            prepaid_meter::time::Timestamp::from_unix(1_803_830_400 + buy_at),
+            prepaid_meter::time::UtcOffset::CHINA,
+        );
+        let text = format!(
+            r#"format = 1
+start = "2027-03-01T00:00:00+08:00"
+days = 3
+[tariff]
+prices = ["{}", "{}", "{}", "{}"]
+day = [["00:00", 4], ["07:30", 3], ["10:00", 1], ["12:15", 2], ["22:00", 4]]
+[tariff.tiers]
+thresholds = ["{threshold}"]
+surcharges = ["0.1000"]
+[[meter]]
+address = "202700000777"
+constant = {constant}
+opening_credit = "{}"
+alarm1 = "{}"
+alarm2 = "{}"
+overdraft = "{}"
+load = [{}]
+[[purchase]]
+at = "{at}"
+meter = "202700000777"
+amount = "{}"
+"#,
+            price(prices[0]), price(prices[1]), price(prices[2]), price(prices[3]),
+            cents(credit), cents(alarm2 + alarm_gap), cents(alarm2), cents(overdraft),
+            load.join(", "), cents(buy),
+        );
+        let s = Scenario::parse(&text).unwrap();
+        let a = run(&s, Stepping::Horizon);
+        let b = run(&s, Stepping::Pulses);
+        proptest::prop_assert_eq!(a.outcome(), b.outcome());
+        proptest::prop_assert_eq!(a.timeline(), b.timeline());
+        let (ma, mb) = (a.meter(s.meters[0].address).unwrap(), b.meter(s.meters[0].address).unwrap());
+        proptest::prop_assert_eq!(ma.account(), mb.account());
+        proptest::prop_assert_eq!(ma.registers(), mb.registers());
+        proptest::prop_assert_eq!(ma.demand(), mb.demand());
+        proptest::prop_assert_eq!(ma.freezes(), mb.freezes());
+        proptest::prop_assert_eq!(ma.logs(), mb.logs());
+    }
 }
