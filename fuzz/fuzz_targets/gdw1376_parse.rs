@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use prepaid_meter::wire::gdw1376::{ForwardAnswer, ForwardRequest, FrameRepr, UnitId};
+use prepaid_meter::wire::gdw1376::{Current, ForwardAnswer, ForwardRequest, FrameRepr, UnitId};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(frame) = FrameRepr::parse(data) {
@@ -27,6 +27,15 @@ fuzz_target!(|data: &[u8]| {
         let mut buf = vec![0u8; answer.buffer_len()];
         let m = answer.emit(&mut buf).expect("a parsed answer emits");
         assert_eq!(&buf[..m], &data[..m]);
+    }
+    // An AFN 0CH answer unit emits back to its own bytes (all-EE fields stay absent).
+    if let Ok((point, item, rest)) = Current::parse(data) {
+        let used = data.len() - rest.len();
+        assert_eq!(item.buffer_len(), used);
+        let mut buf = vec![0u8; used];
+        let m = item.emit(point, &mut buf).expect("a parsed unit emits");
+        assert_eq!(m, used);
+        assert_eq!(Current::parse(&buf), Ok((point, item, &[][..])));
     }
     if let Ok((unit, _)) = UnitId::parse(data) {
         assert_eq!(unit.to_bytes()[..], data[..4]);

@@ -69,6 +69,7 @@ use crate::endpoint::dlt645::{Client, ClientError};
 use crate::time::{Duration, Instant};
 use crate::units::{Energy, Money};
 use crate::wire::dlt645::{Di, ErrorCode, Frame, FrameRepr, MAX_FRAME_LEN, skip_preamble};
+use crate::wire::gdw1376;
 
 /// The default number of meters a concentrator holds.
 pub const DEFAULT_METERS: usize = 32;
@@ -191,6 +192,41 @@ pub struct Readings {
 }
 
 impl Readings {
+    /// These readings as Q/GDW 1376.1 AFN 0CH F129 (forward active energy, total and the
+    /// four tariffs, in 0.0001 kWh), read at local `read_at`, for the head-end.
+    pub fn forward_energy(&self, read_at: crate::time::DateTime) -> gdw1376::ForwardEnergy {
+        let tenths = |e: Energy| u64::try_from(e.wh()).ok().and_then(|wh| wh.checked_mul(10));
+        let mut tariffs = Vec::new();
+        for e in self.energy_by_tariff {
+            // READ_TARIFFS (4) is below MAX_TARIFFS (14): the push cannot fail.
+            let _ = tariffs.push(tenths(e));
+        }
+        gdw1376::ForwardEnergy {
+            read_at: Some(read_at),
+            total: tenths(self.energy),
+            tariffs,
+        }
+    }
+
+    /// These readings as AFN 0CH F167 (purchase count and balance; the energy-credit fields
+    /// absent), read at local `read_at`. A purchase count above 9999 is sent as absent.
+    pub fn purchase_info(&self, read_at: crate::time::DateTime) -> gdw1376::PurchaseInfo {
+        gdw1376::PurchaseInfo {
+            read_at: Some(read_at),
+            purchase_count: u16::try_from(self.purchase_count)
+                .ok()
+                .filter(|c| *c <= 9999),
+            balance: Some(self.balance).filter(|b| !b.is_negative()),
+            purchased: None,
+            remaining_energy: None,
+            overdrawn_energy: None,
+            purchased_energy: None,
+            overdraft_limit_energy: None,
+            alarm_energy: None,
+            fault_energy: None,
+        }
+    }
+
     /// Nothing read yet (the start of a poll cycle).
     const EMPTY: Readings = Readings {
         at: Instant::from_millis(0),

@@ -451,3 +451,80 @@ fn a_forward_that_does_not_fit_the_output_waits_for_room() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Issue 13: the head-end's current-readings query (Q/GDW 1376.1 AFN 0CH F129 and F167)
+/// answered from the concentrator's last readings, in a whole uplink frame, and read back by
+/// the head-end as the meter reported it.
+#[test]
+fn current_readings_go_upstream_as_afn_0ch_f129_and_f167() {
+    use prepaid_meter::time::{Date, DateTime, Time};
+    use prepaid_meter::wire::gdw1376::{
+        self, Control, Current, Direction, F129, F167, FrameRepr, Seq, afn,
+    };
+    let (mut c, mut buses) = setup();
+    run(&mut c, &mut buses, ms(0));
+    let b = c.meter(addr(B)).unwrap().last.unwrap();
+    // The head-end asks for both items of measurement point 2.
+    let mut request = [0u8; 8];
+    let n = gdw1376::emit_request(&[2], &[F129, F167], &mut request).unwrap();
+    assert_eq!(n, 8);
+    let read_at = DateTime::new(Date::new(2024, 3, 1).unwrap(), Time::new(12, 0, 0).unwrap());
+    let items = [
+        Current::ForwardEnergy(b.forward_energy(read_at)),
+        Current::PurchaseInfo(b.purchase_info(read_at)),
+    ];
+    let mut units = vec![0u8; items.iter().map(Current::buffer_len).sum()];
+    let mut pos = 0;
+    for item in &items {
+        pos += item.emit(2, &mut units[pos..]).unwrap();
+    }
+    let frame = FrameRepr {
+        protocol: gdw1376::PROTOCOL_1376_1,
+        control: Control {
+            direction: Direction::Uplink,
+            prm: false,
+            d5: false,
+            fcv: false,
+            function: 8,
+        },
+        address: gdw1376::Address {
+            region: 0x0200,
+            terminal: 0x1234,
+            master: 1,
+            group: false,
+        },
+        afn: afn::CLASS_1_DATA,
+        seq: Seq {
+            tpv: false,
+            first: true,
+            last: true,
+            confirm: false,
+            number: 1,
+        },
+        units: &units,
+        pw: None,
+        ec: None,
+        tp: None,
+    };
+    let mut wire = vec![0u8; frame.buffer_len()];
+    let n = frame.emit(&mut wire).unwrap();
+    // The head-end's side: parse the frame and its two units.
+    let parsed = FrameRepr::parse(&wire[..n]).unwrap();
+    assert_eq!(parsed.afn, afn::CLASS_1_DATA);
+    let (p1, energy, rest) = Current::parse(parsed.units).unwrap();
+    let (p2, purchase, rest) = Current::parse(rest).unwrap();
+    assert!(rest.is_empty());
+    assert_eq!((p1, p2), (2, 2));
+    let Current::ForwardEnergy(e) = energy else {
+        panic!("{energy:?}")
+    };
+    assert_eq!(e.total, Some(u64::try_from(b.energy.wh()).unwrap() * 10));
+    assert_eq!(e.tariffs.len(), 4);
+    assert_eq!(e.tariffs[0], Some(620 * 10), "tariff 1: 0.62 kWh");
+    assert_eq!(e.read_at, Some(read_at));
+    let Current::PurchaseInfo(p) = purchase else {
+        panic!("{purchase:?}")
+    };
+    assert_eq!(p.balance, Some(yuan(15)));
+    assert_eq!(p.purchase_count, Some(10));
+}

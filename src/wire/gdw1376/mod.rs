@@ -1,7 +1,8 @@
 //! Q/GDW 1376.1-2013 (earlier Q/GDW 376.1) frames: the link between a head-end (master
 //! station) and its concentrators over GPRS or Ethernet, for the subset a prepaid system uses:
-//! the frame itself, its data-unit identifiers, and the AFN 10H F1 transparent forwarding that
-//! carries a DL/T 645 frame to a meter and its answer back.
+//! the frame itself, its data-unit identifiers, the AFN 10H F1 transparent forwarding that
+//! carries a DL/T 645 frame to a meter and its answer back, and the AFN 0CH current readings
+//! a head-end asks for ([`Current`]: F129 forward active energy, F167 purchase information).
 //!
 //! ```text
 //! 68 | L L | L L | 68 | C | A1 A1 | A2 A2 | A3 | AFN | SEQ | { DA DA DT DT data }… | [PW 16 | EC 2] | [Tp 6] | CS | 16
@@ -58,12 +59,14 @@
 //! `cfg(fuzzing)` the checksum is not checked.
 #![deny(clippy::indexing_slicing)]
 
+mod current;
 mod forward;
 mod frame;
 mod unit;
 
 use core::fmt;
 
+pub use current::{Current, F129, F167, ForwardEnergy, MAX_TARIFFS, PurchaseInfo, emit_request};
 pub use forward::{ForwardAnswer, ForwardRequest, Parity, SerialControl, Timeout};
 pub use frame::{
     Address, Control, Direction, FrameRepr, MAX_USER_DATA_LEN, PROTOCOL_1376_1, Seq, TimeLabel,
