@@ -6,8 +6,6 @@
 //! throughput column is meter-days a second (see benches/README.md).
 #![allow(clippy::unwrap_used)] // set-up outside the timed code
 
-use core::convert::Infallible;
-
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
 use prepaid_meter::account::{Config, Limits};
@@ -21,6 +19,11 @@ use prepaid_meter::sim::{LoadedMeter, Scenario, Simulation, Stepping};
 use prepaid_meter::time::Timestamp;
 use prepaid_meter::units::Money;
 
+#[path = "../tests/support/rng.rs"]
+mod rng_support;
+
+use rng_support::TestRng;
+
 fn main() {
     divan::main();
 }
@@ -33,29 +36,6 @@ const LOAD: [u32; 24] = [
     350, 350, 350, 350, 350, 350, 700, 1100, 700, 450, 450, 450, //
     550, 450, 450, 450, 600, 1000, 1400, 1400, 1000, 800, 600, 350,
 ];
-
-struct BenchRng(u64);
-
-impl rand_core::TryRng for BenchRng {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok(self.try_next_u64()? as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        Ok(self.0)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for b in dst {
-            *b = self.try_next_u64()? as u8;
-        }
-        Ok(())
-    }
-}
-
-impl rand_core::TryCryptoRng for BenchRng {}
 
 /// A meter on the built-in scenario's tariff (TOU and tiers) with 5 000.00 of credit, bought
 /// through a sealed open-account command from a head-end.
@@ -96,7 +76,7 @@ fn meter() -> LoadedMeter {
     .unwrap();
     head.pay(address, money(5_000), now).unwrap();
     for o in head.outgoing(now).unwrap() {
-        let a = meter.receive(now, &o.frame, &mut BenchRng(0x9E37_79B9));
+        let a = meter.receive(now, &o.frame, &mut TestRng(0x9E37_79B9));
         meter.saved(a.save);
     }
     assert_eq!(meter.account().balance(), money(5_000));
